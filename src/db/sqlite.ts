@@ -1,0 +1,169 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { SeamlineError } from '../errors/errors.js';
+
+export type Sqlite = Database.Database;
+
+export interface OpenSqliteOptions {
+  readonly synchronous: 'FULL' | 'NORMAL';
+  readonly busyTimeoutMs: number;
+  readonly readonly?: boolean;
+}
+
+/**
+ * Schema migrations, applied in order inside one transaction each. Never edit a shipped entry:
+ * append a new one. user_version records how many ran.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE files (
+    file_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ms INTEGER NOT NULL,
+    format TEXT NOT NULL,
+    manifest_json TEXT,
+    manifest_sha256 TEXT,
+    state TEXT NOT NULL CHECK (state IN ('landing','verified','unverified','incomplete','failed')),
+    detail TEXT,
+    records_read INTEGER NOT NULL DEFAULT 0,
+    records_landed INTEGER NOT NULL DEFAULT 0,
+    records_quarantined INTEGER NOT NULL DEFAULT 0,
+    seq_from INTEGER,
+    seq_to INTEGER,
+    new_fields_json TEXT,
+    landed_at_ms INTEGER NOT NULL
+  );
+  CREATE INDEX files_sha ON files(sha256);
+  CREATE INDEX files_path ON files(path);
+
+  CREATE TABLE bronze (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_id INTEGER NOT NULL REFERENCES files(file_id),
+    line INTEGER NOT NULL,
+    byte_offset INTEGER NOT NULL,
+    record_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    event_time TEXT NOT NULL,
+    event_time_ms INTEGER NOT NULL,
+    op TEXT NOT NULL CHECK (op IN ('upsert','delete')),
+    text TEXT NOT NULL,
+    metadata_json TEXT NOT NULL,
+    landed_at_ms INTEGER NOT NULL
+  );
+  CREATE INDEX bronze_record ON bronze(record_id);
+  CREATE INDEX bronze_file ON bronze(file_id);
+
+  CREATE TABLE quarantine (
+    q_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file_id INTEGER NOT NULL REFERENCES files(file_id),
+    line INTEGER NOT NULL,
+    byte_offset INTEGER NOT NULL,
+    code TEXT NOT NULL,
+    field TEXT,
+    message TEXT NOT NULL,
+    raw TEXT NOT NULL,
+    at_ms INTEGER NOT NULL
+  );
+  CREATE INDEX quarantine_file ON quarantine(file_id);
+
+  CREATE TABLE key_state (
+    record_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    event_time_ms INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    deleted INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE batches (
+    batch_id TEXT PRIMARY KEY,
+    table_name TEXT NOT NULL,
+    seq_from INTEGER NOT NULL,
+    seq_to INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('planned','committed','failed')),
+    planned_at_ms INTEGER NOT NULL,
+    committed_at_ms INTEGER,
+    table_version INTEGER,
+    records_in INTEGER,
+    ids_touched INTEGER,
+    rows_inserted INTEGER,
+    rows_updated INTEGER,
+    rows_deleted INTEGER,
+    texts_embedded INTEGER,
+    texts_reused INTEGER,
+    model_id TEXT NOT NULL,
+    pipeline_version TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    error TEXT
+  );
+  CREATE INDEX batches_table_seq ON batches(table_name, seq_to);
+  CREATE INDEX batches_state ON batches(state);
+
+  CREATE TABLE vector_tables (
+    table_name TEXT PRIMARY KEY,
+    model_id TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    pipeline_version TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('building','serving','retired','failed')),
+    created_at_ms INTEGER NOT NULL,
+    retired_at_ms INTEGER
+  );
+
+  CREATE TABLE serving (
+    slot TEXT PRIMARY KEY CHECK (slot = 'current'),
+    table_name TEXT NOT NULL REFERENCES vector_tables(table_name),
+    previous_table_name TEXT,
+    swapped_at_ms INTEGER NOT NULL
+  );
+
+  CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+  );
+
+  CREATE TABLE incidents (
+    incident_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms INTEGER NOT NULL,
+    pipeline TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    batch_id TEXT,
+    failure_mode TEXT NOT NULL,
+    affected_rows INTEGER NOT NULL,
+    guard TEXT NOT NULL,
+    status TEXT NOT NULL,
+    detail_json TEXT
+  );
+  `,
+];
+
+/** Opens (creating if needed) the seamline SQLite database: WAL, explicit synchronous, migrations. */
+export function openSqlite(file: string, opts: OpenSqliteOptions): Sqlite {
+  let db: Sqlite;
+  try {
+    if (!opts.readonly) mkdirSync(path.dirname(file), { recursive: true });
+    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  } catch (e) {
+    throw new SeamlineError('BRONZE_FAILED', `cannot open SQLite database ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  db.pragma(`busy_timeout = ${Math.trunc(opts.busyTimeoutMs)}`);
+  if (!opts.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${opts.synchronous}`);
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  }
+  return db;
+}
+
+function migrate(db: Sqlite): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let i = current; i < MIGRATIONS.length; i++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[i]!);
+      db.pragma(`user_version = ${i + 1}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,164 @@
+import type { BronzeEvent } from '../bronze/bronze.js';
+import type { Sqlite } from '../db/sqlite.js';
+
+export type BatchState = 'planned' | 'committed' | 'failed';
+
+export interface BatchRow {
+  readonly batchId: string;
+  readonly tableName: string;
+  readonly seqFrom: number;
+  readonly seqTo: number;
+  readonly state: BatchState;
+  readonly plannedAtMs: number;
+  readonly committedAtMs: number | null;
+  readonly tableVersion: number | null;
+  readonly attempts: number;
+  readonly error: string | null;
+}
+
+export interface BatchCounts {
+  readonly recordsIn: number;
+  readonly idsTouched: number;
+  readonly rowsInserted: number;
+  readonly rowsUpdated: number;
+  readonly rowsDeleted: number;
+  readonly textsEmbedded: number;
+  readonly textsReused: number;
+}
+
+export interface KeyState {
+  readonly id: string;
+  readonly version: number;
+  readonly eventTimeMs: number;
+  readonly seq: number;
+  readonly deleted: boolean;
+}
+
+type DbBatch = {
+  batch_id: string; table_name: string; seq_from: number; seq_to: number; state: BatchState; planned_at_ms: number;
+  committed_at_ms: number | null; table_version: number | null; attempts: number; error: string | null;
+};
+const batchFrom = (r: DbBatch): BatchRow => ({
+  batchId: r.batch_id, tableName: r.table_name, seqFrom: r.seq_from, seqTo: r.seq_to, state: r.state, plannedAtMs: r.planned_at_ms,
+  committedAtMs: r.committed_at_ms, tableVersion: r.table_version, attempts: r.attempts, error: r.error,
+});
+
+/** Deterministic batch id: the same table and bronze range always give the same id. */
+export function batchIdFor(tableName: string, seqFrom: number, seqTo: number): string {
+  return `${tableName}:${seqFrom}-${seqTo}`;
+}
+
+/** The SQLite ledger of micro-batches, plus the key state that makes late versions no-ops. */
+export class Ledger {
+  constructor(private readonly db: Sqlite) {}
+
+  /** The batch to run next for a table: a planned one (re-run with exactly the same input) first. */
+  pendingBatch(tableName: string): BatchRow | null {
+    const r = this.db.prepare(`SELECT * FROM batches WHERE table_name = ? AND state IN ('planned','failed') ORDER BY seq_from LIMIT 1`).get(tableName) as DbBatch | undefined;
+    return r ? batchFrom(r) : null;
+  }
+
+  /** Highest bronze seq any batch of this table covers (0 when none). */
+  coveredUpTo(tableName: string): number {
+    return (this.db.prepare('SELECT COALESCE(MAX(seq_to), 0) AS s FROM batches WHERE table_name = ?').get(tableName) as { s: number }).s;
+  }
+
+  committedUpTo(tableName: string): number {
+    return (this.db.prepare(`SELECT COALESCE(MAX(seq_to), 0) AS s FROM batches WHERE table_name = ? AND state = 'committed'`).get(tableName) as { s: number }).s;
+  }
+
+  plan(tableName: string, seqFrom: number, seqTo: number, modelId: string, pipelineVersion: string, nowMs: number): BatchRow {
+    const id = batchIdFor(tableName, seqFrom, seqTo);
+    this.db
+      .prepare(`INSERT INTO batches (batch_id, table_name, seq_from, seq_to, state, planned_at_ms, model_id, pipeline_version) VALUES (?, ?, ?, ?, 'planned', ?, ?, ?)`)
+      .run(id, tableName, seqFrom, seqTo, nowMs, modelId, pipelineVersion);
+    return this.batch(id)!;
+  }
+
+  batch(batchId: string): BatchRow | null {
+    const r = this.db.prepare('SELECT * FROM batches WHERE batch_id = ?').get(batchId) as DbBatch | undefined;
+    return r ? batchFrom(r) : null;
+  }
+
+  markAttempt(batchId: string): void {
+    this.db.prepare(`UPDATE batches SET attempts = attempts + 1, state = 'planned' WHERE batch_id = ? AND state != 'committed'`).run(batchId);
+  }
+
+  commit(batchId: string, tableVersion: number, counts: BatchCounts, nowMs: number): void {
+    const r = this.db
+      .prepare(
+        `UPDATE batches SET state = 'committed', committed_at_ms = ?, table_version = ?, records_in = ?, ids_touched = ?, rows_inserted = ?, rows_updated = ?, rows_deleted = ?, texts_embedded = ?, texts_reused = ?, error = NULL WHERE batch_id = ? AND state != 'committed'`,
+      )
+      .run(nowMs, tableVersion, counts.recordsIn, counts.idsTouched, counts.rowsInserted, counts.rowsUpdated, counts.rowsDeleted, counts.textsEmbedded, counts.textsReused, batchId);
+    if (r.changes !== 1) throw new Error(`batch ${batchId} was not in a committable state`);
+  }
+
+  fail(batchId: string, error: string): void {
+    this.db.prepare(`UPDATE batches SET state = 'failed', error = ? WHERE batch_id = ? AND state != 'committed'`).run(error, batchId);
+  }
+
+  batches(tableName?: string, limit = 50): BatchRow[] {
+    const rows = tableName
+      ? (this.db.prepare('SELECT * FROM batches WHERE table_name = ? ORDER BY seq_from DESC LIMIT ?').all(tableName, limit) as DbBatch[])
+      : (this.db.prepare('SELECT * FROM batches ORDER BY planned_at_ms DESC LIMIT ?').all(limit) as DbBatch[]);
+    return rows.map(batchFrom);
+  }
+
+  batchTotals(tableName: string): Record<string, number> & { rowsInserted: number; rowsUpdated: number; rowsDeleted: number; textsEmbedded: number; textsReused: number } {
+    const by: Record<string, number> = {};
+    for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM batches WHERE table_name = ? GROUP BY state').all(tableName) as { state: string; n: number }[]) by[r.state] = r.n;
+    const s = this.db
+      .prepare(
+        `SELECT COALESCE(SUM(rows_inserted),0) AS i, COALESCE(SUM(rows_updated),0) AS u, COALESCE(SUM(rows_deleted),0) AS d, COALESCE(SUM(texts_embedded),0) AS e, COALESCE(SUM(texts_reused),0) AS r FROM batches WHERE table_name = ? AND state = 'committed'`,
+      )
+      .get(tableName) as { i: number; u: number; d: number; e: number; r: number };
+    return { ...by, rowsInserted: s.i, rowsUpdated: s.u, rowsDeleted: s.d, textsEmbedded: s.e, textsReused: s.r };
+  }
+
+  lastCommittedVersion(tableName: string): number | null {
+    const r = this.db.prepare(`SELECT MAX(table_version) AS v FROM batches WHERE table_name = ? AND state = 'committed'`).get(tableName) as { v: number | null };
+    return r.v;
+  }
+
+  /**
+   * Folds events into the key state: for each id keep the highest (version, event time, seq).
+   * Idempotent: folding the same events again changes nothing. `unsafeLastWins` (test-only) drops
+   * the ordering so the crash harness can prove it notices.
+   */
+  fold(events: readonly BronzeEvent[], unsafeLastWins = false): void {
+    const guard = unsafeLastWins ? '' : 'WHERE (excluded.version, excluded.event_time_ms, excluded.seq) > (key_state.version, key_state.event_time_ms, key_state.seq)';
+    const stmt = this.db.prepare(
+      `INSERT INTO key_state (record_id, version, event_time_ms, seq, deleted) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(record_id) DO UPDATE SET version = excluded.version, event_time_ms = excluded.event_time_ms, seq = excluded.seq, deleted = excluded.deleted ${guard}`,
+    );
+    this.db.transaction(() => {
+      for (const e of events) stmt.run(e.id, e.version, e.eventTimeMs, e.seq, e.op === 'delete' ? 1 : 0);
+    }).immediate();
+  }
+
+  keyStates(ids: readonly string[]): Map<string, KeyState> {
+    const stmt = this.db.prepare('SELECT record_id, version, event_time_ms, seq, deleted FROM key_state WHERE record_id = ?');
+    const out = new Map<string, KeyState>();
+    for (const id of ids) {
+      const r = stmt.get(id) as { record_id: string; version: number; event_time_ms: number; seq: number; deleted: number } | undefined;
+      if (r) out.set(id, { id: r.record_id, version: r.version, eventTimeMs: r.event_time_ms, seq: r.seq, deleted: r.deleted === 1 });
+    }
+    return out;
+  }
+
+  *allKeyStates(pageSize = 5000): Generator<KeyState[]> {
+    let after = '';
+    const stmt = this.db.prepare('SELECT record_id, version, event_time_ms, seq, deleted FROM key_state WHERE record_id > ? ORDER BY record_id LIMIT ?');
+    for (;;) {
+      const rows = stmt.all(after, pageSize) as { record_id: string; version: number; event_time_ms: number; seq: number; deleted: number }[];
+      if (rows.length === 0) return;
+      yield rows.map((r) => ({ id: r.record_id, version: r.version, eventTimeMs: r.event_time_ms, seq: r.seq, deleted: r.deleted === 1 }));
+      after = rows[rows.length - 1]!.record_id;
+    }
+  }
+
+  keyStateCounts(): { ids: number; live: number; deleted: number } {
+    const r = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(deleted),0) AS d FROM key_state').get() as { n: number; d: number };
+    return { ids: r.n, live: r.n - r.d, deleted: r.d };
+  }
+}

@@ -1,0 +1,41 @@
+import type { Runtime } from '../runtime/runtime.js';
+
+/** Everything `status --json` and GET /status report. Counts per stage, read from SQLite and the table. */
+export async function collectStatus(rt: Runtime, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+  const serving = rt.tables.serving();
+  const totals = rt.bronze.totals();
+  const files = rt.bronze.files();
+  const maxSeq = rt.bronze.maxSeq();
+  let table: Record<string, unknown> | null = null;
+  if (serving) {
+    const t = await rt.store.openTable(serving.tableName);
+    const committedUpTo = rt.ledger.committedUpTo(serving.tableName);
+    table = {
+      name: serving.tableName,
+      previous: serving.previous,
+      modelId: serving.modelId,
+      dim: serving.dim,
+      rows: t ? await t.countRows() : null,
+      version: t ? await t.version() : null,
+      stats: t ? await t.stats() : null,
+      committedUpToSeq: committedUpTo,
+      backlogRecords: Math.max(0, maxSeq - committedUpTo),
+      batches: rt.ledger.batchTotals(serving.tableName),
+    };
+  }
+  const unverified = files.filter((f) => f.state === 'unverified').length;
+  return {
+    dataDir: rt.config.dataDir,
+    landingDir: rt.config.landingDir,
+    records: { read: totals.read, landed: totals.landed, quarantined: totals.quarantined, bronze: totals.bronzeRecords, maxSeq },
+    files: {
+      byState: totals.files,
+      completenessGap: unverified,
+      list: files.map((f) => ({ fileId: f.fileId, path: f.path, state: f.state, detail: f.detail, read: f.recordsRead, landed: f.recordsLanded, quarantined: f.recordsQuarantined, seqFrom: f.seqFrom, seqTo: f.seqTo })),
+    },
+    keys: rt.ledger.keyStateCounts(),
+    table,
+    tables: rt.tables.list(),
+    ...extra,
+  };
+}

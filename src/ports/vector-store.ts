@@ -1,0 +1,71 @@
+/** One row of a serving table: a chunk of one record, with its provenance (I7). */
+export interface VectorRow {
+  /** Merge key: `${id}\u001f${chunk}`. Always a string (a JS number would escape conflict detection). */
+  readonly rowKey: string;
+  readonly id: string;
+  readonly chunk: number;
+  readonly chunkCount: number;
+  readonly text: string;
+  readonly vector: Float32Array;
+  readonly sourceVersion: number;
+  readonly eventTime: string;
+  readonly eventTimeMs: number;
+  readonly bronzeSeq: number;
+  readonly file: string;
+  readonly line: number;
+  readonly batchId: string;
+  readonly contentHash: string;
+  readonly modelId: string;
+  readonly dim: number;
+  readonly pipelineVersion: string;
+  readonly embeddedAt: string;
+  readonly metadataJson: string;
+}
+
+export interface MergeResult {
+  readonly inserted: number;
+  readonly updated: number;
+  readonly deleted: number;
+  /** Table version after the merge (unchanged when there was nothing to do). */
+  readonly version: number;
+}
+
+export interface SearchHit {
+  readonly row: VectorRow;
+  /** Higher is better. vector: cosine similarity; fts: BM25 score; hybrid: fused RRF score. */
+  readonly score: number;
+}
+
+export interface TableStats {
+  readonly rows: number;
+  readonly fragments: number;
+  readonly smallFragments: number;
+  readonly version: number;
+  readonly bytes: number;
+}
+
+/** The narrow port over one vector table. No LanceDB type crosses it. */
+export interface VectorTable {
+  readonly name: string;
+  readonly dim: number;
+  version(): Promise<number>;
+  countRows(): Promise<number>;
+  /** Every row whose id is in ids (any chunk). */
+  rowsForIds(ids: readonly string[]): Promise<VectorRow[]>;
+  /**
+   * One atomic version: upserts rows (guarded: only replaces a row whose (version, event time, seq)
+   * is lower), and deletes rows of `scopeIds` whose row key is not among `rows`.
+   */
+  merge(rows: readonly VectorRow[], scopeIds: readonly string[]): Promise<MergeResult>;
+  vectorSearch(vector: Float32Array, k: number): Promise<SearchHit[]>;
+  scanAll(columns?: 'provenance' | 'all'): AsyncIterable<VectorRow[]>;
+  stats(): Promise<TableStats>;
+}
+
+export interface VectorStore {
+  openTable(name: string): Promise<VectorTable | null>;
+  createTable(name: string, dim: number): Promise<VectorTable>;
+  dropTable(name: string): Promise<void>;
+  listTables(): Promise<string[]>;
+  close(): void;
+}

@@ -1,0 +1,110 @@
+import type { Bronze, BronzeEvent } from '../bronze/bronze.js';
+import { SeamlineError } from '../errors/errors.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { Embedder, TextChunk } from '../ports/embedder.js';
+import type { VectorRow, VectorTable } from '../ports/vector-store.js';
+import type { FaultHook } from '../runtime/fault.js';
+import { desiredRowsFor, normalizeText, planMaterialize, type DesiredRow } from './materialize-plan.js';
+
+export interface MaterializeDeps {
+  readonly bronze: Bronze;
+  readonly ledger: Ledger;
+  readonly embedder: Embedder;
+  readonly chunking: { readonly maxTokens: number; readonly overlapTokens: number };
+  readonly pipelineVersion: string;
+  readonly fault: FaultHook;
+  readonly nowIso: () => string;
+}
+
+export interface MaterializeResult {
+  readonly inserted: number;
+  readonly updated: number;
+  readonly deleted: number;
+  readonly embedded: number;
+  readonly reused: number;
+  readonly version: number;
+  readonly changed: boolean;
+}
+
+export class GateError extends SeamlineError {
+  constructor(
+    readonly failureMode: string,
+    readonly affectedRows: number,
+    message: string,
+  ) {
+    super('GATE_FAILED', message, { details: { failureMode, affectedRows } });
+  }
+}
+
+/**
+ * Makes the table hold exactly the current winner of each id (from the key state and bronze):
+ * state-based, so running it again for the same ids changes nothing. Used by the processor for the
+ * ids of a batch, by reindex for every id, and by verify --repair.
+ * `eventsOverride` is the test-only switch that bypasses key-state winners.
+ */
+export async function materialize(deps: MaterializeDeps, table: VectorTable, ids: readonly string[], batchId: string, signal?: AbortSignal, eventsOverride?: readonly BronzeEvent[]): Promise<MaterializeResult> {
+  const { bronze, ledger, embedder } = deps;
+  let events: readonly BronzeEvent[];
+  if (eventsOverride) events = eventsOverride;
+  else {
+    const ks = ledger.keyStates(ids);
+    events = bronze.eventsBySeq([...ks.values()].map((k) => k.seq));
+  }
+  const upserts = events.filter((e) => e.op === 'upsert');
+  const chunked = upserts.length ? await embedder.chunk(upserts.map((e) => e.text), deps.chunking.maxTokens, deps.chunking.overlapTokens) : [];
+  const desired: DesiredRow[] = [];
+  upserts.forEach((e, i) => desired.push(...desiredRowsFor(e, chunked[i]!, embedder.modelId)));
+  signal?.throwIfAborted();
+
+  const existing = await table.rowsForIds(ids);
+  const plan = planMaterialize(desired, existing, embedder.modelId);
+  if (plan.anomalies.length > 0) {
+    throw new SeamlineError('LEDGER_CONFLICT', `the table holds rows newer than bronze's key state (${plan.anomalies.length}); first: ${plan.anomalies[0]}. Run seamline verify.`);
+  }
+  const changes = plan.decisions.filter((d) => d.action !== 'keep');
+  if (changes.length === 0 && plan.removals.length === 0) {
+    return { inserted: 0, updated: 0, deleted: 0, embedded: 0, reused: 0, version: await table.version(), changed: false };
+  }
+  const toEmbed = changes.filter((d) => d.reuse === undefined);
+  const vectors = toEmbed.length
+    ? await embedder.embed(toEmbed.map((d): TextChunk => ({ text: normalizeText(d.desired.text), tokens: d.desired.tokens })), signal)
+    : [];
+  const fresh = new Map<string, Float32Array>();
+  toEmbed.forEach((d, i) => fresh.set(d.desired.rowKey, vectors[i]!));
+  deps.fault('after-embed');
+
+  // Gate: no NaN or wrong-dimension vector is ever published.
+  let bad = 0;
+  for (const v of fresh.values()) if (v.length !== table.dim || v.some((x) => !Number.isFinite(x))) bad += 1;
+  if (bad > 0) throw new GateError('bad_vectors', bad, `${bad} vector(s) are NaN or not ${table.dim}-dimensional; batch not published`);
+
+  const embeddedAt = deps.nowIso();
+  const toRow = (d: DesiredRow, vector: Float32Array): VectorRow => ({
+    rowKey: d.rowKey, id: d.id, chunk: d.chunk, chunkCount: d.chunkCount, text: d.text, vector,
+    sourceVersion: d.event.version, eventTime: d.event.eventTime, eventTimeMs: d.event.eventTimeMs, bronzeSeq: d.event.seq,
+    file: d.event.file, line: d.event.line, batchId, contentHash: d.contentHash, modelId: embedder.modelId, dim: table.dim,
+    pipelineVersion: deps.pipelineVersion, embeddedAt, metadataJson: d.event.metadataJson,
+  });
+  // Rows of ids that lose chunks go in the same merge (one version): those ids are the delete scope,
+  // so all their desired rows — kept ones too — must be in the source.
+  const scopeIds = [...new Set(plan.removals.map((r) => r.id))];
+  const scope = new Set(scopeIds);
+  const rows: VectorRow[] = [];
+  for (const d of plan.decisions) {
+    if (d.action === 'keep') {
+      if (scope.has(d.desired.id)) rows.push(d.existing!);
+      continue;
+    }
+    rows.push(toRow(d.desired, fresh.get(d.desired.rowKey) ?? d.reuse!));
+  }
+  if (scopeIds.length > 0) deps.fault('mid-chunk-cleanup');
+  const r = await table.merge(rows, scopeIds);
+  if (r.inserted !== plan.expected.inserted || r.updated !== plan.expected.updated || r.deleted !== plan.expected.deleted) {
+    throw new SeamlineError(
+      'MERGE_MISMATCH',
+      `merge into ${table.name} reported inserted=${r.inserted} updated=${r.updated} deleted=${r.deleted}; the plan expected inserted=${plan.expected.inserted} updated=${plan.expected.updated} deleted=${plan.expected.deleted}`,
+      { details: { expected: plan.expected, actual: r } },
+    );
+  }
+  return { inserted: r.inserted, updated: r.updated, deleted: r.deleted, embedded: toEmbed.length, reused: changes.length - toEmbed.length, version: r.version, changed: true };
+}

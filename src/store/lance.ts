@@ -1,0 +1,225 @@
+import * as lancedb from '@lancedb/lancedb';
+import { Field, FixedSizeList, Float32, Float64, Int32, Schema, Utf8 } from 'apache-arrow';
+import { SeamlineError } from '../errors/errors.js';
+import type { MergeResult, SearchHit, TableStats, VectorRow, VectorStore, VectorTable } from '../ports/vector-store.js';
+import { sqlString } from './sql.js';
+
+/**
+ * Numeric provenance (version, event time, bronze seq) is Float64: every value is a safe integer
+ * (< 2^53) so comparisons are exact, and JS numbers need no BigInt conversion. The merge key is a string.
+ */
+export function rowSchema(dim: number): Schema {
+  return new Schema([
+    new Field('row_key', new Utf8(), false),
+    new Field('id', new Utf8(), false),
+    new Field('chunk', new Int32(), false),
+    new Field('chunk_count', new Int32(), false),
+    new Field('text', new Utf8(), false),
+    new Field('vector', new FixedSizeList(dim, new Field('item', new Float32(), true)), false),
+    new Field('source_version', new Float64(), false),
+    new Field('event_time', new Utf8(), false),
+    new Field('event_time_ms', new Float64(), false),
+    new Field('bronze_seq', new Float64(), false),
+    new Field('file', new Utf8(), false),
+    new Field('line', new Int32(), false),
+    new Field('batch_id', new Utf8(), false),
+    new Field('content_hash', new Utf8(), false),
+    new Field('model_id', new Utf8(), false),
+    new Field('dim', new Int32(), false),
+    new Field('pipeline_version', new Utf8(), false),
+    new Field('embedded_at', new Utf8(), false),
+    new Field('metadata_json', new Utf8(), false),
+  ]);
+}
+
+/** The guard: a row is replaced only by a strictly newer (version, event time, bronze seq). */
+export const VERSION_GUARD =
+  'target.source_version < source.source_version OR (target.source_version = source.source_version AND ' +
+  '(target.event_time_ms < source.event_time_ms OR (target.event_time_ms = source.event_time_ms AND target.bronze_seq < source.bronze_seq)))';
+
+type Raw = Record<string, unknown>;
+
+function toRecord(r: VectorRow): Raw {
+  return {
+    row_key: r.rowKey,
+    id: r.id,
+    chunk: r.chunk,
+    chunk_count: r.chunkCount,
+    text: r.text,
+    vector: Array.from(r.vector),
+    source_version: r.sourceVersion,
+    event_time: r.eventTime,
+    event_time_ms: r.eventTimeMs,
+    bronze_seq: r.bronzeSeq,
+    file: r.file,
+    line: r.line,
+    batch_id: r.batchId,
+    content_hash: r.contentHash,
+    model_id: r.modelId,
+    dim: r.dim,
+    pipeline_version: r.pipelineVersion,
+    embedded_at: r.embeddedAt,
+    metadata_json: r.metadataJson,
+  };
+}
+
+function toVector(v: unknown): Float32Array {
+  if (v instanceof Float32Array) return v;
+  if (v && typeof v === 'object' && 'toArray' in v && typeof (v as { toArray: unknown }).toArray === 'function') {
+    return Float32Array.from((v as { toArray(): ArrayLike<number> }).toArray());
+  }
+  return Float32Array.from(v as ArrayLike<number>);
+}
+
+export function fromRecord(o: Raw): VectorRow {
+  return {
+    rowKey: String(o.row_key),
+    id: String(o.id),
+    chunk: Number(o.chunk),
+    chunkCount: Number(o.chunk_count),
+    text: String(o.text ?? ''),
+    vector: o.vector === undefined ? new Float32Array(0) : toVector(o.vector),
+    sourceVersion: Number(o.source_version),
+    eventTime: String(o.event_time),
+    eventTimeMs: Number(o.event_time_ms),
+    bronzeSeq: Number(o.bronze_seq),
+    file: String(o.file),
+    line: Number(o.line),
+    batchId: String(o.batch_id),
+    contentHash: String(o.content_hash),
+    modelId: String(o.model_id),
+    dim: Number(o.dim),
+    pipelineVersion: String(o.pipeline_version),
+    embeddedAt: String(o.embedded_at),
+    metadataJson: String(o.metadata_json ?? '{}'),
+  };
+}
+
+const IN_CHUNK = 500;
+
+function storeError(what: string, e: unknown): SeamlineError {
+  return new SeamlineError('STORE_FAILED', `${what}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+}
+
+class LanceTable implements VectorTable {
+  constructor(
+    private readonly table: lancedb.Table,
+    readonly name: string,
+    readonly dim: number,
+  ) {}
+
+  async version(): Promise<number> {
+    return this.table.version();
+  }
+
+  async countRows(): Promise<number> {
+    return this.table.countRows();
+  }
+
+  async rowsForIds(ids: readonly string[]): Promise<VectorRow[]> {
+    const out: VectorRow[] = [];
+    for (let i = 0; i < ids.length; i += IN_CHUNK) {
+      const part = ids.slice(i, i + IN_CHUNK);
+      const rows = (await this.table
+        .query()
+        .where(`id IN (${part.map(sqlString).join(', ')})`)
+        .toArray()) as Raw[];
+      for (const r of rows) out.push(fromRecord(r));
+    }
+    return out;
+  }
+
+  async merge(rows: readonly VectorRow[], scopeIds: readonly string[]): Promise<MergeResult> {
+    try {
+      if (rows.length === 0) {
+        if (scopeIds.length === 0) return { inserted: 0, updated: 0, deleted: 0, version: await this.table.version() };
+        const before = await this.table.countRows(`id IN (${scopeIds.map(sqlString).join(', ')})`);
+        if (before === 0) return { inserted: 0, updated: 0, deleted: 0, version: await this.table.version() };
+        const res = await this.table.delete(`id IN (${scopeIds.map(sqlString).join(', ')})`);
+        return { inserted: 0, updated: 0, deleted: before, version: res.version };
+      }
+      const data = lancedb.makeArrowTable(rows.map(toRecord), { schema: rowSchema(this.dim) });
+      let builder = this.table.mergeInsert('row_key').whenMatchedUpdateAll({ where: VERSION_GUARD }).whenNotMatchedInsertAll();
+      if (scopeIds.length > 0) {
+        builder = builder.whenNotMatchedBySourceDelete({ where: `id IN (${scopeIds.map(sqlString).join(', ')})` });
+      }
+      const r = await builder.execute(data);
+      return { inserted: r.numInsertedRows, updated: r.numUpdatedRows, deleted: r.numDeletedRows, version: r.version };
+    } catch (e) {
+      throw storeError(`merge into table ${this.name} failed`, e);
+    }
+  }
+
+  async vectorSearch(vector: Float32Array, k: number): Promise<SearchHit[]> {
+    const rows = (await this.table.vectorSearch(Array.from(vector)).distanceType('cosine').limit(k).toArray()) as Raw[];
+    return rows.map((r) => ({ row: fromRecord(r), score: 1 - Number(r._distance) }));
+  }
+
+  async *scanAll(columns: 'provenance' | 'all' = 'all'): AsyncIterable<VectorRow[]> {
+    let q = this.table.query();
+    if (columns === 'provenance') {
+      q = q.select(['row_key', 'id', 'chunk', 'chunk_count', 'source_version', 'event_time', 'event_time_ms', 'bronze_seq', 'file', 'line', 'batch_id', 'content_hash', 'model_id', 'dim', 'pipeline_version', 'embedded_at']);
+    }
+    for await (const batch of q) {
+      const rows: VectorRow[] = [];
+      for (const r of batch.toArray() as Raw[]) rows.push(fromRecord(typeof (r as { toJSON?: unknown }).toJSON === 'function' ? ((r as { toJSON(): Raw }).toJSON()) : r));
+      yield rows;
+    }
+  }
+
+  async stats(): Promise<TableStats> {
+    const s = await this.table.stats();
+    return {
+      rows: s.numRows,
+      fragments: s.fragmentStats.numFragments,
+      smallFragments: s.fragmentStats.numSmallFragments,
+      version: await this.table.version(),
+      bytes: s.totalBytes,
+    };
+  }
+}
+
+/** The LanceDB adapter: one connection on a local folder. */
+export class LanceStore implements VectorStore {
+  private constructor(private readonly conn: lancedb.Connection) {}
+
+  static async open(dir: string): Promise<LanceStore> {
+    try {
+      // readConsistencyInterval 0: every read sees the latest commit made by another process.
+      return new LanceStore(await lancedb.connect(dir, { readConsistencyInterval: 0 }));
+    } catch (e) {
+      throw storeError(`cannot open LanceDB at ${dir}`, e);
+    }
+  }
+
+  async openTable(name: string): Promise<VectorTable | null> {
+    const names = await this.conn.tableNames();
+    if (!names.includes(name)) return null;
+    const t = await this.conn.openTable(name);
+    const schema = await t.schema();
+    const vec = schema.fields.find((f) => f.name === 'vector');
+    const dim = vec && vec.type instanceof FixedSizeList ? vec.type.listSize : Number((vec?.type as { listSize?: number } | undefined)?.listSize ?? 0);
+    return new LanceTable(t, name, dim);
+  }
+
+  async createTable(name: string, dim: number): Promise<VectorTable> {
+    try {
+      const t = await this.conn.createEmptyTable(name, rowSchema(dim), { mode: 'create', existOk: true });
+      return new LanceTable(t, name, dim);
+    } catch (e) {
+      throw storeError(`cannot create table ${name}`, e);
+    }
+  }
+
+  async dropTable(name: string): Promise<void> {
+    await this.conn.dropTable(name);
+  }
+
+  async listTables(): Promise<string[]> {
+    return this.conn.tableNames();
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+}
