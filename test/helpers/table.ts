@@ -1,0 +1,26 @@
+import path from 'node:path';
+import { LanceStore } from '../../src/store/lance.js';
+import { openSqlite } from '../../src/db/sqlite.js';
+import { TableRegistry } from '../../src/ledger/tables.js';
+import type { VectorRow } from '../../src/ports/vector-store.js';
+
+/** Reads every row of the serving table of a data folder (through our own adapters, read-only use). */
+export async function servingRows(dataDir: string): Promise<VectorRow[]> {
+  const db = openSqlite(path.join(dataDir, 'seamline.db'), { synchronous: 'FULL', busyTimeoutMs: 5000 });
+  try {
+    const serving = new TableRegistry(db).serving();
+    if (!serving) return [];
+    const store = await LanceStore.open(path.join(dataDir, 'lance'));
+    try {
+      const t = await store.openTable(serving.tableName);
+      if (!t) return [];
+      const rows: VectorRow[] = [];
+      for await (const b of t.scanAll('all')) rows.push(...b);
+      return rows;
+    } finally {
+      store.close();
+    }
+  } finally {
+    db.close();
+  }
+}
