@@ -1,4 +1,4 @@
-import { SeamlineError } from '../errors/errors.js';
+import type { SeamlineError } from '../errors/errors.js';
 
 /** Command output goes to stdout (logs go to stderr), as JSON with --json. */
 export function printOut(json: boolean, data: unknown, human: () => string): void {

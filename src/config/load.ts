@@ -69,7 +69,7 @@ function formatIssues(error: z.ZodError, origin: string): string {
       const key = i.path.length ? i.path.join('.') : '(root)';
       let extra = '';
       if (i.code === 'invalid_value' && 'values' in i) extra = ` (allowed: ${(i.values as unknown[]).map((v) => JSON.stringify(v)).join(', ')})`;
-      if (i.code === 'unrecognized_keys' && 'keys' in i) return `${origin}: unknown key(s) ${(i.keys as string[]).map((k) => (key === '(root)' ? k : `${key}.${k}`)).join(', ')}`;
+      if (i.code === 'unrecognized_keys' && 'keys' in i) return `${origin}: unknown key(s) ${(i.keys).map((k) => (key === '(root)' ? k : `${key}.${k}`)).join(', ')}`;
       return `${origin}: ${key}: ${i.message}${extra}`;
     })
     .join('\n');
@@ -148,7 +148,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     landingDir: path.resolve(base, c.landingDir),
     model: { ...c.model, modelsDir: c.model.modelsDir ? path.resolve(base, c.model.modelsDir) : path.join(packageRoot(), 'models') },
   };
-  return deepFreeze(normalized) as Config;
+  return deepFreeze(normalized);
 }
 
 /** Test-only switches, read here because this is the one module that reads process.env. */

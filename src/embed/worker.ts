@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   try {
     const opts: Record<string, unknown> = { session_options: { intraOpNumThreads: init.threads, interOpNumThreads: 1 } };
     if (init.dtype !== 'auto') opts.dtype = init.dtype;
-    extractor = (await pipeline('feature-extraction', init.modelId, opts)) as FeatureExtractionPipeline;
+    extractor = await pipeline('feature-extraction', init.modelId, opts);
   } catch (e) {
     const message = (e as Error).message ?? String(e);
     const notFound = /not found|could not locate|local_files_only|allowRemoteModels|ENOENT|Unauthorized|fetch failed|ENOTFOUND/i.test(message);
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
           const padded = (enc.input_ids.dims[0] ?? 0) * (enc.input_ids.dims[1] ?? 0);
           const out = await extractor(req.texts as string[], { pooling: 'mean', normalize: true });
           const data = Float32Array.from(out.data as Float32Array);
-          send({ type: 'embed', reqId: req.reqId, data, dim: out.dims[out.dims.length - 1]!, paddedTokens: padded }, [data.buffer as ArrayBuffer]);
+          send({ type: 'embed', reqId: req.reqId, data, dim: out.dims[out.dims.length - 1]!, paddedTokens: padded }, [data.buffer]);
         }
       } catch (e) {
         send({ type: 'error', reqId: req.reqId, message: (e as Error).message ?? String(e) });

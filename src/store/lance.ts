@@ -65,7 +65,7 @@ function toRecord(r: VectorRow): Raw {
 
 function toVector(v: unknown): Float32Array {
   if (v instanceof Float32Array) return v;
-  if (v && typeof v === 'object' && 'toArray' in v && typeof (v as { toArray: unknown }).toArray === 'function') {
+  if (v && typeof v === 'object' && 'toArray' in v && typeof (v).toArray === 'function') {
     return Float32Array.from((v as { toArray(): ArrayLike<number> }).toArray());
   }
   return Float32Array.from(v as ArrayLike<number>);
@@ -77,7 +77,7 @@ export function fromRecord(o: Raw): VectorRow {
     id: String(o.id),
     chunk: Number(o.chunk),
     chunkCount: Number(o.chunk_count),
-    text: String(o.text ?? ''),
+    text: typeof o.text === 'string' ? o.text : '',
     vector: o.vector === undefined ? new Float32Array(0) : toVector(o.vector),
     sourceVersion: Number(o.source_version),
     eventTime: String(o.event_time),
@@ -91,7 +91,7 @@ export function fromRecord(o: Raw): VectorRow {
     dim: Number(o.dim),
     pipelineVersion: String(o.pipeline_version),
     embeddedAt: String(o.embedded_at),
-    metadataJson: String(o.metadata_json ?? '{}'),
+    metadataJson: typeof o.metadata_json === 'string' ? o.metadata_json : '{}',
   };
 }
 

@@ -1,0 +1,50 @@
+/** What the loader has seen of a candidate file over time (plain data, no I/O). */
+export interface FileObservation {
+  readonly size: number;
+  readonly mtimeMs: number;
+  /** When size and mtime were first seen with their current values. */
+  readonly stableSinceMs: number;
+}
+
+export interface Manifest {
+  readonly records: number;
+  readonly sha256?: string | undefined;
+  readonly bytes?: number | undefined;
+}
+
+export interface CompletenessPolicy {
+  readonly stableWindowMs: number;
+  readonly requireManifest: boolean;
+}
+
+export type Readiness =
+  | { readonly ready: true; readonly verified: boolean }
+  | { readonly ready: false; readonly reason: 'unstable' | 'manifest-missing' | 'manifest-bytes-mismatch' | 'manifest-invalid'; readonly detail: string };
+
+/**
+ * Decides whether a file is complete enough to land. Pure: a function of observations, the sidecar
+ * manifest (if any) and time. With a manifest, the file is ready when its byte count (if stated)
+ * matches; records and sha256 are checked while landing. Without one, it is ready after size and
+ * mtime have been stable for the window (or it waits, when the policy requires a manifest).
+ */
+export function decideReadiness(obs: FileObservation, manifest: Manifest | null | 'invalid', nowMs: number, policy: CompletenessPolicy): Readiness {
+  if (manifest === 'invalid') return { ready: false, reason: 'manifest-invalid', detail: 'the sidecar manifest is not valid JSON of the form {"records": N, "sha256"?: "hex", "bytes"?: N}' };
+  if (manifest !== null) {
+    if (manifest.bytes !== undefined && manifest.bytes !== obs.size) {
+      return { ready: false, reason: 'manifest-bytes-mismatch', detail: `manifest says ${manifest.bytes} bytes, file has ${obs.size} so far` };
+    }
+    if (manifest.bytes !== undefined || manifest.sha256 !== undefined) return { ready: true, verified: true };
+    // A count alone cannot tell a half-written file: also wait for stability.
+  } else if (policy.requireManifest) {
+    return { ready: false, reason: 'manifest-missing', detail: 'completeness.requireManifest is on and there is no NAME.manifest.json yet' };
+  }
+  const stableFor = nowMs - obs.stableSinceMs;
+  if (stableFor < policy.stableWindowMs) return { ready: false, reason: 'unstable', detail: `size/mtime stable for ${stableFor} ms of ${policy.stableWindowMs} ms` };
+  return { ready: true, verified: manifest !== null };
+}
+
+/** Folds a new stat into the observation: resets the stability clock when size or mtime moved. Pure. */
+export function observe(prev: FileObservation | undefined, size: number, mtimeMs: number, nowMs: number): FileObservation {
+  if (prev && prev.size === size && prev.mtimeMs === mtimeMs) return prev;
+  return { size, mtimeMs, stableSinceMs: nowMs };
+}

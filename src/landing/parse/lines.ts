@@ -1,0 +1,64 @@
+import type { ParseOptions } from './types.js';
+
+export interface RawLine {
+  readonly line: number;
+  readonly offset: number;
+  /** Line bytes without the terminator (and without a trailing \r). null when over maxLineBytes. */
+  readonly bytes: Buffer | null;
+  readonly length: number;
+}
+
+/**
+ * Splits a byte stream into lines with 1-based numbers and byte offsets, holding at most
+ * maxLineBytes of one line in memory (longer lines are reported with bytes = null).
+ */
+export async function* splitLines(source: AsyncIterable<Buffer>, opts: ParseOptions): AsyncGenerator<RawLine> {
+  let parts: Buffer[] = [];
+  let partLen = 0;
+  let tooLong = false;
+  let lineLen = 0;
+  let lineNo = 1;
+  let lineStart = 0;
+  let pos = 0;
+  const finish = (): RawLine => {
+    let bytes: Buffer | null = null;
+    if (!tooLong) {
+      bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, partLen);
+      if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1);
+    }
+    const out: RawLine = { line: lineNo, offset: lineStart, bytes, length: lineLen };
+    parts = [];
+    partLen = 0;
+    tooLong = false;
+    lineLen = 0;
+    return out;
+  };
+  for await (const chunk of source) {
+    opts.signal?.throwIfAborted();
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start);
+      const end = nl === -1 ? chunk.length : nl;
+      const piece = chunk.subarray(start, end);
+      lineLen += piece.length;
+      if (!tooLong) {
+        if (partLen + piece.length > opts.maxLineBytes) {
+          tooLong = true;
+          parts = [];
+          partLen = 0;
+        } else if (piece.length > 0) {
+          parts.push(Buffer.from(piece));
+          partLen += piece.length;
+        }
+      }
+      if (nl === -1) break;
+      const out = finish();
+      yield out;
+      lineNo += 1;
+      lineStart = pos + nl + 1;
+      start = nl + 1;
+    }
+    pos += chunk.length;
+  }
+  if (lineLen > 0 || partLen > 0) yield finish();
+}
