@@ -137,6 +137,36 @@ const MIGRATIONS: readonly string[] = [
     detail_json TEXT
   );
   `,
+  // reindex: one row per reindex run (blue/green build, catch-up, gates, swap); status reads the latest.
+  `
+  CREATE TABLE reindex_jobs (
+    job_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    table_name TEXT NOT NULL,
+    source_table TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    settings_key TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('building','catching_up','gating','swapped','failed','abandoned')),
+    base_seq INTEGER NOT NULL,
+    caught_up_seq INTEGER NOT NULL,
+    cursor_id TEXT NOT NULL DEFAULT '',
+    records_total INTEGER NOT NULL DEFAULT 0,
+    records_done INTEGER NOT NULL DEFAULT 0,
+    rows_written INTEGER NOT NULL DEFAULT 0,
+    texts_embedded INTEGER NOT NULL DEFAULT 0,
+    texts_reused INTEGER NOT NULL DEFAULT 0,
+    rate_rps REAL,
+    eta_ms INTEGER,
+    gates_json TEXT,
+    error TEXT,
+    pid INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    started_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    finished_at_ms INTEGER
+  );
+  CREATE INDEX reindex_jobs_state ON reindex_jobs(state);
+  `,
 ];
 
 /** Opens (creating if needed) the seamline SQLite database: WAL, explicit synchronous, migrations. */
