@@ -52,3 +52,13 @@ describe('config', () => {
     assert.throws(() => loadConfig({ file: '/nonexistent/seamline.json', env: {} }), (e: unknown) => e instanceof SeamlineError && e.code === 'CONFIG_NOT_FOUND' && e.message.includes('/nonexistent/seamline.json'));
   });
 });
+
+describe('docs/config.md', () => {
+  it('is in step with the schema (regenerate with npm run docs:config)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { packageRoot } = await import('../../../src/config/load.js');
+    const { renderConfigReference } = await import('../../../src/config/reference.js');
+    const onDisk = readFileSync(path.join(packageRoot(), 'docs', 'config.md'), 'utf8');
+    assert.equal(onDisk, renderConfigReference(), 'docs/config.md is stale: run npm run docs:config');
+  });
+});
