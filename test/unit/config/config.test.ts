@@ -61,4 +61,19 @@ describe('docs/config.md', () => {
     const onDisk = readFileSync(path.join(packageRoot(), 'docs', 'config.md'), 'utf8');
     assert.equal(onDisk, renderConfigReference(), 'docs/config.md is stale: run npm run docs:config');
   });
+
+  it('docs/errors.md is in step with the error registry', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { packageRoot } = await import('../../../src/config/load.js');
+    const { renderErrorReference } = await import('../../../src/errors/reference.js');
+    assert.equal(readFileSync(path.join(packageRoot(), 'docs', 'errors.md'), 'utf8'), renderErrorReference(), 'docs/errors.md is stale: run npm run docs:config');
+  });
+});
+
+describe('config/seamline.example.json', () => {
+  it('is a valid configuration', async () => {
+    const { packageRoot } = await import('../../../src/config/load.js');
+    const c = loadConfig({ file: path.join(packageRoot(), 'config', 'seamline.example.json'), env: {} });
+    assert.deepEqual([...c.contract.textFields], ['title', 'text']);
+  });
 });
