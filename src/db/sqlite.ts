@@ -167,6 +167,42 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX reindex_jobs_state ON reindex_jobs(state);
   `,
+  // 3: optimize runs (one row per pass of the optimize job) and when a retired table was dropped.
+  `
+  CREATE TABLE optimize_runs (
+    run_id TEXT PRIMARY KEY,
+    table_name TEXT,
+    started_at_ms INTEGER NOT NULL,
+    finished_at_ms INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('running','ok','noop','skipped','failed')),
+    actions_json TEXT NOT NULL DEFAULT '[]',
+    reasons_json TEXT NOT NULL DEFAULT '[]',
+    rows_before INTEGER,
+    rows_after INTEGER,
+    fragments_before INTEGER,
+    fragments_after INTEGER,
+    small_fragments_before INTEGER,
+    small_fragments_after INTEGER,
+    versions_before INTEGER,
+    versions_after INTEGER,
+    disk_bytes_before INTEGER,
+    disk_bytes_after INTEGER,
+    bytes_reclaimed INTEGER,
+    conflicts INTEGER NOT NULL DEFAULT 0,
+    retries INTEGER NOT NULL DEFAULT 0,
+    writer_quiet INTEGER,
+    writer_wait_ms INTEGER,
+    critical_ms INTEGER,
+    indexed_rows INTEGER,
+    unindexed_rows INTEGER,
+    indexes_json TEXT,
+    tables_dropped_json TEXT,
+    duration_ms INTEGER,
+    error TEXT
+  );
+  CREATE INDEX optimize_runs_started ON optimize_runs(started_at_ms);
+  ALTER TABLE vector_tables ADD COLUMN dropped_at_ms INTEGER;
+  `,
 ];
 
 /** Opens (creating if needed) the seamline SQLite database: WAL, explicit synchronous, migrations. */
