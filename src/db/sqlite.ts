@@ -203,6 +203,30 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX optimize_runs_started ON optimize_runs(started_at_ms);
   ALTER TABLE vector_tables ADD COLUMN dropped_at_ms INTEGER;
   `,
+  // 4 (processor): startup reconcile and full replays, planned before they write and committed after,
+  // so a crash mid-way resumes the same work; rows they rewrite carry replay_id as batch_id.
+  `
+  CREATE TABLE replays (
+    replay_id TEXT PRIMARY KEY,
+    table_name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('reconcile','replay')),
+    state TEXT NOT NULL CHECK (state IN ('planned','committed')),
+    from_version INTEGER,
+    ledger_version INTEGER,
+    up_to_seq INTEGER,
+    planned_at_ms INTEGER NOT NULL,
+    committed_at_ms INTEGER,
+    table_version INTEGER,
+    ids_touched INTEGER,
+    rows_inserted INTEGER,
+    rows_updated INTEGER,
+    rows_deleted INTEGER,
+    texts_embedded INTEGER,
+    texts_reused INTEGER
+  );
+  CREATE INDEX replays_table_state ON replays(table_name, state);
+  CREATE INDEX incidents_batch ON incidents(batch_id, status);
+  `,
 ];
 
 /** Opens (creating if needed) the seamline SQLite database: WAL, explicit synchronous, migrations. */
