@@ -8,6 +8,8 @@ export interface FileRow {
   readonly path: string;
   readonly sha256: string;
   readonly size: number;
+  readonly mtimeMs: number;
+  readonly format: string;
   readonly state: FileState;
   readonly detail: string | null;
   readonly recordsRead: number;
@@ -45,13 +47,13 @@ export interface QuarantineEntry {
 }
 
 type DbFile = {
-  file_id: number; path: string; sha256: string; size: number; state: FileState; detail: string | null;
+  file_id: number; path: string; sha256: string; size: number; mtime_ms: number; format: string; state: FileState; detail: string | null;
   records_read: number; records_landed: number; records_quarantined: number; seq_from: number | null; seq_to: number | null;
   manifest_sha256: string | null; landed_at_ms: number;
 };
 
 const fileFrom = (r: DbFile): FileRow => ({
-  fileId: r.file_id, path: r.path, sha256: r.sha256, size: r.size, state: r.state, detail: r.detail,
+  fileId: r.file_id, path: r.path, sha256: r.sha256, size: r.size, mtimeMs: r.mtime_ms, format: r.format, state: r.state, detail: r.detail,
   recordsRead: r.records_read, recordsLanded: r.records_landed, recordsQuarantined: r.records_quarantined,
   seqFrom: r.seq_from, seqTo: r.seq_to, manifestSha256: r.manifest_sha256, landedAtMs: r.landed_at_ms,
 });
@@ -204,9 +206,12 @@ export class Bronze {
         // Nothing from an incomplete file is published: its records leave bronze in the same transaction.
         this.db.prepare('DELETE FROM bronze WHERE file_id = ?').run(fileId);
       }
+      // A failed attempt (file changed while read, I/O error) counts for nothing: it will be landed again.
+      if (state === 'failed') this.db.prepare('DELETE FROM quarantine WHERE file_id = ?').run(fileId);
+      const c = state === 'failed' ? { read: 0, landed: 0, quarantined: 0 } : counts;
       this.db
         .prepare(`UPDATE files SET state = ?, detail = ?, records_read = ?, records_landed = ?, records_quarantined = ?, seq_from = ?, seq_to = ?, new_fields_json = ? WHERE file_id = ?`)
-        .run(state, detail, counts.read, visible ? counts.landed : 0, counts.quarantined, visible ? seqFrom : null, visible ? seqTo : null, newFields.length ? JSON.stringify(newFields) : null, fileId);
+        .run(state, detail, c.read, visible ? c.landed : 0, c.quarantined, visible ? seqFrom : null, visible ? seqTo : null, newFields.length ? JSON.stringify(newFields) : null, fileId);
     }).immediate();
     return this.file(fileId)!;
   }
@@ -262,11 +267,22 @@ export class Bronze {
     }[]).map((r) => ({ fileId: r.file_id, line: r.line, offset: r.byte_offset, code: r.code, field: r.field, message: r.message, raw: r.raw }));
   }
 
-  totals(): { files: Record<string, number>; read: number; landed: number; quarantined: number; bronzeRecords: number } {
+  /**
+   * Record accounting over the catalog: read = landed + quarantined + withheld, where withheld are
+   * records that passed the contract in a file that was not published (incomplete).
+   */
+  totals(): { files: Record<string, number>; read: number; landed: number; quarantined: number; withheld: number; bronzeRecords: number } {
     const files: Record<string, number> = {};
     for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM files GROUP BY state').all() as { state: string; n: number }[]) files[r.state] = r.n;
     const c = this.db.prepare('SELECT COALESCE(SUM(records_read),0) AS r, COALESCE(SUM(records_landed),0) AS l, COALESCE(SUM(records_quarantined),0) AS q FROM files').get() as { r: number; l: number; q: number };
     const b = this.db.prepare('SELECT COUNT(*) AS n FROM bronze').get() as { n: number };
-    return { files, read: c.r, landed: c.l, quarantined: c.q, bronzeRecords: b.n };
+    return { files, read: c.r, landed: c.l, quarantined: c.q, withheld: c.r - c.l - c.q, bronzeRecords: b.n };
+  }
+
+  /** Quarantined records per reason code (all files). */
+  quarantineByCode(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.db.prepare('SELECT code, COUNT(*) AS n FROM quarantine GROUP BY code ORDER BY code').all() as { code: string; n: number }[]) out[r.code] = r.n;
+    return out;
   }
 }

@@ -1,4 +1,5 @@
 import type { ContractConfig, MetadataFieldType } from '../config/schema.js';
+import { buildTextTyper } from './csv.js';
 import { parseTimestamp } from './timestamp.js';
 import type { Contract, ContractRecord, QuarantineCode, ValidationResult } from './types.js';
 
@@ -125,5 +126,11 @@ export function buildContract(cfg: ContractConfig): Contract {
     const record: ContractRecord = { id, version, eventTime: t.iso, eventTimeMs: t.ms, op, text, metadata };
     return { ok: true, record, fields: Object.keys(obj) };
   }
-  return { validate, knownFields: known };
+  const typeText = buildTextTyper(cfg);
+  function validateText(row: unknown): ValidationResult {
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) return validate(row);
+    const typed = typeText(row as Record<string, unknown>);
+    return typed.ok ? validate(typed.value) : typed;
+  }
+  return { validate, validateText, knownFields: known };
 }

@@ -32,7 +32,10 @@ export type QuarantineCode =
   | 'LINE_TOO_LONG'
   | 'INVALID_UTF8'
   | 'CSV_MALFORMED'
-  | 'TRUNCATED_INPUT';
+  | 'CSV_BAD_HEADER'
+  | 'TRUNCATED_INPUT'
+  | 'CORRUPT_INPUT'
+  | 'READ_FAILED';
 
 export type ValidationResult =
   | { readonly ok: true; readonly record: ContractRecord; readonly fields: readonly string[] }
@@ -41,6 +44,8 @@ export type ValidationResult =
 export interface Contract {
   /** Validates one parsed value. Pure; never throws. */
   validate(value: unknown): ValidationResult;
+  /** Validates a row whose values are text (CSV): metadata cells are typed explicitly first. Pure; never throws. */
+  validateText(row: unknown): ValidationResult;
   /** The field names the contract knows (used for schema-drift detection). */
   readonly knownFields: ReadonlySet<string>;
 }

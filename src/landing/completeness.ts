@@ -23,23 +23,24 @@ export type Readiness =
 
 /**
  * Decides whether a file is complete enough to land. Pure: a function of observations, the sidecar
- * manifest (if any) and time. With a manifest, the file is ready when its byte count (if stated)
- * matches; records and sha256 are checked while landing. Without one, it is ready after size and
- * mtime have been stable for the window (or it waits, when the policy requires a manifest).
+ * manifest (if any) and time.
+ * - A manifest stating `bytes` that the file has reached makes it ready at once (the writer said so).
+ * - Otherwise the file is ready once size and mtime have been stable for the window; with a manifest
+ *   whose `bytes` still differs it waits until then, and the loader then records it `incomplete`.
+ * - Without a manifest, `requireManifest` makes it wait (reported as waiting).
+ * Records and sha256 are checked while landing (they need the bytes).
  */
 export function decideReadiness(obs: FileObservation, manifest: Manifest | null | 'invalid', nowMs: number, policy: CompletenessPolicy): Readiness {
   if (manifest === 'invalid') return { ready: false, reason: 'manifest-invalid', detail: 'the sidecar manifest is not valid JSON of the form {"records": N, "sha256"?: "hex", "bytes"?: N}' };
-  if (manifest !== null) {
-    if (manifest.bytes !== undefined && manifest.bytes !== obs.size) {
-      return { ready: false, reason: 'manifest-bytes-mismatch', detail: `manifest says ${manifest.bytes} bytes, file has ${obs.size} so far` };
-    }
-    if (manifest.bytes !== undefined || manifest.sha256 !== undefined) return { ready: true, verified: true };
-    // A count alone cannot tell a half-written file: also wait for stability.
-  } else if (policy.requireManifest) {
+  if (manifest === null && policy.requireManifest) {
     return { ready: false, reason: 'manifest-missing', detail: 'completeness.requireManifest is on and there is no NAME.manifest.json yet' };
   }
+  if (manifest !== null && manifest.bytes !== undefined && manifest.bytes === obs.size) return { ready: true, verified: true };
   const stableFor = nowMs - obs.stableSinceMs;
-  if (stableFor < policy.stableWindowMs) return { ready: false, reason: 'unstable', detail: `size/mtime stable for ${stableFor} ms of ${policy.stableWindowMs} ms` };
+  if (stableFor < policy.stableWindowMs) {
+    if (manifest?.bytes !== undefined) return { ready: false, reason: 'manifest-bytes-mismatch', detail: `manifest says ${manifest.bytes} bytes, file has ${obs.size} so far` };
+    return { ready: false, reason: 'unstable', detail: `size/mtime stable for ${stableFor} ms of ${policy.stableWindowMs} ms` };
+  }
   return { ready: true, verified: manifest !== null };
 }
 

@@ -1,5 +1,7 @@
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { parseCsv } from './csv.js';
 import { parseJsonl } from './jsonl.js';
 import type { LandingFormat, ParsedItem, ParseOptions } from './types.js';
 
@@ -11,39 +13,60 @@ export function formatOf(name: string): LandingFormat | null {
   return null;
 }
 
-/** Wraps a stream so a stream error (e.g. truncated gzip) ends iteration with a TRUNCATED_INPUT item. */
+/** Opens a file for reading without following a symlink in its last component (I10, race-safe). */
+export function openNoFollow(file: string): NodeJS.ReadableStream & AsyncIterable<Buffer> {
+  return createReadStream(file, { highWaterMark: 64 * 1024, flags: (constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string });
+  // (fs.open accepts numeric flags; the typings only list strings.)
+}
+
+/** Stream-level failure codes: the input could not be read to its end. */
+export const STREAM_FAILURE_CODES = new Set(['TRUNCATED_INPUT', 'CORRUPT_INPUT', 'READ_FAILED']);
+
+function failureOf(e: unknown, bytes: number): { code: 'TRUNCATED_INPUT' | 'CORRUPT_INPUT' | 'READ_FAILED'; message: string } {
+  const err = e as NodeJS.ErrnoException;
+  if (err.code === 'Z_BUF_ERROR') return { code: 'TRUNCATED_INPUT', message: `the gzip stream ends early (truncated) after ${bytes} decompressed bytes: ${err.message}` };
+  if (typeof err.code === 'string' && err.code.startsWith('Z_')) return { code: 'CORRUPT_INPUT', message: `the gzip stream is corrupt after ${bytes} decompressed bytes: ${err.message}` };
+  return { code: 'READ_FAILED', message: `reading failed after ${bytes} bytes: ${err.message}` };
+}
+
+/**
+ * Runs a parser over a byte stream; a stream error (truncated or corrupt gzip, I/O error) ends the
+ * file with one error item standing for the unreadable tail (the partial record it cut is not
+ * parsed). Everything parsed before the failure is still yielded, so it is accounted for.
+ */
 async function* guarded(source: AsyncIterable<Buffer>, inner: (s: AsyncIterable<Buffer>) => AsyncGenerator<ParsedItem>): AsyncGenerator<ParsedItem> {
-  let failure: Error | null = null;
-  let offset = 0;
-  async function* safe(): AsyncGenerator<Buffer> {
-    try {
-      for await (const c of source) {
-        offset += c.length;
-        yield c;
-      }
-    } catch (e) {
-      failure = e as Error;
+  let bytes = 0;
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const c of source) {
+      bytes += c.length;
+      yield c;
     }
   }
   let lastLine = 0;
-  for await (const item of inner(safe())) {
-    lastLine = item.line;
-    yield item;
-  }
-  if (failure !== null) {
-    yield { kind: 'error', line: lastLine + 1, offset, code: 'TRUNCATED_INPUT', message: `stream ended with an error after ${offset} bytes: ${(failure as Error).message}`, raw: '' };
+  try {
+    for await (const item of inner(counted())) {
+      lastLine = Math.max(lastLine, item.line);
+      yield item;
+    }
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    const f = failureOf(e, bytes);
+    yield { kind: 'error', line: lastLine + 1, offset: bytes, code: f.code, message: f.message, raw: '' };
   }
 }
 
-/** Streams the records of a landing file with bounded memory. */
+/** Streams the records of a landing file with bounded memory (64 KiB reads, one record at a time). */
 export function parseFile(file: string, format: LandingFormat, opts: ParseOptions): AsyncGenerator<ParsedItem> {
-  const stream = createReadStream(file, { highWaterMark: 64 * 1024 });
+  const stream = openNoFollow(file);
   switch (format) {
     case 'jsonl':
       return guarded(stream, (s) => parseJsonl(s, opts));
-    case 'jsonl.gz':
-      return guarded(stream.pipe(createGunzip()), (s) => parseJsonl(s, opts));
+    case 'jsonl.gz': {
+      // pipeline() propagates an error of either side and destroys both (no leaked fd, no hang).
+      const gunzip = pipeline(stream, createGunzip(), () => undefined);
+      return guarded(gunzip, (s) => parseJsonl(s, opts));
+    }
     case 'csv':
-      throw new Error('csv parsing is not implemented yet');
+      return guarded(stream, (s) => parseCsv(s, opts));
   }
 }

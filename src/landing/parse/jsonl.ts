@@ -11,7 +11,7 @@ function rawText(bytes: Buffer, limit: number): string {
 export async function* parseJsonl(source: AsyncIterable<Buffer>, opts: ParseOptions): AsyncGenerator<ParsedItem> {
   for await (const l of splitLines(source, opts)) {
     if (l.bytes === null) {
-      yield { kind: 'error', line: l.line, offset: l.offset, code: 'LINE_TOO_LONG', message: `line ${l.line} is ${l.length} bytes, over landing.maxLineBytes (${opts.maxLineBytes})`, raw: '' };
+      yield { kind: 'error', line: l.line, offset: l.offset, code: 'LINE_TOO_LONG', message: `line ${l.line} is ${l.length} bytes, over landing.maxLineBytes (${opts.maxLineBytes})`, raw: l.prefix ? rawText(l.prefix, opts.rawBytes) : '' };
       continue;
     }
     let bytes = l.bytes;
@@ -31,6 +31,7 @@ export async function* parseJsonl(source: AsyncIterable<Buffer>, opts: ParseOpti
       yield { kind: 'error', line: l.line, offset: l.offset, code: 'MALFORMED_JSON', message: `line ${l.line}: ${(e as Error).message}`, raw: rawText(bytes, opts.rawBytes) };
       continue;
     }
-    yield { kind: 'value', line: l.line, offset: l.offset, value, raw: rawText(bytes, opts.rawBytes) };
+    // The decoded text doubles as the raw copy when it is short enough (no second decode per record).
+    yield { kind: 'value', line: l.line, offset: l.offset, value, raw: bytes.length <= opts.rawBytes ? text : rawText(bytes, opts.rawBytes) };
   }
 }

@@ -6,6 +6,8 @@ export interface RawLine {
   /** Line bytes without the terminator (and without a trailing \r). null when over maxLineBytes. */
   readonly bytes: Buffer | null;
   readonly length: number;
+  /** For an over-long line: its first rawBytes bytes (for the quarantine entry). */
+  readonly prefix?: Buffer;
 }
 
 /**
@@ -16,6 +18,7 @@ export async function* splitLines(source: AsyncIterable<Buffer>, opts: ParseOpti
   let parts: Buffer[] = [];
   let partLen = 0;
   let tooLong = false;
+  let prefix: Buffer | undefined;
   let lineLen = 0;
   let lineNo = 1;
   let lineStart = 0;
@@ -26,10 +29,11 @@ export async function* splitLines(source: AsyncIterable<Buffer>, opts: ParseOpti
       bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, partLen);
       if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1);
     }
-    const out: RawLine = { line: lineNo, offset: lineStart, bytes, length: lineLen };
+    const out: RawLine = { line: lineNo, offset: lineStart, bytes, length: lineLen, ...(prefix ? { prefix } : {}) };
     parts = [];
     partLen = 0;
     tooLong = false;
+    prefix = undefined;
     lineLen = 0;
     return out;
   };
@@ -44,6 +48,7 @@ export async function* splitLines(source: AsyncIterable<Buffer>, opts: ParseOpti
       if (!tooLong) {
         if (partLen + piece.length > opts.maxLineBytes) {
           tooLong = true;
+          prefix = Buffer.from(Buffer.concat([...parts, piece.subarray(0, opts.rawBytes)]).subarray(0, opts.rawBytes));
           parts = [];
           partLen = 0;
         } else if (piece.length > 0) {

@@ -11,6 +11,8 @@ export type ParsedItem =
       readonly value: unknown;
       /** The raw text of the record (for quarantine if the contract rejects it). */
       readonly raw: string;
+      /** True when every value is text (CSV): the contract types them explicitly before validating. */
+      readonly text?: true;
     }
   | {
       readonly kind: 'error';
