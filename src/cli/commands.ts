@@ -1,5 +1,7 @@
 import type { Command } from './context.js';
 import { ingest } from './commands/ingest.js';
+import { reindex } from './commands/reindex.js';
+import { rollback } from './commands/rollback.js';
 import { run } from './commands/run.js';
 import { searchCmd } from './commands/search.js';
 import { status } from './commands/status.js';
@@ -9,6 +11,8 @@ export type { Command, CommandContext } from './context.js';
 /** The command registry: one file per command under commands/, one line here. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
   ingest,
+  reindex,
+  rollback,
   run,
   search: searchCmd,
   status,

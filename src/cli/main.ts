@@ -16,6 +16,9 @@ Commands:
   search "TEXT" [-k N] [--mode vector|fts|hybrid]
                                query the serving table
   status                       counts per stage, files, batches, table
+  reindex [--model ID] [--max-rps N] [--dry-run] [--yes]
+                               rebuild into a new table from bronze, gate it, swap atomically
+  rollback                     point serving back at the previous table (one step)
 ${'' /* more commands register themselves in commands.ts */}
 Options (every command):
   --config FILE                JSON config (default: SEAMLINE_CONFIG, else built-in defaults)

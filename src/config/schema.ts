@@ -123,6 +123,28 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    reindex: z
+      .object({
+        maxRecordsPerSecond: z.number().min(0).default(500).describe('Throughput cap of a reindex build in records (ids) per second, so live ingest keeps its latency. 0 = no cap. `reindex --max-rps N` overrides it.'),
+        pageSize: pos(200, 'Ids a reindex materializes per merge (one LanceDB version each). Bounds memory and the work a SIGKILL can lose.'),
+        maxCatchUpRounds: pos(50, 'Catch-up rounds (batches the daemon committed meanwhile) before giving up on the swap; the job stays resumable.'),
+        progressLogIntervalMs: pos(5000, 'When stderr is not a terminal, a progress log line is written this often.'),
+        gates: z
+          .object({
+            parity: z.boolean().default(true).describe('Gate: every live id of the key state has its chunks 0..n-1 exactly once, at its winning bronze seq; no row for deleted ids.'),
+            vectors: z.boolean().default(true).describe('Gate: no NaN/infinite or wrong-dimension vector in the new table.'),
+            overlapSample: z.number().int().min(0).default(20).describe('Gate (model unchanged only): queries sampled from the corpus for the top-k overlap between old and new tables. 0 disables.'),
+            overlapK: pos(10, 'k of the top-k overlap gate.'),
+            minOverlap: z.number().min(0).max(1).default(0.8).describe('Mean top-k overlap (0..1) the new table must reach against the old one.'),
+            evaluationFile: z.string().min(1).optional().describe('Optional JSONL of {"query": "...", "relevant": ["id", ...] | {"id": grade}}: nDCG@10 is computed on old and new. Relative to the config file.'),
+            maxNdcgDrop: z.number().min(0).max(1).default(0.02).describe('The new table may score at most this much lower nDCG@10 than the old one on the evaluation file.'),
+            minNdcg: z.number().min(0).max(1).default(0).describe('Absolute floor for the new table nDCG@10 on the evaluation file (0 = no floor).'),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     shutdownDeadlineMs: ms(30_000, 'On SIGTERM the batch in flight may take this long before the process exits anyway.'),
   })
   .strict();

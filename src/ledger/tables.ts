@@ -63,6 +63,24 @@ export class TableRegistry {
     }).immediate();
   }
 
+  /**
+   * Points serving back at `previous` in one transaction (the table it replaces becomes the new
+   * `previous`, so a second rollback rolls forward). Returns null when there is nothing to go back to.
+   * `exists` says whether the table's data is still on disk (retention may have removed it).
+   */
+  rollback(nowMs: number, exists: (name: string) => boolean): { from: string; to: string } | null {
+    return this.db
+      .transaction(() => {
+        const cur = this.serving();
+        if (!cur || cur.previous === null) return null;
+        const prev = this.get(cur.previous);
+        if (!prev || prev.state === 'failed' || !exists(prev.tableName)) return null;
+        this.swap(prev.tableName, nowMs);
+        return { from: cur.tableName, to: prev.tableName };
+      })
+      .immediate();
+  }
+
   setState(name: string, state: TableInfo['state']): void {
     this.db.prepare('UPDATE vector_tables SET state = ? WHERE table_name = ?').run(state, name);
   }

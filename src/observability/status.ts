@@ -1,3 +1,4 @@
+import { ReindexJobs } from '../reindex/jobs.js';
 import type { Runtime } from '../runtime/runtime.js';
 
 /** Everything `status --json` and GET /status report. Counts per stage, read from SQLite and the table. */
@@ -36,6 +37,8 @@ export async function collectStatus(rt: Runtime, extra: Record<string, unknown> 
     keys: rt.ledger.keyStateCounts(),
     table,
     tables: rt.tables.list(),
+    // The latest reindex job (build progress, catch-up, gates, outcome), or null.
+    reindex: new ReindexJobs(rt.db).latest(),
     ...extra,
   };
 }

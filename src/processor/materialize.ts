@@ -14,6 +14,11 @@ export interface MaterializeDeps {
   readonly pipelineVersion: string;
   readonly fault: FaultHook;
   readonly nowIso: () => string;
+  /**
+   * Optional second place to reuse vectors from, looked up by the same ids (reindex with an unchanged
+   * model: the serving table). Only rows of the same model and dimension are used. Default: none.
+   */
+  readonly vectorSource?: ((ids: readonly string[]) => Promise<readonly VectorRow[]>) | undefined;
 }
 
 export interface MaterializeResult {
@@ -65,7 +70,14 @@ export async function materialize(deps: MaterializeDeps, table: VectorTable, ids
   if (changes.length === 0 && plan.removals.length === 0) {
     return { inserted: 0, updated: 0, deleted: 0, embedded: 0, reused: 0, version: await table.version(), changed: false };
   }
-  const toEmbed = changes.filter((d) => d.reuse === undefined);
+  const missing = changes.filter((d) => d.reuse === undefined);
+  const borrowed = new Map<string, Float32Array>();
+  if (missing.length > 0 && deps.vectorSource) {
+    for (const r of await deps.vectorSource([...new Set(missing.map((d) => d.desired.id))])) {
+      if (r.modelId === embedder.modelId && r.vector.length === table.dim) borrowed.set(r.contentHash, r.vector);
+    }
+  }
+  const toEmbed = missing.filter((d) => !borrowed.has(d.desired.contentHash));
   const vectors = toEmbed.length
     ? await embedder.embed(toEmbed.map((d): TextChunk => ({ text: normalizeText(d.desired.text), tokens: d.desired.tokens })), signal)
     : [];
@@ -95,7 +107,7 @@ export async function materialize(deps: MaterializeDeps, table: VectorTable, ids
       if (scope.has(d.desired.id)) rows.push(d.existing!);
       continue;
     }
-    rows.push(toRow(d.desired, fresh.get(d.desired.rowKey) ?? d.reuse!));
+    rows.push(toRow(d.desired, fresh.get(d.desired.rowKey) ?? d.reuse ?? borrowed.get(d.desired.contentHash)!));
   }
   if (scopeIds.length > 0) deps.fault('mid-chunk-cleanup');
   const r = await table.merge(rows, scopeIds);
