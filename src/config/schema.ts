@@ -40,6 +40,31 @@ export const ContractSchema = z
   })
   .strict();
 
+/** Quality gates of the processor (docs/processor.md). A failed gate leaves the batch unpublished and writes an incident. */
+export const GatesSchema = z
+  .object({
+    maxQuarantineRatio: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.5)
+      .describe("A batch fails when more than this share of the records read from its input files was quarantined. 1 disables the gate."),
+    quarantineMinRecords: pos(100, 'The quarantine gate judges a batch only when its input files read at least this many records (small files are too noisy).'),
+    outputFactor: z
+      .number()
+      .min(1)
+      .default(20)
+      .describe('A batch fails when the rows it would change per input record exceed this many times the median of recent committed batches.'),
+    outputMinRows: pos(500, 'The output anomaly gate judges a batch only when it would change at least this many rows.'),
+    outputWindow: pos(20, 'Recent committed batches the output anomaly gate compares with.'),
+    outputMinHistory: pos(5, 'The output anomaly gate needs at least this many recent batches before it judges.'),
+    waive: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Batch ids (as listed by status --json incidents) whose quarantine and output gates are skipped on the next run: the operator override after an incident. NaN / wrong-dimension vectors are never waived.'),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     dataDir: z.string().min(1).default('./data').describe('Folder for seamline.db (bronze, ledger), lance/ (tables) and archive/. Relative to the config file.'),
@@ -77,6 +102,7 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    gates: GatesSchema.prefault({}),
     contract: ContractSchema.prefault({}),
     completeness: z
       .object({

@@ -29,7 +29,7 @@ export async function buildPipeline(rt: Runtime, hooks: TestHooks): Promise<{ la
       bronze: rt.bronze, ledger: rt.ledger, embedder, clock: rt.clock, logger: rt.logger, fault: hooks.fault,
       chunking: c.chunking, pipelineVersion: c.pipelineVersion, nowIso: () => new Date(rt.clock.nowMs()).toISOString(),
     },
-    { maxRecords: c.processor.maxRecords, maxFiles: c.processor.maxFiles, modelId, pipelineVersion: c.pipelineVersion, unsafe: hooks.unsafe },
+    { maxRecords: c.processor.maxRecords, maxFiles: c.processor.maxFiles, modelId, pipelineVersion: c.pipelineVersion, unsafe: hooks.unsafe, gates: c.gates },
   );
   return { landing, processor };
 }

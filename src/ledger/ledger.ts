@@ -1,5 +1,7 @@
 import type { BronzeEvent } from '../bronze/bronze.js';
 import type { Sqlite } from '../db/sqlite.js';
+import { Incidents } from './incidents.js';
+import { Replays } from './replays.js';
 
 export type BatchState = 'planned' | 'committed' | 'failed';
 
@@ -118,6 +120,73 @@ export class Ledger {
   lastCommittedVersion(tableName: string): number | null {
     const r = this.db.prepare(`SELECT MAX(table_version) AS v FROM batches WHERE table_name = ? AND state = 'committed'`).get(tableName) as { v: number | null };
     return r.v;
+  }
+
+  /** The incidents table on the same database. */
+  incidents(): Incidents {
+    return new Incidents(this.db);
+  }
+
+  /** The reconcile / replay runs on the same database. */
+  replays(): Replays {
+    return new Replays(this.db);
+  }
+
+  /** Runs fn in one immediate SQLite transaction (several ledger writes that must land together). */
+  inTransaction<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  /**
+   * The landed files a batch reads from, for the quarantine gate: files whose id lies after the file of
+   * the last record before the batch and up to the file of its last record. Fully quarantined files
+   * (no bronze records) fall in that window too, so a file of only bad lines still counts.
+   */
+  batchInputFiles(seqFrom: number, seqTo: number): { files: number; read: number; quarantined: number } {
+    const lo = (this.db.prepare('SELECT file_id FROM bronze WHERE seq < ? ORDER BY seq DESC LIMIT 1').get(seqFrom) as { file_id: number } | undefined)?.file_id ?? 0;
+    const hi = (this.db.prepare('SELECT file_id FROM bronze WHERE seq <= ? ORDER BY seq DESC LIMIT 1').get(seqTo) as { file_id: number } | undefined)?.file_id;
+    if (hi === undefined) return { files: 0, read: 0, quarantined: 0 };
+    const r = this.db
+      .prepare(`SELECT COUNT(*) AS n, COALESCE(SUM(records_read),0) AS r, COALESCE(SUM(records_quarantined),0) AS q FROM files WHERE file_id > ? AND file_id <= ? AND state IN ('verified','unverified')`)
+      .get(lo, hi) as { n: number; r: number; q: number };
+    return { files: r.n, read: r.r, quarantined: r.q };
+  }
+
+  /** Records in and rows changed of the last `limit` committed batches of a table below seqFrom (output gate history). */
+  recentOutputs(tableName: string, beforeSeq: number, limit: number): { recordsIn: number; rowsOut: number }[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT records_in AS recordsIn, rows_inserted + rows_updated + rows_deleted AS rowsOut FROM batches WHERE table_name = ? AND state = 'committed' AND seq_to < ? AND records_in IS NOT NULL ORDER BY seq_to DESC LIMIT ?`,
+        )
+        .all(tableName, beforeSeq, limit) as { recordsIn: number; rowsOut: number }[]
+    );
+  }
+
+  /** Committed batches whose recorded table version is above `version` (lost if the table is at `version`). */
+  committedAbove(tableName: string, version: number): BatchRow[] {
+    return (this.db.prepare(`SELECT * FROM batches WHERE table_name = ? AND state = 'committed' AND table_version > ? ORDER BY seq_from`).all(tableName, version) as DbBatch[]).map(batchFrom);
+  }
+
+  /** Distinct record ids in the bronze ranges of those batches. */
+  idsOfCommittedAbove(tableName: string, version: number): string[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT DISTINCT b.record_id AS id FROM batches t JOIN bronze b ON b.seq BETWEEN t.seq_from AND t.seq_to WHERE t.table_name = ? AND t.state = 'committed' AND t.table_version > ? ORDER BY b.record_id`,
+        )
+        .all(tableName, version) as { id: string }[]
+    ).map((r) => r.id);
+  }
+
+  /** After a reconcile: batches recorded above `aboveVersion` are now realized in `newVersion`. */
+  rebaseVersions(tableName: string, aboveVersion: number, newVersion: number): number {
+    return this.db.prepare(`UPDATE batches SET table_version = ? WHERE table_name = ? AND state = 'committed' AND table_version > ?`).run(newVersion, tableName, aboveVersion).changes;
+  }
+
+  /** Every id in key state (paged, ordered by id). */
+  *allKeyIds(pageSize = 5000): Generator<string[]> {
+    for (const page of this.allKeyStates(pageSize)) yield page.map((k) => k.id);
   }
 
   /**

@@ -42,3 +42,5 @@ export async function collectStatus(rt: Runtime, extra: Record<string, unknown> 
     ...extra,
   };
 }
+    // Batches a gate refused (open) and how they ended (resolved / waived); newest first.
+    incidents: rt.ledger.incidents().list(50),

@@ -4,7 +4,10 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { Embedder, TextChunk } from '../ports/embedder.js';
 import type { VectorRow, VectorTable } from '../ports/vector-store.js';
 import type { FaultHook } from '../runtime/fault.js';
-import { desiredRowsFor, normalizeText, planMaterialize, type DesiredRow } from './materialize-plan.js';
+import { GateError, vectorGate } from './gates.js';
+import { desiredRowsFor, normalizeText, planMaterialize, winners, type DesiredRow } from './materialize-plan.js';
+
+export { GateError } from './gates.js';
 
 export interface MaterializeDeps {
   readonly bronze: Bronze;
@@ -31,30 +34,45 @@ export interface MaterializeResult {
   readonly changed: boolean;
 }
 
-export class GateError extends SeamlineError {
-  constructor(
-    readonly failureMode: string,
-    readonly affectedRows: number,
-    message: string,
-  ) {
-    super('GATE_FAILED', message, { details: { failureMode, affectedRows } });
+/** Per-call options of materialize. */
+export interface MaterializeOptions {
+  /**
+   * Events of the batch being run. Winners are then max(key state, these), so the processor can fold
+   * the key state after the gates (a refused batch leaves no trace in the key state).
+   */
+  readonly batchEvents?: readonly BronzeEvent[];
+  /** Test-only switches (SEAMLINE_UNSAFE): no-guard = last event wins; no-dedupe = every event becomes rows. */
+  readonly unsafe?: ReadonlySet<'no-guard' | 'no-dedupe'>;
+  /** Sees the planned counts before anything is embedded or written; throws (GateError) to refuse. */
+  readonly gate?: (expected: { readonly inserted: number; readonly updated: number; readonly deleted: number }) => void;
+  /** Runs after embedding and the vector gate, right before the merge (the processor folds here). */
+  readonly beforeMerge?: () => void;
+}
+
+/** The event each id should be materialized from: max(key state, batch events), or the unsafe variants. */
+function winningEvents(deps: MaterializeDeps, ids: readonly string[], opts: MaterializeOptions): BronzeEvent[] {
+  const batch = opts.batchEvents ?? [];
+  if (opts.unsafe?.has('no-dedupe') && batch.length > 0) return [...batch];
+  const ks = deps.ledger.keyStates(ids);
+  const stateEvents = deps.bronze.eventsBySeq([...ks.values()].map((k) => k.seq));
+  if (opts.unsafe?.has('no-guard')) {
+    // Broken on purpose: the batch's last event per id wins, whatever its version.
+    const last = new Map<string, BronzeEvent>(stateEvents.map((e) => [e.id, e]));
+    for (const e of batch) last.set(e.id, e);
+    return [...last.values()];
   }
+  const wanted = new Set(ids);
+  return [...winners([...stateEvents, ...batch.filter((e) => wanted.has(e.id))]).values()];
 }
 
 /**
  * Makes the table hold exactly the current winner of each id (from the key state and bronze):
  * state-based, so running it again for the same ids changes nothing. Used by the processor for the
- * ids of a batch, by reindex for every id, and by verify --repair.
- * `eventsOverride` is the test-only switch that bypasses key-state winners.
+ * ids of a batch, by reconcile / replay / reindex for any set of ids, and by verify --repair.
  */
-export async function materialize(deps: MaterializeDeps, table: VectorTable, ids: readonly string[], batchId: string, signal?: AbortSignal, eventsOverride?: readonly BronzeEvent[]): Promise<MaterializeResult> {
-  const { bronze, ledger, embedder } = deps;
-  let events: readonly BronzeEvent[];
-  if (eventsOverride) events = eventsOverride;
-  else {
-    const ks = ledger.keyStates(ids);
-    events = bronze.eventsBySeq([...ks.values()].map((k) => k.seq));
-  }
+export async function materialize(deps: MaterializeDeps, table: VectorTable, ids: readonly string[], batchId: string, signal?: AbortSignal, opts: MaterializeOptions = {}): Promise<MaterializeResult> {
+  const { embedder } = deps;
+  const events = winningEvents(deps, ids, opts);
   const upserts = events.filter((e) => e.op === 'upsert');
   const chunked = upserts.length ? await embedder.chunk(upserts.map((e) => e.text), deps.chunking.maxTokens, deps.chunking.overlapTokens) : [];
   const desired: DesiredRow[] = [];
@@ -68,8 +86,10 @@ export async function materialize(deps: MaterializeDeps, table: VectorTable, ids
   }
   const changes = plan.decisions.filter((d) => d.action !== 'keep');
   if (changes.length === 0 && plan.removals.length === 0) {
+    opts.beforeMerge?.();
     return { inserted: 0, updated: 0, deleted: 0, embedded: 0, reused: 0, version: await table.version(), changed: false };
   }
+  opts.gate?.(plan.expected);
   const missing = changes.filter((d) => d.reuse === undefined);
   const borrowed = new Map<string, Float32Array>();
   if (missing.length > 0 && deps.vectorSource) {
@@ -86,9 +106,9 @@ export async function materialize(deps: MaterializeDeps, table: VectorTable, ids
   deps.fault('after-embed');
 
   // Gate: no NaN or wrong-dimension vector is ever published.
-  let bad = 0;
-  for (const v of fresh.values()) if (v.length !== table.dim || v.some((x) => !Number.isFinite(x))) bad += 1;
-  if (bad > 0) throw new GateError('bad_vectors', bad, `${bad} vector(s) are NaN or not ${table.dim}-dimensional; batch not published`);
+  const badVectors = vectorGate(fresh.values(), table.dim);
+  if (badVectors) throw new GateError(badVectors);
+  opts.beforeMerge?.();
 
   const embeddedAt = deps.nowIso();
   const toRow = (d: DesiredRow, vector: Float32Array): VectorRow => ({
