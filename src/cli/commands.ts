@@ -5,6 +5,7 @@ import { rollback } from './commands/rollback.js';
 import { run } from './commands/run.js';
 import { searchCmd } from './commands/search.js';
 import { status } from './commands/status.js';
+import { verify } from './commands/verify.js';
 
 export type { Command, CommandContext } from './context.js';
 
@@ -16,4 +17,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   run,
   search: searchCmd,
   status,
+  verify,
 };

@@ -13,9 +13,10 @@ Usage: seamline <command> [options]
 Commands:
   run                          the daemon: watch, land, embed, merge, serve HTTP (until SIGTERM)
   ingest --once                land and process everything in the landing folder, then exit
-  search "TEXT" [-k N] [--mode vector|fts|hybrid]
-                               query the serving table
+  search "TEXT" [-k N] [--mode vector|fts|hybrid] [--where "FIELD OP VALUE"]...
+                               query the serving table (ops = != < <= > >= in)
   status                       counts per stage, files, batches, table
+  verify [--repair]            audit bronze ↔ ledger ↔ table; --repair replays from bronze
   reindex [--model ID] [--max-rps N] [--dry-run] [--yes]
                                rebuild into a new table from bronze, gate it, swap atomically
   rollback                     point serving back at the previous table (one step)

@@ -140,6 +140,19 @@ export const ConfigSchema = z
         host: z.string().min(1).default('127.0.0.1').describe('Bind address. Anything but loopback requires token.'),
         port: z.number().int().min(0).max(65535).default(7411).describe('Bind port (0 = any free port, printed at start).'),
         token: z.string().min(16).optional().describe('Bearer token required on every request except /healthz. Required when host is not loopback.'),
+        maxBodyBytes: pos(65_536, 'Largest accepted request body; larger requests get 413.'),
+        requestTimeoutMs: pos(15_000, 'A request (headers, body and handling) that takes longer is answered 503/408 and closed.'),
+        maxConcurrentSearches: pos(4, 'Searches served at once; more get 429 with Retry-After (bounds memory and embedding work).'),
+      })
+      .strict()
+      .prefault({}),
+    search: z
+      .object({
+        rrfK: pos(60, 'Reciprocal rank fusion constant k in 1/(k + rank) for hybrid search. Larger flattens the rank weighting.'),
+        hybridCandidates: pos(50, 'Hybrid search fuses the top max(k, this) results of each side.'),
+        maxK: pos(100, 'Largest k a search may ask for.'),
+        maxQueryChars: pos(4096, 'Longest accepted query text.'),
+        maxCandidates: pos(2000, 'With metadata filters, at most this many candidates per side are read and filtered.'),
       })
       .strict()
       .prefault({}),

@@ -1,9 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'chokidar';
 import { isSeamlineError, toSeamlineError } from '../errors/errors.js';
+import { startHttpServer, type HttpServerHandle } from '../http/server.js';
+import { newLiveStats, type LiveStats } from '../observability/metrics.js';
 import { acquireWriter, Leases, WRITER_LEASE, WRITER_TTL_MS } from '../runtime/lock.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { buildPipeline, type TestHooks } from './pipeline.js';
+import { daemonHttpHandlers } from './http-handlers.js';
 
 export type DaemonState = 'starting' | 'running' | 'draining' | 'stopped';
 
@@ -12,15 +15,29 @@ export interface DaemonHandle {
   /** Resolves when the daemon has stopped (after stop() or a fatal error). */
   readonly done: Promise<void>;
   stop(): void;
+  /** Live facts (state, model loaded, HTTP counters) the metrics and /readyz read. */
+  readonly live: LiveStats;
+}
+
+export interface DaemonOptions {
+  /** Called once the HTTP server listens (with the bound port, useful with port 0). */
+  readonly onListening?: (host: string, port: number) => void;
 }
 
 /**
  * The long-lived process: watcher + periodic rescan feed the loader; the processor runs a batch
- * whenever bronze is ahead of the ledger. stop() lets the batch in flight finish, then closes
- * everything in reverse order.
+ * whenever bronze is ahead of the ledger; HTTP serves health, metrics, status and search.
+ * Lifecycle: starting → running → draining → stopped. stop() lets the batch in flight finish, then
+ * closes the watcher, the HTTP server and the lease in reverse order of opening (the caller closes
+ * the runtime: embedder, LanceDB, SQLite).
  */
-export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void): DaemonHandle {
-  let state: DaemonState = 'starting';
+export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void, opts: DaemonOptions = {}): DaemonHandle {
+  const live = newLiveStats(rt.clock.nowMs());
+  const setState = (s: DaemonState): void => {
+    if (live.state === s) return;
+    live.state = s;
+    rt.logger.info({ event: 'daemon.state', state: s }, `daemon ${s}`);
+  };
   const stopCtl = new AbortController();
   let wake: (() => void) | null = null;
   let dirty = true;
@@ -33,22 +50,33 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void)
 
   const done = (async () => {
     const leases = new Leases(rt.db);
+    // Single writer: refuse before binding any port, so a second daemon fails fast and clearly.
     const holder = acquireWriter(leases, c.dataDir, rt.clock.nowMs());
+    live.storesOpen = true;
     let watcher: FSWatcher | null = null;
+    let http: HttpServerHandle | null = null;
     const renew = setInterval(() => {
       leases.tryAcquire(WRITER_LEASE, holder, WRITER_TTL_MS, rt.clock.nowMs());
     }, WRITER_TTL_MS / 3);
     renew.unref();
     try {
+      if (c.http.enabled) {
+        // Up before the model loads: /healthz answers and /readyz says why it is not ready yet.
+        http = await startHttpServer(c.http, daemonHttpHandlers(rt, live), live, log);
+        opts.onListening?.(c.http.host, http.port);
+      }
       await mkdir(c.landingDir, { recursive: true });
       const redo = rt.bronze.recoverLanding();
       if (redo.length) log.warn({ event: 'landing.recovered', files: redo }, 'removed partial landings from a crash; they will be landed again');
       const table = await rt.servingTable(true);
       const { landing, processor } = await buildPipeline(rt, hooks);
+      const embedder = await rt.embedder(rt.tables.serving()?.modelId ?? c.model.id);
+      live.modelLoaded = true;
+      if (await table!.ensureFtsIndex()) log.info({ event: 'fts.created', table: table!.name }, 'created the full-text index');
       watcher = watch(c.landingDir, { ignoreInitial: true, persistent: true, awaitWriteFinish: false, depth: 8 });
       watcher.on('all', poke);
       watcher.on('error', (e) => log.warn({ event: 'watcher.error', err: String(e) }, 'watcher error; periodic rescan continues'));
-      state = 'running';
+      if (!stopCtl.signal.aborted) setState('running');
       log.info({ event: 'daemon.running', landing: c.landingDir, table: table!.name }, 'daemon running');
       onReady?.();
       let lastScan = 0;
@@ -63,7 +91,13 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void)
             didWork = r.landed.length > 0;
           }
           // The batch in flight is not aborted by stop(): it finishes (or the deadline kills the process).
+          const tokensBefore = embedder.stats().realTokens;
           const b = await processor.runOnce(table!);
+          if (b) {
+            const tokens = embedder.stats().realTokens - tokensBefore;
+            live.embedTokens += tokens;
+            if (tokens > 0 && b.durationMs > 0) live.tokensPerSecond = (tokens * 1000) / b.durationMs;
+          }
           didWork ||= b !== null;
         } catch (e) {
           const err = toSeamlineError(e);
@@ -84,24 +118,26 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void)
         });
         wake = null;
       }
-      state = 'draining';
+      setState('draining');
     } finally {
       clearInterval(renew);
       await watcher?.close();
+      await http?.close();
       leases.release(WRITER_LEASE, holder);
-      state = 'stopped';
+      live.storesOpen = false;
+      setState('stopped');
     }
   })();
 
   return {
-    state: () => state,
+    state: () => live.state,
     done,
+    live,
     stop: () => {
       if (!stopCtl.signal.aborted) {
-        state = state === 'stopped' ? state : 'draining';
+        if (live.state !== 'stopped') setState('draining');
         stopCtl.abort();
       }
     },
   };
 }
-

@@ -1,5 +1,6 @@
 import { ReindexJobs } from '../reindex/jobs.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { ledgerCounters } from './ledger-stats.js';
 
 /** Everything `status --json` and GET /status report. Counts per stage, read from SQLite and the table. */
 export async function collectStatus(rt: Runtime, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
@@ -22,6 +23,10 @@ export async function collectStatus(rt: Runtime, extra: Record<string, unknown> 
       committedUpToSeq: committedUpTo,
       backlogRecords: Math.max(0, maxSeq - committedUpTo),
       batches: rt.ledger.batchTotals(serving.tableName),
+      indexes: t ? await t.indexes() : [],
+      versions: t ? await t.versionCount() : null,
+      // Ledger counters (what /metrics exports): published records, failures, embed reuse, optimize, gates.
+      counters: ledgerCounters(rt.db, serving.tableName),
     };
   }
   const unverified = files.filter((f) => f.state === 'unverified').length;
@@ -39,8 +44,8 @@ export async function collectStatus(rt: Runtime, extra: Record<string, unknown> 
     tables: rt.tables.list(),
     // The latest reindex job (build progress, catch-up, gates, outcome), or null.
     reindex: new ReindexJobs(rt.db).latest(),
+    // Batches a gate refused (open) and how they ended (resolved / waived); newest first.
+    incidents: rt.ledger.incidents().list(50),
     ...extra,
   };
 }
-    // Batches a gate refused (open) and how they ended (resolved / waived); newest first.
-    incidents: rt.ledger.incidents().list(50),

@@ -44,6 +44,27 @@ export interface TableStats {
   readonly bytes: number;
 }
 
+/** Provenance columns a search may filter on (server side, before top-k). */
+export const FILTER_COLUMNS = ['id', 'chunk', 'source_version', 'event_time_ms', 'bronze_seq', 'file', 'batch_id', 'model_id', 'pipeline_version'] as const;
+export type FilterColumn = (typeof FILTER_COLUMNS)[number];
+export type FilterOp = 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'in';
+export type FilterScalar = string | number;
+
+/** One validated, structured condition; the adapter compiles it with literal quoting (never string pasting). */
+export interface ColumnFilter {
+  readonly column: FilterColumn;
+  readonly op: FilterOp;
+  readonly value: FilterScalar | readonly FilterScalar[];
+}
+
+export interface IndexInfo {
+  readonly name: string;
+  readonly type: string;
+  readonly columns: readonly string[];
+  readonly indexedRows: number;
+  readonly unindexedRows: number;
+}
+
 /** The narrow port over one vector table. No LanceDB type crosses it. */
 export interface VectorTable {
   readonly name: string;
@@ -60,6 +81,18 @@ export interface VectorTable {
   vectorSearch(vector: Float32Array, k: number): Promise<SearchHit[]>;
   scanAll(columns?: 'provenance' | 'all'): AsyncIterable<VectorRow[]>;
   stats(): Promise<TableStats>;
+  /** Cosine top-k among rows matching every filter (AND). Score = cosine similarity. */
+  searchVector(vector: Float32Array, k: number, filters: readonly ColumnFilter[]): Promise<SearchHit[]>;
+  /** BM25 full-text top-k over `text` among rows matching every filter; needs ensureFtsIndex() once. */
+  searchText(query: string, k: number, filters: readonly ColumnFilter[]): Promise<SearchHit[]>;
+  /** Creates the full-text index on `text` when missing. Returns true when it created one. */
+  ensureFtsIndex(): Promise<boolean>;
+  /** Indexes with their indexed / unindexed row counts. */
+  indexes(): Promise<IndexInfo[]>;
+  /** How many versions the table keeps (before cleanup). */
+  versionCount(): Promise<number>;
+  /** Deletes every row (any chunk) of these ids; returns how many rows went. Used by verify --repair. */
+  deleteIds(ids: readonly string[]): Promise<number>;
 }
 
 export interface VectorStore {

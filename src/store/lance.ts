@@ -1,7 +1,7 @@
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Float64, Int32, Schema, Utf8 } from 'apache-arrow';
 import { SeamlineError } from '../errors/errors.js';
-import type { MergeResult, SearchHit, TableStats, VectorRow, VectorStore, VectorTable } from '../ports/vector-store.js';
+import { FILTER_COLUMNS, type ColumnFilter, type FilterScalar, type IndexInfo, type MergeResult, type SearchHit, type TableStats, type VectorRow, type VectorStore, type VectorTable } from '../ports/vector-store.js';
 import { sqlString } from './sql.js';
 
 /**
@@ -97,6 +97,42 @@ export function fromRecord(o: Raw): VectorRow {
 
 const IN_CHUNK = 500;
 
+const FILTER_SQL_OPS = { eq: '=', ne: '!=', lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
+const NUMERIC_FILTER_COLUMNS = new Set(['chunk', 'source_version', 'event_time_ms', 'bronze_seq']);
+
+function filterLiteral(column: string, v: FilterScalar): string {
+  if (NUMERIC_FILTER_COLUMNS.has(column)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new SeamlineError('USAGE', `filter on ${column} needs a finite number`);
+    return String(v);
+  }
+  if (typeof v !== 'string') throw new SeamlineError('USAGE', `filter on ${column} needs a string`);
+  return sqlString(v);
+}
+
+/**
+ * Compiles structured filters into a LanceDB predicate. Columns come from a fixed allow-list (never
+ * from the request text) and every value is a quoted literal, so a value can only ever be data.
+ */
+export function compileFilters(filters: readonly ColumnFilter[]): string | null {
+  if (filters.length === 0) return null;
+  return filters
+    .map((f) => {
+      if (!(FILTER_COLUMNS as readonly string[]).includes(f.column)) throw new SeamlineError('USAGE', `column ${JSON.stringify(f.column)} cannot be filtered`);
+      const col = `\`${f.column}\``;
+      if (f.op === 'in') {
+        const vals = Array.isArray(f.value) ? (f.value as readonly FilterScalar[]) : [f.value as FilterScalar];
+        if (vals.length === 0) return 'FALSE';
+        return `${col} IN (${vals.map((v) => filterLiteral(f.column, v)).join(', ')})`;
+      }
+      if (Array.isArray(f.value)) throw new SeamlineError('USAGE', `filter op ${f.op} on ${f.column} needs a single value`);
+      const op = FILTER_SQL_OPS[f.op];
+      if (op === undefined) throw new SeamlineError('USAGE', `unknown filter op ${JSON.stringify(f.op)}`);
+      return `${col} ${op} ${filterLiteral(f.column, f.value as FilterScalar)}`;
+    })
+    .map((p) => `(${p})`)
+    .join(' AND ');
+}
+
 function storeError(what: string, e: unknown): SeamlineError {
   return new SeamlineError('STORE_FAILED', `${what}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
 }
@@ -176,6 +212,68 @@ class LanceTable implements VectorTable {
       version: await this.table.version(),
       bytes: s.totalBytes,
     };
+  }
+
+  async searchVector(vector: Float32Array, k: number, filters: readonly ColumnFilter[]): Promise<SearchHit[]> {
+    let q = this.table.vectorSearch(Array.from(vector)).distanceType('cosine').limit(k);
+    const where = compileFilters(filters);
+    if (where) q = q.where(where);
+    try {
+      const rows = (await q.toArray()) as Raw[];
+      return rows.map((r) => ({ row: fromRecord(r), score: 1 - Number(r._distance) }));
+    } catch (e) {
+      throw storeError(`vector search on ${this.name} failed`, e);
+    }
+  }
+
+  async searchText(query: string, k: number, filters: readonly ColumnFilter[]): Promise<SearchHit[]> {
+    let q = this.table.query().fullTextSearch(query, { columns: ['text'] }).limit(k);
+    const where = compileFilters(filters);
+    if (where) q = q.where(where);
+    try {
+      const rows = (await q.toArray()) as Raw[];
+      return rows.map((r) => ({ row: fromRecord(r), score: Number(r._score) }));
+    } catch (e) {
+      throw storeError(`full-text search on ${this.name} failed`, e);
+    }
+  }
+
+  async ensureFtsIndex(): Promise<boolean> {
+    const has = (await this.table.listIndices()).some((i) => i.columns.includes('text') && i.indexType === 'FTS');
+    if (has) return false;
+    try {
+      await this.table.createIndex('text', { config: lancedb.Index.fts(), replace: false });
+      return true;
+    } catch (e) {
+      // Another process may have created it between our check and our create.
+      if ((await this.table.listIndices()).some((i) => i.columns.includes('text') && i.indexType === 'FTS')) return false;
+      throw storeError(`cannot create the full-text index on ${this.name}`, e);
+    }
+  }
+
+  async indexes(): Promise<IndexInfo[]> {
+    const out: IndexInfo[] = [];
+    for (const i of await this.table.listIndices()) {
+      const s = await this.table.indexStats(i.name);
+      out.push({ name: i.name, type: i.indexType, columns: i.columns, indexedRows: s?.numIndexedRows ?? 0, unindexedRows: s?.numUnindexedRows ?? 0 });
+    }
+    return out;
+  }
+
+  async versionCount(): Promise<number> {
+    return (await this.table.listVersions()).length;
+  }
+
+  async deleteIds(ids: readonly string[]): Promise<number> {
+    let n = 0;
+    for (let i = 0; i < ids.length; i += IN_CHUNK) {
+      const pred = `id IN (${ids.slice(i, i + IN_CHUNK).map(sqlString).join(', ')})`;
+      const before = await this.table.countRows(pred);
+      if (before === 0) continue;
+      await this.table.delete(pred);
+      n += before;
+    }
+    return n;
   }
 }
 

@@ -2,10 +2,18 @@ import { startDaemon } from '../../daemon/daemon.js';
 import { openRuntime } from '../../runtime/runtime.js';
 import { hooksOf, type Command } from '../context.js';
 
-/** run: the daemon, until SIGTERM/SIGINT (a second signal forces exit). */
+/**
+ * run: the daemon, until SIGTERM/SIGINT. The first signal drains (the batch in flight finishes, then
+ * everything closes in reverse order, exit 0); a second signal or the shutdown deadline forces exit.
+ */
 export const run: Command = async (ctx) => {
   const rt = await openRuntime(ctx.config, ctx.logger);
-  const d = startDaemon(rt, hooksOf(ctx));
+  const d = startDaemon(rt, hooksOf(ctx), undefined, {
+    onListening: (host, port) => {
+      // stdout carries the bound address (port 0 picks one): the one line of command output `run` has.
+      process.stdout.write(ctx.json ? `${JSON.stringify({ event: 'http.listening', host, port })}\n` : `listening on http://${host.includes(':') ? `[${host}]` : host}:${port}\n`);
+    },
+  });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     signals += 1;
@@ -30,4 +38,3 @@ export const run: Command = async (ctx) => {
   }
   return 0;
 };
-
