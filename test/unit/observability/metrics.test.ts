@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { emptyHistogram, LATENCY_BUCKETS_S, observe } from '../../../src/observability/ledger-stats.js';
+import { labelValue, newLiveStats, renderMetrics, type StatusView } from '../../../src/observability/metrics.js';
+import { parsePrometheus } from '../../helpers/prometheus.js';
+
+describe('renderMetrics', () => {
+  it('renders valid Prometheus text whose counters come from the status view', () => {
+    const status: StatusView = {
+      records: { read: 10, landed: 8, quarantined: 2, bronze: 8 },
+      files: { byState: { verified: 1, unverified: 2 }, completenessGap: 2 },
+      keys: { ids: 5, live: 4, deleted: 1 },
+      table: {
+        name: 't_v1', rows: 7, version: 4, versions: 4, stats: { fragments: 3, smallFragments: 3, bytes: 1000 },
+        indexes: [{ name: 'text_idx', indexedRows: 5, unindexedRows: 2 }],
+        counters: {
+          batchesCommitted: 3, batchesFailedAttempts: 1, batchesPending: 0, recordsPublished: 8, rowsInserted: 7, rowsUpdated: 1, rowsDeleted: 1, textsEmbedded: 6,
+          textsReused: 2, gateFailures: 0, backlogRecords: 0, newestPublishedEventTimeMs: 1000, optimizeRuns: 2, optimizeConflicts: 1, incidents: { 'bad "vectors"': 1 },
+        },
+      },
+    };
+    const live = newLiveStats(0);
+    live.httpRequests.set('/search 200', 3);
+    const h = emptyHistogram(LATENCY_BUCKETS_S);
+    observe(h, 0.3, 5);
+    observe(h, 7);
+    const text = renderMetrics(status, live, { landingToSearchable: h, batchDuration: emptyHistogram(LATENCY_BUCKETS_S) }, 11_000);
+    const m = parsePrometheus(text);
+    assert.equal(m.get('seamline_records_read_total'), 10);
+    assert.equal(m.get('seamline_records_published_total'), 8);
+    assert.equal(m.get('seamline_files{state="unverified"}'), 2);
+    assert.equal(m.get('seamline_event_time_lag_seconds'), 10);
+    assert.equal(m.get('seamline_landing_to_searchable_seconds_bucket{le="0.5"}'), 5);
+    assert.equal(m.get('seamline_landing_to_searchable_seconds_bucket{le="10"}'), 6);
+    assert.equal(m.get('seamline_landing_to_searchable_seconds_count'), 6);
+    assert.equal(m.get('seamline_index_unindexed_rows{index="text_idx"}'), 2);
+    assert.equal(m.get('seamline_incidents_total{failure_mode="bad \\"vectors\\""}'), 1);
+    assert.equal(m.get('seamline_http_requests_total{route="/search",code="200"}'), 3);
+    assert.equal(m.get('seamline_optimize_conflicts_total'), 1);
+  });
+  it('escapes label values', () => {
+    assert.equal(labelValue('a"b\\c\nd'), 'a\\"b\\\\c\\nd');
+  });
+});
