@@ -1,4 +1,5 @@
 import { ReindexJobs } from '../reindex/jobs.js';
+import { landingBacklog } from '../landing/pending.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { ledgerCounters } from './ledger-stats.js';
 
@@ -30,14 +31,23 @@ export async function collectStatus(rt: Runtime, extra: Record<string, unknown> 
     };
   }
   const unverified = files.filter((f) => f.state === 'unverified').length;
+  // Landing accounting: read = landed + quarantined + withheld (withheld: good records of incomplete files).
+  const backlog = await landingBacklog(rt.config.landingDir, rt.config.landing.formats, rt.bronze, rt.config.completeness, rt.clock.nowMs());
+  const nState = (st: string): number => totals.files[st] ?? 0;
   return {
     dataDir: rt.config.dataDir,
     landingDir: rt.config.landingDir,
-    records: { read: totals.read, landed: totals.landed, quarantined: totals.quarantined, bronze: totals.bronzeRecords, maxSeq },
+    records: { read: totals.read, landed: totals.landed, quarantined: totals.quarantined, withheld: totals.withheld, bronze: totals.bronzeRecords, maxSeq, quarantineByCode: rt.bronze.quarantineByCode() },
     files: {
       byState: totals.files,
+      verified: nState('verified'),
+      unverified: nState('unverified'),
+      incomplete: nState('incomplete'),
+      waiting: backlog.waiting.length,
       completenessGap: unverified,
-      list: files.map((f) => ({ fileId: f.fileId, path: f.path, state: f.state, detail: f.detail, read: f.recordsRead, landed: f.recordsLanded, quarantined: f.recordsQuarantined, seqFrom: f.seqFrom, seqTo: f.seqTo })),
+      waitingList: backlog.waiting,
+      refused: backlog.refused,
+      list: files.map((f) => ({ fileId: f.fileId, path: f.path, state: f.state, detail: f.detail, read: f.recordsRead, landed: f.recordsLanded, quarantined: f.recordsQuarantined, withheld: f.recordsRead - f.recordsLanded - f.recordsQuarantined, seqFrom: f.seqFrom, seqTo: f.seqTo })),
     },
     keys: rt.ledger.keyStateCounts(),
     table,
