@@ -107,13 +107,24 @@ export function vectorsGate(rows: number, bad: number, dim: number): GateResult 
   return { name: 'vectors', passed: bad === 0, figure: `${bad} bad vector(s) in ${rows} rows (expected ${dim}-d, finite)`, details: { rows, bad, dim } };
 }
 
-/** Share of the top-k of `a` also in the top-k of `b` (1 when both are empty). */
-export function topkOverlap(a: readonly string[], b: readonly string[], k: number): number {
-  const x = a.slice(0, k);
-  const y = new Set(b.slice(0, k));
-  const denom = Math.max(x.length, y.size);
+export interface ScoredKey {
+  readonly key: string;
+  readonly score: number;
+}
+
+/**
+ * Share of the new top-k that the old top-k agrees with. A new hit also counts when its score ties
+ * or beats the old k-th score (within eps): equal-scored rows may come back in any order, so ids
+ * alone would punish a table for how its fragments happen to be laid out. 1 when both are empty.
+ */
+export function topkOverlap(oldHits: readonly ScoredKey[], newHits: readonly ScoredKey[], k: number, eps = 1e-5): number {
+  const x = oldHits.slice(0, k);
+  const y = newHits.slice(0, k);
+  const denom = Math.max(x.length, y.length);
   if (denom === 0) return 1;
-  return x.filter((id) => y.has(id)).length / denom;
+  const keys = new Set(x.map((h) => h.key));
+  const floor = x.length === k ? x[x.length - 1]!.score - eps : -Infinity;
+  return y.filter((h) => keys.has(h.key) || h.score >= floor).length / denom;
 }
 
 export function overlapGate(overlaps: readonly number[], k: number, min: number): GateResult {

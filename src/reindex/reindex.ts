@@ -175,6 +175,7 @@ async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], 
         if (page.length === 0) break;
         const live = page.filter((k) => !k.deleted).map((k) => k.id);
         if (live.length > 0) add(counters, await materialize(deps, table, live, `${name}:build`, signal));
+        opts.fault('reindex-after-page');
         cursor = page[page.length - 1]!.id;
         done += page.length;
         doneHere += page.length;
@@ -208,6 +209,7 @@ async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], 
           await pace(part.length);
         }
         log.info({ event: 'reindex.catchup', job_id: jobId, table: name, seq_from: caught + 1, seq_to: s, ids: ids.length, round: rounds }, `caught up ${name} with bronze ${caught + 1}..${s} (${ids.length} id(s))`);
+        opts.fault('reindex-after-catchup');
         caught = s;
         jobs.progress(jobId, { caughtUpSeq: s, state: 'catching_up', ...counters }, rt.clock.nowMs());
       }
@@ -234,6 +236,7 @@ async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], 
     for (;;) {
       await catchUp();
       const version = await table.version();
+      opts.fault('reindex-before-swap');
       const swapped = rt.db
         .transaction(() => {
           const cur = rt.tables.serving();

@@ -60,8 +60,8 @@ export async function runGates(rt: Runtime, g: GateInputs): Promise<GateResult[]
     const vecs = texts.length ? await g.embedder.embed(texts.map((text) => ({ text, tokens: Math.ceil(text.length / 4) })), g.signal) : [];
     const overlaps: number[] = [];
     for (const v of vecs) {
-      const a = (await g.oldTable.vectorSearch(v, cfg.overlapK)).map((h) => h.row.rowKey);
-      const b = (await g.newTable.vectorSearch(v, cfg.overlapK)).map((h) => h.row.rowKey);
+      const a = (await g.oldTable.vectorSearch(v, cfg.overlapK)).map((h) => ({ key: h.row.rowKey, score: h.score }));
+      const b = (await g.newTable.vectorSearch(v, cfg.overlapK)).map((h) => ({ key: h.row.rowKey, score: h.score }));
       overlaps.push(topkOverlap(a, b, cfg.overlapK));
     }
     out.push(overlapGate(overlaps, cfg.overlapK, cfg.minOverlap));

@@ -2,7 +2,7 @@
  * Test-only fault injection (SEAMLINE_FAULT=<point>[:<n>]): the process SIGKILLs itself the n-th
  * time (default 1st) it reaches the named point. Points are listed in docs/testing.md.
  */
-export const FAULT_POINTS = ['after-plan', 'after-fold', 'after-embed', 'mid-chunk-cleanup', 'after-merge', 'after-commit', 'mid-landing', 'before-publish', 'mid-reconcile', 'mid-replay'] as const;
+export const FAULT_POINTS = ['after-plan', 'after-fold', 'after-embed', 'mid-chunk-cleanup', 'after-merge', 'after-commit', 'mid-landing', 'before-publish', 'mid-reconcile', 'mid-replay', 'reindex-after-page', 'reindex-after-catchup', 'reindex-before-swap'] as const;
 export type FaultPoint = (typeof FAULT_POINTS)[number];
 
 export type FaultHook = (point: FaultPoint) => void;

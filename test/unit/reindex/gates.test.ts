@@ -50,8 +50,11 @@ describe('vector, overlap and nDCG gates', () => {
   });
 
   it('topkOverlap is the shared share of the top-k', () => {
-    assert.equal(topkOverlap(['a', 'b', 'c'], ['c', 'b', 'a'], 3), 1);
-    assert.equal(topkOverlap(['a', 'b'], ['a', 'x'], 2), 0.5);
+    const h = (key: string, score: number) => ({ key, score });
+    assert.equal(topkOverlap([h('a', 0.9), h('b', 0.8), h('c', 0.7)], [h('c', 0.7), h('b', 0.8), h('a', 0.9)], 3), 1);
+    assert.equal(topkOverlap([h('a', 0.9), h('b', 0.8)], [h('a', 0.9), h('x', 0.5)], 2), 0.5);
+    // x ties the old 2nd score: equal-scored rows may come back in any order
+    assert.equal(topkOverlap([h('a', 0.9), h('b', 0.8)], [h('a', 0.9), h('x', 0.8)], 2), 1);
     assert.equal(topkOverlap([], [], 10), 1);
     assert.equal(overlapGate([1, 0.5], 2, 0.8).passed, false);
     assert.equal(overlapGate([1, 0.9], 2, 0.8).passed, true);
