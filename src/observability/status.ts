@@ -47,7 +47,7 @@ export async function collectStatus(rt: Runtime, extra: Record<string, unknown> 
       completenessGap: unverified,
       waitingList: backlog.waiting,
       refused: backlog.refused,
-      list: files.map((f) => ({ fileId: f.fileId, path: f.path, state: f.state, detail: f.detail, read: f.recordsRead, landed: f.recordsLanded, quarantined: f.recordsQuarantined, withheld: f.recordsRead - f.recordsLanded - f.recordsQuarantined, seqFrom: f.seqFrom, seqTo: f.seqTo })),
+      list: files.map((f) => ({ fileId: f.fileId, path: f.path, state: f.state, detail: f.detail, read: f.recordsRead, landed: f.recordsLanded, quarantined: f.recordsQuarantined, withheld: f.recordsRead - f.recordsLanded - f.recordsQuarantined, newFields: f.newFields, seqFrom: f.seqFrom, seqTo: f.seqTo })),
     },
     keys: rt.ledger.keyStateCounts(),
     table,
