@@ -19,6 +19,8 @@ export interface FileRow {
   readonly seqTo: number | null;
   readonly manifestSha256: string | null;
   readonly landedAtMs: number;
+  /** Fields not in the contract first seen in this file (schema drift), once per file. */
+  readonly newFields: readonly string[];
 }
 
 export interface BronzeEvent {
@@ -49,13 +51,14 @@ export interface QuarantineEntry {
 type DbFile = {
   file_id: number; path: string; sha256: string; size: number; mtime_ms: number; format: string; state: FileState; detail: string | null;
   records_read: number; records_landed: number; records_quarantined: number; seq_from: number | null; seq_to: number | null;
-  manifest_sha256: string | null; landed_at_ms: number;
+  manifest_sha256: string | null; landed_at_ms: number; new_fields_json: string | null;
 };
 
 const fileFrom = (r: DbFile): FileRow => ({
   fileId: r.file_id, path: r.path, sha256: r.sha256, size: r.size, mtimeMs: r.mtime_ms, format: r.format, state: r.state, detail: r.detail,
   recordsRead: r.records_read, recordsLanded: r.records_landed, recordsQuarantined: r.records_quarantined,
   seqFrom: r.seq_from, seqTo: r.seq_to, manifestSha256: r.manifest_sha256, landedAtMs: r.landed_at_ms,
+  newFields: r.new_fields_json ? (JSON.parse(r.new_fields_json) as string[]) : [],
 });
 
 type DbEvent = {

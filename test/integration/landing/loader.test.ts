@@ -84,6 +84,7 @@ describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
     put(s, 'bad.jsonl', bad);
     put(s, 'dups.jsonl', jl([rec('d', { version: 1 }), rec('d', { version: 2 }), rec('d', { version: 1 })]));
     put(s, 'empty.jsonl', '');
+    put(s, 'drift.jsonl', jl([rec('dr1', { color: 'red' }), rec('dr2', { color: 'blue', size: 3 }), rec('dr3', { size: 4 })]));
     put(s, 'blank.jsonl', '\n\n  \r\n\t\n');
     put(s, 'good.jsonl.gz', gzipSync(jl([rec('gz1'), rec('gz2')])));
     const full = gzipSync(jl(Array.from({ length: 2000 }, (_, i) => rec(`t${i}`, { text: `record number ${i} ${'pad '.repeat(20)}` }))));
@@ -132,6 +133,16 @@ describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
     assert.equal(big.line, 12);
     assert.ok(big.raw.length <= 256 && big.raw.startsWith('{"id":"huge"'));
     for (const id of ['g1', 'g2', 'g3']) assert.ok(bronzeIds(s).includes(id), id);
+  });
+
+  it('a field not in the contract is schema drift: logged and recorded once per file', () => {
+    const [f] = fileByPath(s, 'data.csv');
+    assert.deepEqual(f!.newFields, []);
+    const [b] = fileByPath(s, 'bad.jsonl');
+    assert.deepEqual(b!.newFields, [], 'the field "x" of the quarantined TOO_DEEP line does not count: only valid records do');
+    const [d] = fileByPath(s, 'drift.jsonl');
+    assert.deepEqual(d!.newFields, ['color', 'size']);
+    assert.equal(s.logs.filter((l) => l.event === 'schema.drift' && l.file === 'drift.jsonl').length, 1);
   });
 
   it('a __proto__ / constructor key never changes a prototype', () => {
