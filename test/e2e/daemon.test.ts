@@ -12,6 +12,8 @@ async function portOf(d: ReturnType<typeof startCli>): Promise<number> {
   return (JSON.parse(line) as { port: number }).port;
 }
 
+const published = async (port: number): Promise<number> => ((JSON.parse((await get(port, '/status')).text) as { table?: { counters?: { recordsPublished?: number } } }).table?.counters?.recordsPublished ?? 0);
+
 const get = async (port: number, path: string): Promise<{ status: number; text: string }> => {
   const r = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: r.status, text: await r.text() };
@@ -52,7 +54,7 @@ describe('daemon lifecycle and HTTP (subprocess)', () => {
 
     // Metrics and /status agree with status --json.
     w.drop('a.jsonl', jsonl(records(50)));
-    await waitFor(async () => JSON.parse((await get(port, '/status')).text).table?.counters?.recordsPublished === 50, 60_000, '50 records published');
+    await waitFor(async () => (await published(port)) === 50, 60_000, '50 records published');
     const m = parsePrometheus((await get(port, '/metrics')).text);
     const s = await runJson<{ records: { read: number; landed: number; quarantined: number }; table: { rows: number; counters: { batchesCommitted: number; recordsPublished: number; textsEmbedded: number; textsReused: number } } }>(['status'], w.env());
     assert.equal(m.get('seamline_records_read_total'), s.records.read);
@@ -75,7 +77,7 @@ describe('daemon lifecycle and HTTP (subprocess)', () => {
 
     // SIGTERM while batches are in flight: exit 0; the ledger is committed or re-planned on restart.
     w.drop('b.jsonl', jsonl(records(1000, 50)));
-    await waitFor(async () => JSON.parse((await get(port, '/status')).text).table?.counters?.recordsPublished > 50, 60_000, 'a batch of b.jsonl committed');
+    await waitFor(async () => (await published(port)) > 50, 60_000, 'a batch of b.jsonl committed');
     d.child.kill('SIGTERM');
     const exit = await d.exited;
     assert.equal(exit.code, 0, exit.stderr.slice(-2000));
@@ -86,7 +88,7 @@ describe('daemon lifecycle and HTTP (subprocess)', () => {
     const d2 = startCli(['run', '--json'], w.env());
     kids.push(d2);
     const port2 = await portOf(d2);
-    await waitFor(async () => JSON.parse((await get(port2, '/status')).text).table?.counters?.recordsPublished === 1050, 90_000, 'all 1050 records published after restart');
+    await waitFor(async () => (await published(port2)) === 1050, 90_000, 'all 1050 records published after restart');
     d2.child.kill('SIGKILL');
     await d2.exited;
     // After SIGKILL the lease of a dead pid does not block the next writer.
