@@ -1,5 +1,6 @@
 import type { Command } from './context.js';
 import { ingest } from './commands/ingest.js';
+import { optimize } from './commands/optimize.js';
 import { reindex } from './commands/reindex.js';
 import { rollback } from './commands/rollback.js';
 import { run } from './commands/run.js';
@@ -12,6 +13,7 @@ export type { Command, CommandContext } from './context.js';
 /** The command registry: one file per command under commands/, one line here. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
   ingest,
+  optimize,
   reindex,
   rollback,
   run,

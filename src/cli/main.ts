@@ -16,6 +16,7 @@ Commands:
   search "TEXT" [-k N] [--mode vector|fts|hybrid] [--where "FIELD OP VALUE"]...
                                query the serving table (ops = != < <= > >= in)
   status                       counts per stage, files, batches, table
+  optimize [--once]            compact, prune, maintain indexes (one pass with --once, else every optimize.intervalMs)
   verify [--repair]            audit bronze ↔ ledger ↔ table; --repair replays from bronze
   reindex [--model ID] [--max-rps N] [--dry-run] [--yes]
                                rebuild into a new table from bronze, gate it, swap atomically

@@ -134,6 +134,23 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    optimize: z
+      .object({
+        intervalMs: pos(60_000, 'How often the optimize job (jobs/optimize, `seamline optimize` without --once) runs a pass.'),
+        leaseTtlMs: pos(15_000, 'Maintenance lease time-to-live; renewed every ttl/3 while held. A crashed optimizer frees it after this.'),
+        maxWriterPauseMs: pos(20_000, 'The lease bound: the processor waits at most this long for maintenance before merging anyway. The optimizer stops starting new work when its critical section nears it.'),
+        drainWaitMs: pos(10_000, 'How long the optimizer waits for the writer to finish its batch in flight and acknowledge the pause before it proceeds anyway.'),
+        maxConflictRetries: z.number().int().min(0).default(3).describe('Retries of one maintenance action after a LanceDB commit conflict ("Rewrite preempted by Update"). Counted per run.'),
+        compactMinSmallFragments: pos(16, 'Compact when the serving table has at least this many small fragments (query time grows with fragment count).'),
+        versionRetentionMs: ms(600_000, 'Table versions older than this are pruned (never the current one, never a tagged one). Keep it well above the longest query.'),
+        keepRollbackTags: z.number().int().min(0).default(1).describe('Each optimize pass tags the version it produced as a rollback point and keeps this many such tags (0 = none). Tagged versions block pruning of later versions.'),
+        annMinRows: pos(10_000, 'Build the ANN vector index once the serving table has this many rows; below it exact search is fast enough.'),
+        annIndexType: z.enum(['hnsw_sq', 'ivf_pq']).default('hnsw_sq').describe('ANN index type (cosine). hnsw_sq: IVF_HNSW_SQ with one partition, high recall; ivf_pq: smaller, slower to build, needs tuning for recall.'),
+        ftsIndex: z.boolean().default(true).describe('Keep a full-text (BM25) index on text for fts/hybrid search; new rows are folded in by each pass.'),
+        retiredTableRetentionMs: ms(7 * 24 * 3600 * 1000, 'Retired tables (replaced by a reindex) are dropped this long after retirement. The serving table and its rollback target are never dropped.'),
+      })
+      .strict()
+      .prefault({}),
     http: z
       .object({
         enabled: z.boolean().default(true).describe('Serve /healthz, /readyz, /metrics, /status and /search from the daemon.'),

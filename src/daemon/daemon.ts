@@ -3,6 +3,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import { isSeamlineError, toSeamlineError } from '../errors/errors.js';
 import { startHttpServer, type HttpServerHandle } from '../http/server.js';
 import { newLiveStats, type LiveStats } from '../observability/metrics.js';
+import { MaintenanceGate } from '../optimize/gate.js';
 import { acquireWriter, Leases, WRITER_LEASE, WRITER_TTL_MS } from '../runtime/lock.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { buildPipeline, type TestHooks } from './pipeline.js';
@@ -52,6 +53,7 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void,
     const leases = new Leases(rt.db);
     // Single writer: refuse before binding any port, so a second daemon fails fast and clearly.
     const holder = acquireWriter(leases, c.dataDir, rt.clock.nowMs());
+    const gate = new MaintenanceGate(leases, rt.clock, log, { maxPauseMs: c.optimize.maxWriterPauseMs, holder });
     live.storesOpen = true;
     let watcher: FSWatcher | null = null;
     let http: HttpServerHandle | null = null;
@@ -92,6 +94,8 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void,
           }
           // The batch in flight is not aborted by stop(): it finishes (or the deadline kills the process).
           const tokensBefore = embedder.stats().realTokens;
+          // Between batches only: the optimize job's maintenance lease pauses new merges (bounded).
+          await gate.waitIfHeld(stopCtl.signal);
           const b = await processor.runOnce(table!);
           if (b) {
             const tokens = embedder.stats().realTokens - tokensBefore;

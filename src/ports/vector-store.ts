@@ -95,10 +95,55 @@ export interface VectorTable {
   deleteIds(ids: readonly string[]): Promise<number>;
 }
 
+/** One table version (LanceDB keeps every commit until pruned). */
+export interface TableVersion {
+  readonly version: number;
+  readonly timestampMs: number;
+}
+
+/** A named version (rollback point); tagged versions are never pruned. */
+export interface TableTag {
+  readonly name: string;
+  readonly version: number;
+}
+
+export interface OptimizeOutcome {
+  readonly fragmentsRemoved: number;
+  readonly fragmentsAdded: number;
+  readonly bytesRemoved: number;
+  readonly versionsRemoved: number;
+}
+
+export type AnnIndexKind = 'hnsw_sq' | 'ivf_pq';
+
+/** Maintenance operations of one table (used by the optimize job only). */
+export interface MaintainableTable {
+  versions(): Promise<TableVersion[]>;
+  tagList(): Promise<TableTag[]>;
+  createTag(name: string, version: number): Promise<void>;
+  deleteTag(name: string): Promise<void>;
+  /**
+   * Compacts small fragments, folds new rows into existing indexes, and prunes versions older than
+   * `cleanupOlderThanMs` (epoch ms; null = prune nothing). Never deletes unverified files.
+   */
+  optimize(cleanupOlderThanMs: number | null): Promise<OptimizeOutcome>;
+  /** (Re)builds the cosine ANN index on vector. */
+  createVectorIndex(kind: AnnIndexKind): Promise<void>;
+  /** Rows of a past version or tag (read on a separate handle; the live handle stays on latest). */
+  countRowsAt(versionOrTag: number | string): Promise<number>;
+  /** Top-k by cosine; exact bypasses any ANN index (brute force). */
+  vectorSearchMode(vector: Float32Array, k: number, exact: boolean): Promise<SearchHit[]>;
+  close(): void;
+}
+
 export interface VectorStore {
   openTable(name: string): Promise<VectorTable | null>;
   createTable(name: string, dim: number): Promise<VectorTable>;
   dropTable(name: string): Promise<void>;
   listTables(): Promise<string[]>;
+  /** The maintenance view of a table (optimize job); null when the table does not exist. */
+  openMaintenance(name: string): Promise<MaintainableTable | null>;
+  /** Bytes on disk of a table's folder (all versions, indexes, deletion files). */
+  tableDiskBytes(name: string): Promise<number>;
   close(): void;
 }

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildPipeline } from '../../daemon/pipeline.js';
 import { SeamlineError } from '../../errors/errors.js';
+import { MaintenanceGate } from '../../optimize/gate.js';
 import { acquireWriter, Leases, WRITER_LEASE } from '../../runtime/lock.js';
 import { openRuntime } from '../../runtime/runtime.js';
 import { hooksOf, type Command } from '../context.js';
@@ -29,7 +30,15 @@ export const ingest: Command = async (ctx) => {
         if (!r.waiting.some((w) => w.reason === 'unstable') && !r.landed.some((o) => o.kind === 'changed-while-reading')) break;
         await sleep(Math.max(50, Math.min(ctx.config.completeness.stableWindowMs, 1000)));
       }
-      const batches = await processor.drain(table);
+      // Batch by batch (not processor.drain) so the optimize job's maintenance lease can pause new merges.
+      const gate = new MaintenanceGate(leases, rt.clock, ctx.logger, { maxPauseMs: ctx.config.optimize.maxWriterPauseMs, holder });
+      const batches: NonNullable<Awaited<ReturnType<typeof processor.runOnce>>>[] = [];
+      for (;;) {
+        await gate.waitIfHeld();
+        const b = await processor.runOnce(table);
+        if (!b) break;
+        batches.push(b);
+      }
       const summary = {
         filesLanded: landed,
         waiting,
