@@ -70,9 +70,11 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void,
       await mkdir(c.landingDir, { recursive: true });
       const redo = rt.bronze.recoverLanding();
       if (redo.length) log.warn({ event: 'landing.recovered', files: redo }, 'removed partial landings from a crash; they will be landed again');
-      const table = await rt.servingTable(true);
-      const { landing, processor } = await buildPipeline(rt, hooks);
-      const embedder = await rt.embedder(rt.tables.serving()?.modelId ?? c.model.id);
+      let table = await rt.servingTable(true);
+      const pipeline = await buildPipeline(rt, hooks);
+      const landing = pipeline.landing;
+      let processor = pipeline.processor;
+      let embedder = await rt.embedder(rt.tables.serving()?.modelId ?? c.model.id);
       live.modelLoaded = true;
       if (await table!.ensureFtsIndex()) log.info({ event: 'fts.created', table: table!.name }, 'created the full-text index');
       watcher = watch(c.landingDir, { ignoreInitial: true, persistent: true, awaitWriteFinish: false, depth: 8 });
@@ -91,6 +93,15 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void,
             lastScan = now;
             const r = await landing.tick();
             didWork = r.landed.length > 0;
+          }
+          // Follow the serving pointer (reindex swap, rollback) between batches, without a restart.
+          const serving = rt.tables.serving();
+          if (serving && serving.tableName !== table!.name) {
+            // Build everything first: a failure here leaves the old trio consistent and is retried.
+            const next = { table: await rt.servingTable(false), processor: (await buildPipeline(rt, hooks)).processor, embedder: await rt.embedder(serving.modelId) };
+            ({ table, processor, embedder } = next);
+            if (await table!.ensureFtsIndex()) log.info({ event: 'fts.created', table: table!.name }, 'created the full-text index');
+            log.info({ event: 'daemon.table_switched', table: serving.tableName, model_id: serving.modelId, dim: serving.dim }, `now writing ${serving.tableName} (${serving.modelId}, ${serving.dim}-d): the serving pointer moved`);
           }
           // The batch in flight is not aborted by stop(): it finishes (or the deadline kills the process).
           const tokensBefore = embedder.stats().realTokens;
