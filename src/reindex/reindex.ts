@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/load.js';
 import { SeamlineError, toSeamlineError } from '../errors/errors.js';
@@ -75,7 +76,8 @@ export async function runReindex(rt: Runtime, opts: ReindexOptions, signal?: Abo
   const c = rt.config;
   const log = rt.logger.child({ component: 'reindex' });
   const leases = new Leases(rt.db);
-  const holder = selfHolder();
+  // host:pid:run — unique per run (the lease is re-entrant per holder), and a dead pid still frees it.
+  const holder = `${selfHolder()}:${randomUUID().slice(0, 8)}`;
   if (!leases.tryAcquire(REINDEX_LEASE, holder, REINDEX_TTL_MS, rt.clock.nowMs())) {
     const h = leases.holder(REINDEX_LEASE, rt.clock.nowMs());
     throw new SeamlineError('LOCKED', `another reindex (${h?.holder ?? 'unknown'}) is running on ${c.dataDir}; wait for it or stop it (a killed one is resumed by the next run)`);
