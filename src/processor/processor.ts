@@ -10,6 +10,7 @@ import type { FaultHook } from '../runtime/fault.js';
 import { GateError, outputGate, quarantineGate, type FailureMode, type GateConfig } from './gates.js';
 import { materialize, type MaterializeDeps, type MaterializeResult } from './materialize.js';
 import { reconcileTable, type ReconcileResult } from './reconcile.js';
+import { replayAll, type ReplayOptions, type ReplayResult } from './replay.js';
 
 export interface ProcessorOptions {
   readonly maxRecords: number;
@@ -87,6 +88,14 @@ export class Processor {
     const r = await reconcileTable(this.deps, table, signal);
     this.reconciled.add(table.name);
     return r;
+  }
+
+  /**
+   * Replays the whole bronze into `table` (this processor's model, chunking and pipeline version):
+   * 0 rows changed and 0 texts embedded on an up-to-date table; builds an empty one. Gates do not apply.
+   */
+  replay(table: VectorTable, opts: ReplayOptions = {}): Promise<ReplayResult> {
+    return replayAll(this.deps, table, opts);
   }
 
   /** Runs one batch if any is waiting. Returns null when there was nothing to do (or the table is blocked by a gate). */

@@ -5,8 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../../src/config/load.js';
 import { buildPipeline } from '../../../src/daemon/pipeline.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import type { Processor } from '../../../src/processor/processor.js';
-import { replayAll } from '../../../src/processor/replay.js';
+import { Processor } from '../../../src/processor/processor.js';
 import { contentHash, normalizeText, rowKeyOf } from '../../../src/processor/materialize-plan.js';
 import type { VectorRow, VectorTable } from '../../../src/ports/vector-store.js';
 import { noFaults } from '../../../src/runtime/fault.js';
@@ -138,19 +137,18 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
   });
 
   it('replaying the whole bronze changes 0 rows and embeds 0 texts; into a fresh table the first replay builds it and the second changes 0 and embeds 0', async () => {
-    const deps = (processor as unknown as { deps: Parameters<typeof replayAll>[0] }).deps;
     const snapshot = await allRows(table);
     const v0 = await table.version();
-    const again = await replayAll(deps, table);
+    const again = await processor.replay(table);
     assert.deepEqual([again.rowsInserted, again.rowsUpdated, again.rowsDeleted, again.textsEmbedded], [0, 0, 0, 0]);
     assert.equal(await table.version(), v0, 'no new table version');
     assert.deepEqual(await allRows(table), snapshot);
 
     const fresh = await rt.store.createTable('replay_probe_v1', 100);
-    const first = await replayAll(deps, fresh);
+    const first = await processor.replay(fresh);
     assert.equal(first.rowsInserted, snapshot.length);
     assert.ok(first.textsEmbedded > 0);
-    const second = await replayAll(deps, fresh);
+    const second = await processor.replay(fresh);
     assert.deepEqual([second.rowsInserted, second.rowsUpdated, second.rowsDeleted, second.textsEmbedded], [0, 0, 0, 0]);
     const strip = (rs: VectorRow[]) => rs.map((r) => [r.rowKey, r.sourceVersion, r.bronzeSeq, r.text, r.contentHash, r.metadataJson]);
     assert.deepEqual(strip(await allRows(fresh)), strip(snapshot));
@@ -187,7 +185,7 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
 
   it('output anomaly gate: a batch that changes far more rows per record than recent ones stays unpublished with an incident', async () => {
     const g = { ...(loadConfig({ file: ws.configFile, env: {} }).gates), outputMinRows: 5, outputMinHistory: 3, outputFactor: 3 };
-    const strict = new (processor.constructor as new (d: unknown, o: unknown) => Processor)((processor as unknown as { deps: unknown }).deps, {
+    const strict = new Processor((processor as unknown as { deps: ConstructorParameters<typeof Processor>[0] }).deps, {
       maxRecords: 2000, maxFiles: 50, modelId: MODEL, pipelineVersion: '1', unsafe: new Set(), gates: g,
     });
     land([{ id: 'big', version: 1, event_time: at(30), text: words(80), tag: 'big' }]);
@@ -201,7 +199,7 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
     assert.ok(inc.affectedRows >= 5);
     assert.equal(await strict.runOnce(table), null, 'blocked in this process: not retried in a loop');
     // The operator waives it: the same batch (same range) commits and the incident is closed as waived.
-    const waiving = new (processor.constructor as new (d: unknown, o: unknown) => Processor)((processor as unknown as { deps: unknown }).deps, {
+    const waiving = new Processor((processor as unknown as { deps: ConstructorParameters<typeof Processor>[0] }).deps, {
       maxRecords: 2000, maxFiles: 50, modelId: MODEL, pipelineVersion: '1', unsafe: new Set(), gates: { ...g, waive: [pending.batchId] },
     });
     const done = await waiving.runOnce(table);
