@@ -19,7 +19,7 @@ import { list, num, parseFlags } from './lib/args.js';
 import { MODELS_DIR, NEURAL_MODEL, OrtCeiling, PlainTransformers, STATIC_MODEL, Tokens } from './lib/engines.js';
 import { LoopLag, now, RssSampler, round } from './lib/measure.js';
 import { machine, table, writeResult } from './lib/report.js';
-import { timed, type Timings } from './lib/timed.js';
+import { stallDetector, timed, type Timings } from './lib/timed.js';
 import { dropWithManifest, records, type GenRecord } from './lib/workload.js';
 
 
@@ -41,6 +41,10 @@ export interface BackfillRun {
     readonly paddingEfficiency: number;
     readonly peakRssMiB: number;
     readonly loopLag: { maxMs: number; p99Ms: number; meanMs: number };
+    /** Max event-loop lag while landing vs while processing (ms): which side blocks the loop. */
+    readonly loopLagMaxByPhaseMs: { land: number; process: number };
+    /** Worst event-loop stall (ms, > 40) by the step in flight when it happened. */
+    readonly stallsByStepMs: Record<string, number>;
   };
   readonly ceiling: { readonly seconds: number; readonly recordsPerS: number };
   readonly plainLoop: { readonly seconds: number; readonly recordsPerS: number; readonly batch: number; readonly paddingEfficiency: number };
@@ -79,6 +83,7 @@ async function pipelinePhase(dir: string, model: string, threads: number): Promi
   const { landing, processor } = await buildPipeline(rt, { fault: noFaults, unsafe: new Set() });
   const emb: Embedder = await rt.embedder();
   const st0 = emb.stats();
+  const landLag = new LoopLag().start();
   const sLand = now();
   // Files carry manifests with bytes, so one pass lands them all; a few more passes cover stragglers.
   for (let pass = 0; pass < 100; pass++) {
@@ -87,9 +92,14 @@ async function pipelinePhase(dir: string, model: string, threads: number): Promi
     if (r.landed.length === 0) await new Promise((res) => setTimeout(res, 100));
   }
   const landSeconds = (now() - sLand) / 1000;
+  const landLagMax = landLag.stop().maxMs;
+  const procLag = new LoopLag().start();
+  const stalls = stallDetector();
   const sProc = now();
   const batches = await processor.drain(table);
   const processMs = now() - sProc;
+  const procLagMax = procLag.stop().maxMs;
+  const stallsByStepMs = stalls.stop();
   const seconds = (now() - s) / 1000;
   const loopLag = lag.stop();
   const peak = rss.stop();
@@ -106,6 +116,7 @@ async function pipelinePhase(dir: string, model: string, threads: number): Promi
       seconds: round(seconds, 2), recordsPerS: round(n / seconds, 1), landSeconds: round(landSeconds, 2), processSeconds: round(processMs / 1000, 2), splitMs,
       batches: batches.length, paddingEfficiency: round((st1.realTokens - st0.realTokens) / Math.max(1, st1.paddedTokens - st0.paddedTokens), 3),
       peakRssMiB: round(peak, 0), loopLag: { maxMs: round(loopLag.maxMs, 1), p99Ms: round(loopLag.p99Ms, 1), meanMs: round(loopLag.meanMs, 2) },
+      loopLagMaxByPhaseMs: { land: round(landLagMax, 1), process: round(procLagMax, 1) }, stallsByStepMs,
     },
   };
 }
@@ -226,7 +237,7 @@ export function renderBackfill(r: BackfillResult): string {
     x.model.replace('local/', ''), x.records, x.threads, x.pipeline.recordsPerS, x.ceiling.recordsPerS, x.plainLoop.recordsPerS, `${x.vsCeiling}×`, `${x.vsPlain}×`,
     x.pipeline.paddingEfficiency, x.plainLoop.paddingEfficiency, x.pipeline.peakRssMiB, x.pipeline.loopLag.maxMs,
   ]);
-  const split = r.runs.map((x) => `${x.model}: ${x.pipeline.seconds} s = land ${x.pipeline.landSeconds} s + process ${x.pipeline.processSeconds} s (${x.pipeline.batches} batches; ms: ${Object.entries(x.pipeline.splitMs).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  const split = r.runs.map((x) => `${x.model}: ${x.pipeline.seconds} s = land ${x.pipeline.landSeconds} s + process ${x.pipeline.processSeconds} s (${x.pipeline.batches} batches; ms: ${Object.entries(x.pipeline.splitMs).map(([k, v]) => `${k} ${v}`).join(', ')}); max loop lag landing ${x.pipeline.loopLagMaxByPhaseMs.land} ms, processing ${x.pipeline.loopLagMaxByPhaseMs.process} ms; worst stalls by step in flight: ${JSON.stringify(x.pipeline.stallsByStepMs)}`);
   return [
     `backfill${r.quick ? ' (QUICK)' : ''}: records/s end to end (land + process), side by side in one run; machine load ${r.machine.loadAvgAtStart} at start`,
     table(['model', 'records', 'thr', 'seamline rec/s', 'ort ceiling rec/s', 'plain loop rec/s', 'vs ceiling', 'vs plain', 'seam pad', 'plain pad', 'peak RSS MiB', 'max loop lag ms'], rows),
