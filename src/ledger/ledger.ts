@@ -1,5 +1,6 @@
 import type { BronzeEvent } from '../bronze/bronze.js';
 import type { Sqlite } from '../db/sqlite.js';
+import { SeamlineError } from '../errors/errors.js';
 import { Incidents } from './incidents.js';
 import { Replays } from './replays.js';
 
@@ -92,7 +93,7 @@ export class Ledger {
         `UPDATE batches SET state = 'committed', committed_at_ms = ?, table_version = ?, records_in = ?, ids_touched = ?, rows_inserted = ?, rows_updated = ?, rows_deleted = ?, texts_embedded = ?, texts_reused = ?, error = NULL WHERE batch_id = ? AND state != 'committed'`,
       )
       .run(nowMs, tableVersion, counts.recordsIn, counts.idsTouched, counts.rowsInserted, counts.rowsUpdated, counts.rowsDeleted, counts.textsEmbedded, counts.textsReused, batchId);
-    if (r.changes !== 1) throw new Error(`batch ${batchId} was not in a committable state`);
+    if (r.changes !== 1) throw new SeamlineError('LEDGER_CONFLICT', `batch ${batchId} was not in a committable state (already committed by another writer, or never planned)`);
   }
 
   fail(batchId: string, error: string): void {
