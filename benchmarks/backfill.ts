@@ -196,11 +196,11 @@ async function main(): Promise<void> {
   const models = list(f.models, [NEURAL_MODEL, STATIC_MODEL]);
   const sizes: Record<string, number> = {
     [STATIC_MODEL]: num(f.records, quick ? 1000 : 100_000, 'records'),
-    [NEURAL_MODEL]: num(f['neural-records'], quick ? 200 : 10_000, 'neural-records'),
+    [NEURAL_MODEL]: num(f['neural-records'], quick ? 200 : 4000, 'neural-records'),
   };
   const runs: BackfillRun[] = [];
   for (const model of models) {
-    const n = sizes[model] ?? num(f.records, quick ? 5000 : 100_000, 'records');
+    const n = sizes[model] ?? num(f.records, quick ? 1000 : 100_000, 'records');
     const dir = mkdtempSync(path.join(tmpdir(), 'seamline-bench-backfill-'));
     try {
       mkdirSync(path.join(dir, 'landing'), { recursive: true });

@@ -62,7 +62,7 @@ async function profile(): Promise<void> {
   const lengths = list(f.lengths, quick ? ['short', 'mixed'] : LENGTH_CLASSES) as LengthClass[];
   const reps = num(f.reps, 1, 'reps');
   // The static model is ~20× faster: give it more texts so each cell lasts long enough to time.
-  const scale = num(f.scale, quick ? 0.125 : 1, 'scale');
+  const scale = num(f.scale, quick ? 0.125 : 0.5, 'scale');
   const t0 = now();
   const cells: ProfileCell[] = [];
   const agreement: ProfileResult['agreement'] = [];

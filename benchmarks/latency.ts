@@ -187,8 +187,8 @@ async function main(): Promise<void> {
   const model = typeof f.model === 'string' ? f.model : NEURAL_MODEL;
   const rate = num(f.rate, 2, 'rate');
   const perFile = num(f['records-per-file'], 10, 'records-per-file');
-  const duration = num(f.duration, quick ? 4 : 30, 'duration');
-  const backfillRecords = num(f['backfill-records'], quick ? 200 : 4000, 'backfill-records');
+  const duration = num(f.duration, quick ? 4 : 20, 'duration');
+  const backfillRecords = num(f['backfill-records'], quick ? 200 : 2000, 'backfill-records');
   const threads = num(f.threads, 1, 'threads');
   const ws = workspace({ model: { id: model, threads }, log: { level: 'debug' }, http: { enabled: false }, landing: { afterLanding: 'delete' }, completeness: { stableWindowMs: 200 } });
   const daemon = startCli(['run'], ws.env());
