@@ -19,7 +19,7 @@ export interface CompletenessPolicy {
 
 export type Readiness =
   | { readonly ready: true; readonly verified: boolean }
-  | { readonly ready: false; readonly reason: 'unstable' | 'manifest-missing' | 'manifest-bytes-mismatch' | 'manifest-invalid'; readonly detail: string };
+  | { readonly ready: false; readonly reason: 'unstable' | 'manifest-missing' | 'manifest-invalid'; readonly detail: string };
 
 /**
  * Decides whether a file is complete enough to land. Pure: a function of observations, the sidecar
@@ -38,7 +38,8 @@ export function decideReadiness(obs: FileObservation, manifest: Manifest | null 
   if (manifest !== null && manifest.bytes !== undefined && manifest.bytes === obs.size) return { ready: true, verified: true };
   const stableFor = nowMs - obs.stableSinceMs;
   if (stableFor < policy.stableWindowMs) {
-    if (manifest?.bytes !== undefined) return { ready: false, reason: 'manifest-bytes-mismatch', detail: `manifest says ${manifest.bytes} bytes, file has ${obs.size} so far` };
+    // Reason stays 'unstable' (callers such as ingest --once keep polling unstable files).
+    if (manifest?.bytes !== undefined) return { ready: false, reason: 'unstable', detail: `manifest says ${manifest.bytes} bytes, file has ${obs.size} so far (stable for ${stableFor} ms of ${policy.stableWindowMs} ms)` };
     return { ready: false, reason: 'unstable', detail: `size/mtime stable for ${stableFor} ms of ${policy.stableWindowMs} ms` };
   }
   return { ready: true, verified: manifest !== null };

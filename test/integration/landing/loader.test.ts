@@ -299,6 +299,25 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
     }
   });
 
+  it('a manifest with bytes lands a file written in place as soon as it reaches that size, not before', async () => {
+    const s = stack({ stableWindowMs: 60_000 });
+    try {
+      const body = jl([rec('w1'), rec('w2'), rec('w3')]);
+      put(s, 'w.manifest.json', JSON.stringify({ records: 3, bytes: Buffer.byteLength(body), sha256: sha(body) }));
+      const p = path.join(s.landing, 'w.jsonl');
+      writeFileSync(p, body.slice(0, 30));
+      const r = await s.service.tick();
+      assert.equal(r.waiting[0]!.reason, 'unstable');
+      assert.match(r.waiting[0]!.detail, /manifest says \d+ bytes, file has 30 so far/);
+      appendFileSync(p, body.slice(30));
+      await s.service.tick();
+      assert.equal(fileByPath(s, 'w.jsonl')[0]!.state, 'verified');
+      assert.deepEqual(bronzeIds(s), ['w1', 'w2', 'w3']);
+    } finally {
+      s.close();
+    }
+  });
+
   it('same bytes again are a no-op; a kept file is not re-hashed; a changed kept file is a new version', async () => {
     const s = stack({ afterLanding: 'keep' });
     try {

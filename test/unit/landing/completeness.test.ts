@@ -29,7 +29,8 @@ describe('decideReadiness (pure)', () => {
     const obs = observe(undefined, 10, 5, 0);
     assert.deepEqual(decideReadiness(obs, { records: 1, bytes: 10 }, 1, policy), { ready: true, verified: true });
     const r = decideReadiness(obs, { records: 1, bytes: 20 }, 1, policy);
-    assert.equal(!r.ready && r.reason, 'manifest-bytes-mismatch');
+    assert.equal(!r.ready && r.reason, 'unstable');
+    assert.match(!r.ready ? r.detail : '', /manifest says 20 bytes, file has 10 so far/);
     // Stable but still short: ready, and the loader records the file as incomplete.
     assert.deepEqual(decideReadiness(obs, { records: 1, bytes: 20 }, 5000, policy), { ready: true, verified: true });
   });
