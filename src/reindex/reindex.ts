@@ -148,7 +148,8 @@ async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], 
     // Same model: the serving table's vectors are reused by content hash (nothing is re-embedded).
     vectorSource: sameModel ? (ids) => oldTable.rowsForIds(ids) : undefined,
   };
-  const limiter = new RateLimiter(opts.maxRps, Math.max(opts.maxRps, c.reindex.pageSize));
+  // Burst of one page: the measured rate stays at the cap from the first page on.
+  const limiter = new RateLimiter(opts.maxRps, c.reindex.pageSize);
   const progress = new ProgressReporter(opts.tty, opts.write, log, c.reindex.progressLogIntervalMs);
   const pace = async (n: number): Promise<void> => {
     const wait = limiter.take(n, rt.clock.nowMs());
@@ -181,11 +182,12 @@ async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], 
         cursor = page[page.length - 1]!.id;
         done += page.length;
         doneHere += page.length;
+        // Pace before measuring, so the reported rate includes the cap's waits (a kill here redoes one page, harmlessly).
+        await pace(page.length);
         const snap = { phase: 'build', table: name, done, total: Math.max(total, done), doneHere, elapsedMs: rt.clock.nowMs() - t0 };
         const { rate, etaMs } = rateAndEta(snap);
         jobs.progress(jobId, { cursorId: cursor, recordsDone: done, ...counters, rateRps: rate, etaMs }, rt.clock.nowMs());
         progress.update(snap, rt.clock.nowMs());
-        await pace(page.length);
       }
       progress.end();
       jobs.progress(jobId, { state: 'catching_up', etaMs: null }, rt.clock.nowMs());
