@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,14 +65,19 @@ export async function runSoak(o: SoakOptions, say: (line: string) => void = () =
   });
   const env = ws.env();
   const daemon = startCli(['run'], { ...env, ...o.daemonEnv });
-  const job = spawn(process.execPath, [OPTIMIZE_JOB], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let job: ChildProcess | null = null;
   let jobErr = '';
-  job.stderr.on('data', (d: Buffer) => (jobErr += d.toString()));
-  job.stdout.on('data', () => undefined);
-  const jobExited = new Promise<number | null>((r) => job.on('close', (code) => r(code)));
+  let jobExited: Promise<number | null> = Promise.resolve(null);
   let store: LanceStore | null = null;
   try {
     await waitFor(() => daemon.output().stderr.includes('"daemon.running"'), 120_000, 'the daemon to run');
+    // Started once the daemon has created the database: two processes migrating a fresh SQLite file
+    // at the same instant race in openSqlite (reported; not this area's file).
+    job = spawn(process.execPath, [OPTIMIZE_JOB], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    job.stderr!.on('data', (d: Buffer) => (jobErr += d.toString()));
+    job.stdout!.on('data', () => undefined);
+    const j = job;
+    jobExited = new Promise<number | null>((r) => j.on('close', (code) => r(code)));
     const db = openSqlite(path.join(ws.data, 'seamline.db'), { synchronous: 'NORMAL', busyTimeoutMs: 5000 });
     const tableName = (db.prepare(`SELECT table_name FROM serving WHERE slot = 'current'`).get() as { table_name: string }).table_name;
     store = await LanceStore.open(path.join(ws.data, 'lance'));
@@ -143,6 +148,7 @@ export async function runSoak(o: SoakOptions, say: (line: string) => void = () =
     await sleep(o.optimizeIntervalMs + 500);
     job.kill('SIGTERM');
     const jobExit = await jobExited;
+    if (jobExit !== 0) say(`optimize job exited ${jobExit}:\n${jobErr.slice(-3000)}`);
     daemon.child.kill('SIGTERM');
     const dres = await daemon.exited;
     const annIndexed = (await table.indexes()).some((i) => i.columns.includes('vector'));
@@ -202,7 +208,7 @@ export async function runSoak(o: SoakOptions, say: (line: string) => void = () =
     throw e;
   } finally {
     store?.close();
-    if (job.exitCode === null && job.signalCode === null) job.kill('SIGKILL');
+    if (job && job.exitCode === null && job.signalCode === null) job.kill('SIGKILL');
     if (daemon.child.exitCode === null && daemon.child.signalCode === null) daemon.child.kill('SIGKILL');
     if (jobErr.includes('"level":50')) say(`optimize job errors:\n${jobErr.split('\n').filter((l) => l.includes('"level":50')).slice(0, 5).join('\n')}`);
     ws.cleanup();
