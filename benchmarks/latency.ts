@@ -2,7 +2,7 @@
 // files with manifests at a rate, and measures per record file-complete → searchable (read from the
 // serving LanceDB table, as a search would). Phase 1 idle, phase 2 with a backfill dropped at once.
 // Usage: node dist/benchmarks/latency.js [--quick] [--model ID] [--rate FILES_PER_S] [--records-per-file N]
-// [--duration S] [--backfill-records N] [--threads N] [--out DIR]
+// [--duration S] [--backfill-records N] [--threads N] [--max-records N] [--trigger-ms N] [--out DIR]
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { LanceStore } from '../src/store/lance.js';
@@ -52,6 +52,8 @@ export interface LatencyResult {
   readonly threads: number;
   readonly ratePerS: number;
   readonly recordsPerFile: number;
+  /** processor.* overrides given on the command line (empty = schema defaults). */
+  readonly processor: Record<string, number>;
   readonly pollMs: number;
   readonly phases: PhaseResult[];
   readonly targets: { idleP50: boolean; idleP99: boolean; backfillP99: boolean };
@@ -182,7 +184,7 @@ function stageStat(bs: readonly FileBudget[], p: number): FileBudget {
 }
 
 async function main(): Promise<void> {
-  const f = parseFlags({ model: { type: 'string' }, rate: { type: 'string' }, 'records-per-file': { type: 'string' }, duration: { type: 'string' }, 'backfill-records': { type: 'string' }, threads: { type: 'string' } });
+  const f = parseFlags({ model: { type: 'string' }, rate: { type: 'string' }, 'records-per-file': { type: 'string' }, duration: { type: 'string' }, 'backfill-records': { type: 'string' }, threads: { type: 'string' }, 'max-records': { type: 'string' }, 'trigger-ms': { type: 'string' } });
   const quick = f.quick;
   const model = typeof f.model === 'string' ? f.model : NEURAL_MODEL;
   const rate = num(f.rate, 2, 'rate');
@@ -190,7 +192,11 @@ async function main(): Promise<void> {
   const duration = num(f.duration, quick ? 4 : 20, 'duration');
   const backfillRecords = num(f['backfill-records'], quick ? 200 : 2000, 'backfill-records');
   const threads = num(f.threads, 1, 'threads');
-  const ws = workspace({ model: { id: model, threads }, log: { level: 'debug' }, http: { enabled: false }, landing: { afterLanding: 'delete' }, completeness: { stableWindowMs: 200 } });
+  // Processor knobs under test (defaults: the schema's), e.g. what bench:recommend proposes.
+  const processor: Record<string, number> = {};
+  if (f['max-records'] !== undefined) processor.maxRecords = num(f['max-records'], 2000, 'max-records');
+  if (f['trigger-ms'] !== undefined) processor.triggerIntervalMs = num(f['trigger-ms'], 1000, 'trigger-ms');
+  const ws = workspace({ model: { id: model, threads }, processor, log: { level: 'debug' }, http: { enabled: false }, landing: { afterLanding: 'delete' }, completeness: { stableWindowMs: 200 } });
   const daemon = startCli(['run'], ws.env());
   const vis = new Visibility(ws.data);
   const dropped: DroppedFile[] = [];
@@ -254,7 +260,7 @@ async function main(): Promise<void> {
     const idle = phases[0]!;
     const back = phases[1]!;
     const result: LatencyResult = {
-      kind: 'latency', machine: machine(), quick, model, threads, ratePerS: rate, recordsPerFile: perFile, pollMs: POLL_MS, phases,
+      kind: 'latency', machine: machine(), quick, model, threads, ratePerS: rate, recordsPerFile: perFile, processor, pollMs: POLL_MS, phases,
       targets: { idleP50: idle.latencyMs.p50 <= 500, idleP99: idle.latencyMs.p99 <= 1500, backfillP99: back.latencyMs.p99 <= 3000 },
       batchCommitted: { count: committed.length, medianDurationMs: percentile(committed, 50), p99DurationMs: percentile(committed, 99) },
     };
@@ -284,7 +290,7 @@ export function renderLatency(r: LatencyResult): string {
   };
   const bud = table(['stage', ...r.phases.flatMap((p) => [`${p.phase} p50 ms`, `${p.phase} p99 ms`])], stages.map((s) => [labels[s], ...r.phases.flatMap((p) => [p.budgetMedianMs[s], p.budgetP99Ms[s]])]));
   return [
-    `file complete → searchable (${r.model}, ${r.threads} thread(s), ${r.ratePerS} files/s × ${r.recordsPerFile} records, poll ${r.pollMs} ms${r.quick ? ', QUICK' : ''}; machine load ${r.machine.loadAvgAtStart})`,
+    `file complete → searchable (${r.model}, ${r.threads} thread(s), ${r.ratePerS} files/s × ${r.recordsPerFile} records, poll ${r.pollMs} ms${Object.keys(r.processor ?? {}).length ? `, processor ${JSON.stringify(r.processor)}` : ''}${r.quick ? ', QUICK' : ''}; machine load ${r.machine.loadAvgAtStart})`,
     lat,
     `targets: idle p50 ≤ 500 ms ${yes(r.targets.idleP50)}; idle p99 ≤ 1.5 s ${yes(r.targets.idleP99)}; during backfill p99 ≤ 3 s ${yes(r.targets.backfillP99)}`,
     'latency budget per file (from the daemon logs and ledger):',

@@ -2,11 +2,13 @@
 // latency and arrival rate, derive trigger interval, max records / tokens per batch and max files per
 // trigger, printing the arithmetic and a config snippet. Runs a quick profile first when none exists.
 // Usage: node dist/benchmarks/recommend.js [--target-latency-ms 1500] [--arrival-rate 50] [--records-per-file 100]
-// [--model ID] [--length mixed] [--chunks-per-record 1] [--overhead-ms N] [--profile FILE] [--quick] [--out DIR]
+// [--model ID] [--length mixed] [--chunks-per-record 1] [--overhead-ms N] [--profile FILE] [--use-profile] [--quick] [--out DIR]
+// Capacity comes from the latest backfill run of the model when there is one (--use-profile: from the profile).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BackfillResult } from './backfill.js';
 import type { ProfileCell, ProfileResult } from './embed-profile.js';
 import type { LatencyResult } from './latency.js';
 import { num, parseFlags } from './lib/args.js';
@@ -18,7 +20,11 @@ import { writeResult } from './lib/report.js';
 const TOKENS_PER_TEXT = 130;
 
 export interface Recommendation {
-  readonly inputs: { targetLatencyMs: number; arrivalRate: number; recordsPerFile: number; model: string; length: string; chunksPerRecord: number; overheadMs: number; overheadSource: string };
+  readonly inputs: {
+    targetLatencyMs: number; arrivalRate: number; recordsPerFile: number; model: string; length: string; chunksPerRecord: number; overheadMs: number; overheadSource: string;
+    /** Records/s the whole pipeline sustained in a backfill of this model (more texts than a profile cell, so steadier); null = use the profile. */
+    measuredRecordsPerS: number | null;
+  };
   readonly chosen: { threads: number; batch: number; textsPerS: number; recordsPerS: number; utilization: number; cycleMs: number };
   readonly config: { model: { id: string; threads: number }; embed: { maxBatchTexts: number; maxBatchTokens: number }; processor: { triggerIntervalMs: number; maxRecords: number; maxFiles: number } };
   readonly arithmetic: string[];
@@ -39,14 +45,15 @@ export function recommend(cells: readonly ProfileCell[], inputs: Recommendation[
   // Smallest batch within 10% of the best: bigger batches only add latency and memory.
   const pick = sameThreads.find((c) => c.paths.seamline.textsPerS >= 0.9 * best.paths.seamline.textsPerS) ?? best;
   const S = pick.paths.seamline.textsPerS;
-  const Cr = S / inputs.chunksPerRecord;
+  const Cr = inputs.measuredRecordsPerS ?? S / inputs.chunksPerRecord;
   const rho = R / Cr;
   const warnings: string[] = [];
   const a: string[] = [];
   a.push(`profile: ${inputs.model}, ${use[0]!.length} text, best seamline throughput ${round(best.paths.seamline.textsPerS)} texts/s at ${best.threads} thread(s), batch ${best.batch}`);
   a.push(`batch: smallest batch within 10% of that = ${pick.batch} (${round(S)} texts/s) → embed.maxBatchTexts = ${pick.batch}`);
   a.push(`token budget: ${pick.batch} texts × ${TOKENS_PER_TEXT} tokens (chunk 128 + specials) → embed.maxBatchTokens = ${pick.batch * TOKENS_PER_TEXT}`);
-  a.push(`capacity: ${round(S)} texts/s ÷ ${inputs.chunksPerRecord} chunk(s)/record = ${round(Cr)} records/s; utilization ρ = ${R} ÷ ${round(Cr)} = ${round(rho, 3)}`);
+  if (inputs.measuredRecordsPerS !== null) a.push(`capacity: the backfill run sustained ${round(Cr)} records/s end to end (used instead of the profile cell's ${round(S)} texts/s); utilization ρ = ${R} ÷ ${round(Cr)} = ${round(rho, 3)}`);
+  else a.push(`capacity: ${round(S)} texts/s ÷ ${inputs.chunksPerRecord} chunk(s)/record = ${round(Cr)} records/s; utilization ρ = ${R} ÷ ${round(Cr)} = ${round(rho, 3)}`);
   let cycle = Number.POSITIVE_INFINITY;
   if (rho >= 1) warnings.push(`arrival rate ${R}/s exceeds capacity ${round(Cr)}/s: the backlog grows without bound. Use more threads, a faster model, or a lower rate.`);
   else {
@@ -75,6 +82,13 @@ export function recommend(cells: readonly ProfileCell[], inputs: Recommendation[
   };
 }
 
+function backfillRate(out: string, model: string): number | null {
+  const f = path.join(out, 'backfill-latest.json');
+  if (!existsSync(f)) return null;
+  const r = JSON.parse(readFileSync(f, 'utf8')) as BackfillResult;
+  return r.runs.find((x) => x.model === model)?.pipeline.recordsPerS ?? null;
+}
+
 function overheadFrom(out: string, model: string): { ms: number; source: string } | null {
   const f = path.join(out, 'latency-latest.json');
   if (!existsSync(f)) return null;
@@ -88,7 +102,7 @@ function overheadFrom(out: string, model: string): { ms: number; source: string 
 }
 
 function main(): void {
-  const f = parseFlags({ 'target-latency-ms': { type: 'string' }, 'arrival-rate': { type: 'string' }, 'records-per-file': { type: 'string' }, model: { type: 'string' }, length: { type: 'string' }, 'chunks-per-record': { type: 'string' }, 'overhead-ms': { type: 'string' }, profile: { type: 'string' } });
+  const f = parseFlags({ 'target-latency-ms': { type: 'string' }, 'arrival-rate': { type: 'string' }, 'records-per-file': { type: 'string' }, model: { type: 'string' }, length: { type: 'string' }, 'chunks-per-record': { type: 'string' }, 'overhead-ms': { type: 'string' }, profile: { type: 'string' }, 'use-profile': { type: 'boolean' } });
   const model = typeof f.model === 'string' ? f.model : NEURAL_MODEL;
   const profileFile = typeof f.profile === 'string' ? f.profile : path.join(f.out, 'embed-profile-latest.json');
   if (!existsSync(profileFile) || !(JSON.parse(readFileSync(profileFile, 'utf8')) as ProfileResult).cells.some((c) => c.model === model)) {
@@ -108,6 +122,7 @@ function main(): void {
     length: typeof f.length === 'string' ? f.length : 'mixed',
     chunksPerRecord: num(f['chunks-per-record'], 1, 'chunks-per-record'),
     overheadMs,
+    measuredRecordsPerS: f['use-profile'] === true ? null : backfillRate(f.out, model),
     overheadSource: f['overhead-ms'] !== undefined ? '--overhead-ms' : measured ? measured.source : 'assumed 250 ms (run npm run bench:latency for a measured figure)',
   });
   const file = writeResult(f.out, 'recommend', { kind: 'recommend', profile: profileFile, profileMachine: profile.machine, profileQuick: profile.quick, ...rec });
