@@ -249,11 +249,16 @@ export function openSqlite(file: string, opts: OpenSqliteOptions): Sqlite {
 }
 
 function migrate(db: Sqlite): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let i = current; i < MIGRATIONS.length; i++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[i]!);
-      db.pragma(`user_version = ${i + 1}`);
+  // user_version is read inside the write transaction: two processes opening a fresh database at the
+  // same moment (daemon + optimize job) must not both apply the same migration.
+  for (;;) {
+    const applied = db.transaction((): boolean => {
+      const current = db.pragma('user_version', { simple: true }) as number;
+      if (current >= MIGRATIONS.length) return false;
+      db.exec(MIGRATIONS[current]!);
+      db.pragma(`user_version = ${current + 1}`);
+      return true;
     }).immediate();
+    if (!applied) return;
   }
 }
