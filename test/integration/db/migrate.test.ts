@@ -24,7 +24,7 @@ describe('migrations', () => {
       assert.deepEqual(codes, [0, 0, 0, 0]);
       const db = openSqlite(file, { synchronous: 'FULL', busyTimeoutMs: 1000 });
       const v = db.pragma('user_version', { simple: true }) as number;
-      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'bronze'").all() as unknown[]).length;
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'bronze'").all()).length;
       db.close();
       assert.ok(v >= 1);
       assert.equal(tables, 1);
