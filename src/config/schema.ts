@@ -145,6 +145,7 @@ export const ConfigSchema = z
         versionRetentionMs: ms(600_000, 'Table versions older than this are pruned (never the current one, never a tagged one). Keep it well above the longest query.'),
         keepRollbackTags: z.number().int().min(0).default(1).describe('Each optimize pass tags the version it produced as a rollback point and keeps this many such tags (0 = none). Tagged versions block pruning of later versions.'),
         annMinRows: pos(10_000, 'Build the ANN vector index once the serving table has this many rows; below it exact search is fast enough.'),
+        maxIndexDeltas: pos(8, 'Rebuild the vector index once it has this many delta segments: LanceDB folds new rows into a new delta each pass and does not compact fragments across deltas, so fragments would grow by one per pass.'),
         annIndexType: z.enum(['hnsw_sq', 'ivf_pq']).default('hnsw_sq').describe('ANN index type (cosine). hnsw_sq: IVF_HNSW_SQ with one partition, high recall; ivf_pq: smaller, slower to build, needs tuning for recall.'),
         ftsIndex: z.boolean().default(true).describe('Keep a full-text (BM25) index on text for fts/hybrid search; new rows are folded in by each pass.'),
         retiredTableRetentionMs: ms(7 * 24 * 3600 * 1000, 'Retired tables (replaced by a reindex) are dropped this long after retirement. The serving table and its rollback target are never dropped.'),

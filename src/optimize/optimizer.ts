@@ -42,7 +42,7 @@ interface Measure {
   diskBytes: number;
   indexedRows: number;
   unindexedRows: number;
-  indexes: { name: string; type: string; indexedRows: number; unindexedRows: number }[];
+  indexes: { name: string; type: string; indexedRows: number; unindexedRows: number; segments: number }[];
 }
 
 /** LanceDB reports a lost optimistic-concurrency race as a retryable commit conflict. */
@@ -59,23 +59,23 @@ export function isCommitConflict(e: unknown): boolean {
 const isTaggedCleanup = (e: unknown): boolean => /tagged version\(s\) have been marked for cleanup/i.test(e instanceof Error ? e.message : String(e));
 
 async function snapshot(table: VectorTable, maint: MaintainableTable): Promise<TableSnapshot> {
-  const [s, versions, tags, indices] = await Promise.all([table.stats(), maint.versions(), maint.tagList(), table.indexes()]);
-  return { name: table.name, rows: s.rows, fragments: s.fragments, smallFragments: s.smallFragments, version: s.version, versions, tags, indices };
+  const [s, versions, tags, indices, segments] = await Promise.all([table.stats(), maint.versions(), maint.tagList(), table.indexes(), maint.indexSegments()]);
+  return { name: table.name, rows: s.rows, fragments: s.fragments, smallFragments: s.smallFragments, version: s.version, versions, tags, indices: indices.map((i) => ({ ...i, segments: segments[i.name] ?? 1 })) };
 }
 
 async function measure(store: VectorStore, table: VectorTable, maint: MaintainableTable): Promise<Measure> {
-  const [s, versions, indexes, diskBytes] = await Promise.all([table.stats(), maint.versions(), table.indexes(), store.tableDiskBytes(table.name)]);
+  const [s, versions, indexes, diskBytes, segments] = await Promise.all([table.stats(), maint.versions(), table.indexes(), store.tableDiskBytes(table.name), maint.indexSegments()]);
   return {
     rows: s.rows, fragments: s.fragments, smallFragments: s.smallFragments, versions: versions.length, diskBytes,
     indexedRows: indexes.reduce((a, i) => a + i.indexedRows, 0), unindexedRows: indexes.reduce((a, i) => a + i.unindexedRows, 0),
-    indexes: indexes.map((i) => ({ name: i.name, type: i.type, indexedRows: i.indexedRows, unindexedRows: i.unindexedRows })),
+    indexes: indexes.map((i) => ({ name: i.name, type: i.type, indexedRows: i.indexedRows, unindexedRows: i.unindexedRows, segments: segments[i.name] ?? 1 })),
   };
 }
 
 export function policyOptions(o: OptimizerOptions): PolicyOptions {
   return {
     compactMinSmallFragments: o.compactMinSmallFragments, versionRetentionMs: o.versionRetentionMs, keepRollbackTags: o.keepRollbackTags, rollbackTagPrefix: ROLLBACK_TAG_PREFIX,
-    tagSafetyMarginMs: o.tagSafetyMarginMs ?? 100, annMinRows: o.annMinRows, annIndexType: o.annIndexType, ftsIndex: o.ftsIndex, retiredTableRetentionMs: o.retiredTableRetentionMs,
+    tagSafetyMarginMs: o.tagSafetyMarginMs ?? 100, annMinRows: o.annMinRows, annIndexType: o.annIndexType, maxIndexDeltas: o.maxIndexDeltas, ftsIndex: o.ftsIndex, retiredTableRetentionMs: o.retiredTableRetentionMs,
   };
 }
 
@@ -201,7 +201,10 @@ export async function runOptimizePass(deps: OptimizerDeps, o: OptimizerOptions, 
     });
   } catch (e) {
     const err = toSeamlineError(e, 'STORE_FAILED', 'optimize');
-    log.error({ event: 'optimize.failed', code: err.code, err: err.message }, 'optimize pass failed');
+    // A shutdown between actions is not a failure: the pass is cut short and the next one resumes.
+    const aborted = err.code === 'ABORTED';
+    if (aborted) log.info({ event: 'optimize.aborted', done }, 'optimize pass stopped by shutdown');
+    else log.error({ event: 'optimize.failed', code: err.code, err: err.message }, 'optimize pass failed');
     let after: Measure | null = null;
     try {
       after = table && maint ? await measure(store, table, maint) : null;
@@ -209,7 +212,7 @@ export async function runOptimizePass(deps: OptimizerDeps, o: OptimizerOptions, 
       /* the failure is what matters; the after-measure is best effort */
     }
     return finish({
-      status: 'failed', error: `${err.code}: ${err.message}`,
+      status: aborted ? 'skipped' : 'failed', error: aborted ? `stopped by shutdown after: ${done.join(', ') || 'nothing'}` : `${err.code}: ${err.message}`,
       ...(after ? { rowsAfter: after.rows, fragmentsAfter: after.fragments, smallFragmentsAfter: after.smallFragments, versionsAfter: after.versions, diskBytesAfter: after.diskBytes, indexedRows: after.indexedRows, unindexedRows: after.unindexedRows, indexes: after.indexes } : {}),
     });
   } finally {

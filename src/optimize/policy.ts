@@ -21,6 +21,8 @@ export interface IndexInfo {
   readonly columns: readonly string[];
   readonly indexedRows: number;
   readonly unindexedRows: number;
+  /** Segments (1 + deltas added by folding); unknown when absent. */
+  readonly segments?: number;
 }
 
 export interface TableSnapshot {
@@ -60,6 +62,7 @@ export interface PolicyOptions {
   readonly tagSafetyMarginMs: number;
   readonly annMinRows: number;
   readonly annIndexType: AnnIndexType;
+  readonly maxIndexDeltas: number;
   readonly ftsIndex: boolean;
   readonly retiredTableRetentionMs: number;
 }
@@ -94,11 +97,15 @@ export function decide(input: PolicyInput, o: PolicyOptions): Decision {
   const serving: Action[] = [];
   const t = input.table;
   if (t) {
-    const compact = t.smallFragments >= o.compactMinSmallFragments;
+    const vec = t.indices.find(isVectorIndex);
+    const fts = t.indices.find(isFtsIndex);
+    // LanceDB never compacts fragments across vector-index deltas: rebuild before compacting.
+    const rebuild = vec !== undefined && (vec.segments ?? 1) >= o.maxIndexDeltas;
+    const compact = t.smallFragments >= o.compactMinSmallFragments || rebuild;
     reasons.push({
       action: 'compact',
       decision: compact ? 'do' : 'skip',
-      why: `${t.smallFragments} small fragment(s) of ${t.fragments}; threshold ${o.compactMinSmallFragments}`,
+      why: `${t.smallFragments} small fragment(s) of ${t.fragments}; threshold ${o.compactMinSmallFragments}${rebuild ? '; the vector index is rebuilt first so every fragment can merge' : ''}`,
     });
 
     // Own rollback tags beyond the newest keepRollbackTags-1 go first (a new one is made after this run);
@@ -131,8 +138,6 @@ export function decide(input: PolicyInput, o: PolicyOptions): Decision {
         (tagged.size ? `; ${tagged.size} tagged version(s) kept` : ''),
     });
 
-    const vec = t.indices.find(isVectorIndex);
-    const fts = t.indices.find(isFtsIndex);
     const unindexed = t.indices.filter((i) => i.unindexedRows > 0);
     const fold = unindexed.length > 0;
     reasons.push({
@@ -142,12 +147,18 @@ export function decide(input: PolicyInput, o: PolicyOptions): Decision {
     });
 
     const runOptimize = compact || prune || fold;
+    if (rebuild) {
+      serving.push({ kind: 'create-vector-index', indexType: o.annIndexType });
+      reasons.push({ action: 'vector-index', decision: 'do', why: `${vec.name} has ${vec.segments} segments ≥ maxIndexDeltas ${o.maxIndexDeltas}: rebuild (LanceDB does not compact fragments across index deltas)` });
+    }
     if (runOptimize) {
       if (dropOwn.length) serving.push({ kind: 'delete-tags', names: dropOwn.map((x) => x.name) });
       serving.push({ kind: 'optimize', compact, foldIndexes: fold, cleanupOlderThanMs: prune ? cutoff : null });
     }
 
-    if (!vec && t.rows >= o.annMinRows) {
+    if (rebuild) {
+      /* decided above */
+    } else if (!vec && t.rows >= o.annMinRows) {
       serving.push({ kind: 'create-vector-index', indexType: o.annIndexType });
       reasons.push({ action: 'vector-index', decision: 'do', why: `${t.rows} row(s) ≥ annMinRows ${o.annMinRows} and no vector index: build ${o.annIndexType}` });
     } else {

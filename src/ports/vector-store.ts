@@ -127,6 +127,8 @@ export interface MaintainableTable {
    * `cleanupOlderThanMs` (epoch ms; null = prune nothing). Never deletes unverified files.
    */
   optimize(cleanupOlderThanMs: number | null): Promise<OptimizeOutcome>;
+  /** Index name → number of segments (1 after a build; each optimize that folds new rows adds a delta). */
+  indexSegments(): Promise<Record<string, number>>;
   /** (Re)builds the cosine ANN index on vector. */
   createVectorIndex(kind: AnnIndexKind): Promise<void>;
   /** Rows of a past version or tag (read on a separate handle; the live handle stays on latest). */

@@ -329,6 +329,12 @@ class LanceMaintenance implements MaintainableTable {
     return { fragmentsRemoved: s.compaction.fragmentsRemoved, fragmentsAdded: s.compaction.fragmentsAdded, bytesRemoved: s.prune.bytesRemoved, versionsRemoved: s.prune.oldVersionsRemoved };
   }
 
+  async indexSegments(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const i of await this.table.listIndices()) out[i.name] = (await this.table.indexStats(i.name))?.numIndices ?? 0;
+    return out;
+  }
+
   async createVectorIndex(kind: AnnIndexKind): Promise<void> {
     // One partition: a single HNSW graph builds fastest and has the best recall at our table sizes.
     const config = kind === 'hnsw_sq' ? lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: 1 }) : lancedb.Index.ivfPq({ distanceType: 'cosine' });

@@ -159,7 +159,8 @@ export async function runSoak(o: SoakOptions, say: (line: string) => void = () =
       status: string; actions_json: string; conflicts: number; error: string | null; fragments_before: number | null; fragments_after: number | null;
     }[]).map((r) => ({ status: r.status, actions: r.actions_json, conflicts: r.conflicts, error: r.error, fragmentsBefore: r.fragments_before, fragmentsAfter: r.fragments_after }));
     db.close();
-    const finished = runs.filter((r) => r.status !== 'running');
+    // A pass cut short by the job's own SIGTERM is 'skipped', not failed; the rate is over the rest.
+    const finished = runs.filter((r) => r.status !== 'running' && r.status !== 'skipped');
     const ok = finished.filter((r) => r.status === 'ok' || r.status === 'noop').length;
 
     // Pauses as the writer logged them (maintenance.resume / maintenance.pause_timeout).

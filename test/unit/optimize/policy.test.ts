@@ -5,7 +5,7 @@ import { decide, type PolicyInput, type PolicyOptions, type TableSnapshot } from
 const NOW = 1_000_000_000;
 const opts: PolicyOptions = {
   compactMinSmallFragments: 16, versionRetentionMs: 60_000, keepRollbackTags: 1, rollbackTagPrefix: 'seamline-optimize-', tagSafetyMarginMs: 100,
-  annMinRows: 10_000, annIndexType: 'hnsw_sq', ftsIndex: true, retiredTableRetentionMs: 3_600_000,
+  annMinRows: 10_000, annIndexType: 'hnsw_sq', maxIndexDeltas: 8, ftsIndex: true, retiredTableRetentionMs: 3_600_000,
 };
 const versions = (n: number, lastTs = NOW, stepMs = 1000) => Array.from({ length: n }, (_, i) => ({ version: i + 1, timestampMs: lastTs - (n - 1 - i) * stepMs }));
 const table = (over: Partial<TableSnapshot> = {}): TableSnapshot => ({
@@ -77,6 +77,16 @@ describe('optimize policy', () => {
     assert.ok(!kinds(fold).includes('create-vector-index'));
     const noFts = decide(input(table({ indices: [] })), { ...opts, ftsIndex: false });
     assert.ok(!kinds(noFts).includes('create-fts-index'));
+  });
+
+  it('rebuilds the vector index before compacting once it has maxIndexDeltas segments (LanceDB does not compact across deltas)', () => {
+    const indices = (segments: number) => [{ name: 'vector_idx', type: 'IvfHnswSq', columns: ['vector'], indexedRows: 20_000, unindexedRows: 0, segments }];
+    const few = decide(input(table({ rows: 20_000, fragments: 7, smallFragments: 7, indices: indices(7) })), { ...opts, ftsIndex: false });
+    assert.deepEqual(kinds(few), []);
+    const many = decide(input(table({ rows: 20_000, fragments: 8, smallFragments: 8, indices: indices(8) })), { ...opts, ftsIndex: false });
+    assert.deepEqual(kinds(many), ['create-vector-index', 'optimize', 'tag-rollback-point']);
+    assert.equal((many.actions[1] as { compact: boolean }).compact, true);
+    assert.match(reason(many, 'vector-index').why, /8 segments ≥ maxIndexDeltas 8: rebuild/);
   });
 
   it('drops retired tables past retention, never the serving table or its rollback target', () => {
