@@ -267,6 +267,10 @@ async function main(): Promise<void> {
     const file = writeResult(f.out, 'latency', result);
     if (f.json) process.stdout.write(JSON.stringify(result) + '\n');
     else process.stdout.write(renderLatency(result) + `\nresults: ${file}\n`);
+  } catch (e) {
+    // The daemon's own last words usually say why (model missing, lock held, crash).
+    process.stderr.write(`daemon stderr (last 3000 chars):\n${daemon.output().stderr.slice(-3000)}\n`);
+    throw e;
   } finally {
     await vis.stop();
     daemon.child.kill('SIGTERM');
