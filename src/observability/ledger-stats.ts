@@ -21,17 +21,11 @@ export interface LedgerCounters {
 
 const hasTable = (db: Sqlite, name: string): boolean => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 
-/**
- * Optimize runs and conflicts as the optimize job records them: a table `optimize_runs` with a
- * status-like column (status/outcome/state) whose value 'conflict' marks a lost race. Zero when absent.
- */
+/** Optimize runs and the commit conflicts they met (each run records its count in optimize_runs.conflicts). */
 function optimizeCounts(db: Sqlite): { runs: number; conflicts: number } {
   if (!hasTable(db, 'optimize_runs')) return { runs: 0, conflicts: 0 };
-  const cols = (db.prepare(`PRAGMA table_info(optimize_runs)`).all() as { name: string }[]).map((c) => c.name);
-  const runs = (db.prepare('SELECT COUNT(*) AS n FROM optimize_runs').get() as { n: number }).n;
-  const col = ['status', 'outcome', 'state', 'result'].find((c) => cols.includes(c));
-  const conflicts = col ? (db.prepare(`SELECT COUNT(*) AS n FROM optimize_runs WHERE ${col} LIKE '%conflict%'`).get() as { n: number }).n : 0;
-  return { runs, conflicts };
+  const r = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(conflicts), 0) AS c FROM optimize_runs').get() as { n: number; c: number };
+  return { runs: r.n, conflicts: r.c };
 }
 
 /** Reads every ledger counter for one table in a handful of indexed queries. */

@@ -218,7 +218,7 @@ class LanceTable implements VectorTable {
   }
 
   async searchVector(vector: Float32Array, k: number, filters: readonly ColumnFilter[]): Promise<SearchHit[]> {
-    let q = this.table.vectorSearch(Array.from(vector)).distanceType('cosine').limit(k);
+    let q = tuneAnnQuery(this.table.vectorSearch(Array.from(vector)).distanceType('cosine').limit(k), k);
     const where = compileFilters(filters);
     if (where) q = q.where(where);
     try {

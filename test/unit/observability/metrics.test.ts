@@ -42,3 +42,27 @@ describe('renderMetrics', () => {
     assert.equal(labelValue('a"b\\c\nd'), 'a\\"b\\\\c\\nd');
   });
 });
+
+describe('ledgerCounters (real SQLite)', () => {
+  it('sums the conflicts each optimize run recorded', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { openSqlite } = await import('../../../src/db/sqlite.js');
+    const { ledgerCounters } = await import('../../../src/observability/ledger-stats.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'seamline-ls-'));
+    const db = openSqlite(path.join(dir, 'seamline.db'), { synchronous: 'NORMAL', busyTimeoutMs: 1000 });
+    try {
+      const ins = db.prepare("INSERT INTO optimize_runs (table_name, started_at_ms, status, conflicts) VALUES ('t', 1, ?, ?)");
+      ins.run('ok', 2);
+      ins.run('failed', 1);
+      ins.run('ok', 0);
+      const c = ledgerCounters(db, 't');
+      assert.equal(c.optimizeRuns, 3);
+      assert.equal(c.optimizeConflicts, 3);
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
