@@ -77,7 +77,7 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void,
       let embedder = await rt.embedder(rt.tables.serving()?.modelId ?? c.model.id);
       live.modelLoaded = true;
       if (await table!.ensureFtsIndex()) log.info({ event: 'fts.created', table: table!.name }, 'created the full-text index');
-      watcher = watch(c.landingDir, { ignoreInitial: true, persistent: true, awaitWriteFinish: false, depth: 8 });
+      watcher = watch(c.landingDir, { ignoreInitial: true, persistent: true, awaitWriteFinish: false, depth: 8, followSymlinks: false });
       watcher.on('all', poke);
       watcher.on('error', (e) => log.warn({ event: 'watcher.error', err: String(e) }, 'watcher error; periodic rescan continues'));
       if (!stopCtl.signal.aborted) setState('running');
