@@ -40,11 +40,14 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void,
     rt.logger.info({ event: 'daemon.state', state: s }, `daemon ${s}`);
   };
   const stopCtl = new AbortController();
-  let wake: (() => void) | null = null;
+  // Landing and processing run as two loops so a long batch (seconds of embedding in the worker
+  // thread) never delays seeing and landing new files; each sleeps until woken or its interval ends.
+  const landingWake = new Wakeup(stopCtl.signal);
+  const processorWake = new Wakeup(stopCtl.signal);
   let dirty = true;
   const poke = (): void => {
     dirty = true;
-    wake?.();
+    landingWake.wake();
   };
   const c = rt.config;
   const log = rt.logger;
@@ -83,17 +86,29 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void,
       if (!stopCtl.signal.aborted) setState('running');
       log.info({ event: 'daemon.running', landing: c.landingDir, table: table!.name }, 'daemon running');
       onReady?.();
-      let lastScan = 0;
-      while (!stopCtl.signal.aborted) {
-        const now = rt.clock.nowMs();
-        let didWork = false;
-        try {
+      const idleMs = Math.max(50, Math.min(c.processor.triggerIntervalMs, c.completeness.stableWindowMs));
+      const landingLoop = (async () => {
+        let lastScan = 0;
+        while (!stopCtl.signal.aborted) {
+          const now = rt.clock.nowMs();
           if (dirty || now - lastScan >= c.landing.rescanIntervalMs || landing.waiting().length > 0) {
             dirty = false;
             lastScan = now;
-            const r = await landing.tick();
-            didWork = r.landed.length > 0;
+            try {
+              const r = await landing.tick(stopCtl.signal);
+              if (r.landed.length > 0) processorWake.wake();
+            } catch (e) {
+              if (stopCtl.signal.aborted) break;
+              const err = toSeamlineError(e);
+              log.error({ event: 'landing.step_failed', code: err.code, err: err.message, retryable: err.retryable }, 'landing pass failed; retrying after the interval');
+            }
           }
+          await landingWake.sleep(idleMs);
+        }
+      })();
+      while (!stopCtl.signal.aborted) {
+        let didWork = false;
+        try {
           // Follow the serving pointer (reindex swap, rollback) between batches, without a restart.
           const serving = rt.tables.serving();
           if (serving && serving.tableName !== table!.name) {
@@ -107,32 +122,22 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void,
           const tokensBefore = embedder.stats().realTokens;
           // Between batches only: the optimize job's maintenance lease pauses new merges (bounded).
           await gate.waitIfHeld(stopCtl.signal);
+          if (stopCtl.signal.aborted) break;
           const b = await processor.runOnce(table!);
           if (b) {
             const tokens = embedder.stats().realTokens - tokensBefore;
             live.embedTokens += tokens;
             if (tokens > 0 && b.durationMs > 0) live.tokensPerSecond = (tokens * 1000) / b.durationMs;
           }
-          didWork ||= b !== null;
+          didWork = b !== null;
         } catch (e) {
           const err = toSeamlineError(e);
           log.error({ event: 'daemon.step_failed', code: err.code, err: err.message, retryable: err.retryable }, 'pipeline step failed; retrying after the trigger interval');
           if (isSeamlineError(e) && !e.retryable && e.code === 'LOCKED') throw e;
         }
-        if (didWork) continue;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, Math.max(50, Math.min(c.processor.triggerIntervalMs, c.completeness.stableWindowMs)));
-          wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-          stopCtl.signal.addEventListener('abort', () => {
-            clearTimeout(t);
-            resolve();
-          }, { once: true });
-        });
-        wake = null;
+        if (!didWork) await processorWake.sleep(idleMs);
       }
+      await landingLoop;
       setState('draining');
     } finally {
       clearInterval(renew);
@@ -155,4 +160,36 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void,
       }
     },
   };
+}
+
+/** A sleep that a wake() (or the stop signal) cuts short; a wake() while awake is not lost. */
+class Wakeup {
+  private pending = false;
+  private resolve: (() => void) | null = null;
+
+  constructor(private readonly signal: AbortSignal) {
+    signal.addEventListener('abort', () => this.wake(), { once: true });
+  }
+
+  wake(): void {
+    this.pending = true;
+    this.resolve?.();
+  }
+
+  async sleep(ms: number): Promise<void> {
+    if (this.pending || this.signal.aborted) {
+      this.pending = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        this.resolve = null;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.resolve = done;
+    });
+    this.pending = false;
+  }
 }

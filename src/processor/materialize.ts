@@ -32,6 +32,9 @@ export interface MaterializeResult {
   readonly reused: number;
   readonly version: number;
   readonly changed: boolean;
+  /** Wall time spent embedding and merging (for the latency budget in logs). */
+  readonly embedMs: number;
+  readonly mergeMs: number;
 }
 
 /** Per-call options of materialize. */
@@ -87,7 +90,7 @@ export async function materialize(deps: MaterializeDeps, table: VectorTable, ids
   const changes = plan.decisions.filter((d) => d.action !== 'keep');
   if (changes.length === 0 && plan.removals.length === 0) {
     opts.beforeMerge?.();
-    return { inserted: 0, updated: 0, deleted: 0, embedded: 0, reused: 0, version: await table.version(), changed: false };
+    return { inserted: 0, updated: 0, deleted: 0, embedded: 0, reused: 0, version: await table.version(), changed: false, embedMs: 0, mergeMs: 0 };
   }
   opts.gate?.(plan.expected);
   const missing = changes.filter((d) => d.reuse === undefined);
@@ -98,9 +101,11 @@ export async function materialize(deps: MaterializeDeps, table: VectorTable, ids
     }
   }
   const toEmbed = missing.filter((d) => !borrowed.has(d.desired.contentHash));
+  const embedStarted = performance.now();
   const vectors = toEmbed.length
     ? await embedder.embed(toEmbed.map((d): TextChunk => ({ text: normalizeText(d.desired.text), tokens: d.desired.tokens })), signal)
     : [];
+  const embedMs = Math.round(performance.now() - embedStarted);
   const fresh = new Map<string, Float32Array>();
   toEmbed.forEach((d, i) => fresh.set(d.desired.rowKey, vectors[i]!));
   deps.fault('after-embed');
@@ -130,7 +135,9 @@ export async function materialize(deps: MaterializeDeps, table: VectorTable, ids
     rows.push(toRow(d.desired, fresh.get(d.desired.rowKey) ?? d.reuse ?? borrowed.get(d.desired.contentHash)!));
   }
   if (scopeIds.length > 0) deps.fault('mid-chunk-cleanup');
+  const mergeStarted = performance.now();
   const r = await table.merge(rows, scopeIds);
+  const mergeMs = Math.round(performance.now() - mergeStarted);
   if (r.inserted !== plan.expected.inserted || r.updated !== plan.expected.updated || r.deleted !== plan.expected.deleted) {
     throw new SeamlineError(
       'MERGE_MISMATCH',
@@ -138,5 +145,5 @@ export async function materialize(deps: MaterializeDeps, table: VectorTable, ids
       { details: { expected: plan.expected, actual: r } },
     );
   }
-  return { inserted: r.inserted, updated: r.updated, deleted: r.deleted, embedded: toEmbed.length, reused: changes.length - toEmbed.length, version: r.version, changed: true };
+  return { inserted: r.inserted, updated: r.updated, deleted: r.deleted, embedded: toEmbed.length, reused: changes.length - toEmbed.length, version: r.version, changed: true, embedMs, mergeMs };
 }

@@ -149,7 +149,7 @@ export class Processor {
       fault('after-commit');
       const durationMs = clock.nowMs() - started;
       log.info(
-        { event: 'batch.committed', seq_from: batch.seqFrom, seq_to: batch.seqTo, records: events.length, ids: ids.length, inserted: result.inserted, updated: result.updated, deleted: result.deleted, embedded: result.embedded, reused: result.reused, table_version: result.version, duration_ms: durationMs },
+        { event: 'batch.committed', seq_from: batch.seqFrom, seq_to: batch.seqTo, records: events.length, ids: ids.length, inserted: result.inserted, updated: result.updated, deleted: result.deleted, embedded: result.embedded, reused: result.reused, table_version: result.version, embed_ms: result.embedMs, merge_ms: result.mergeMs, duration_ms: durationMs },
         'batch committed',
       );
       return { batch, recordsIn: events.length, idsTouched: ids.length, result, durationMs };
