@@ -16,12 +16,18 @@ import type { Embedder, TextChunk } from '../src/ports/embedder.js';
 import { noFaults } from '../src/runtime/fault.js';
 import { openRuntime, type Runtime } from '../src/runtime/runtime.js';
 import { list, num, parseFlags } from './lib/args.js';
-import { MODELS_DIR, NEURAL_MODEL, OrtCeiling, PlainTransformers, STATIC_MODEL, Tokens } from './lib/engines.js';
+import {
+  MODELS_DIR,
+  NEURAL_MODEL,
+  OrtCeiling,
+  PlainTransformers,
+  STATIC_MODEL,
+  Tokens,
+} from './lib/engines.js';
 import { LoopLag, now, RssSampler, round } from './lib/measure.js';
 import { machine, table, writeResult } from './lib/report.js';
 import { stallDetector, timed, type Timings } from './lib/timed.js';
 import { dropWithManifest, records, type GenRecord } from './lib/workload.js';
-
 
 const FILE_RECORDS = 5000;
 
@@ -47,7 +53,12 @@ export interface BackfillRun {
     readonly stallsByStepMs: Record<string, number>;
   };
   readonly ceiling: { readonly seconds: number; readonly recordsPerS: number };
-  readonly plainLoop: { readonly seconds: number; readonly recordsPerS: number; readonly batch: number; readonly paddingEfficiency: number };
+  readonly plainLoop: {
+    readonly seconds: number;
+    readonly recordsPerS: number;
+    readonly batch: number;
+    readonly paddingEfficiency: number;
+  };
   readonly vsCeiling: number;
   readonly vsPlain: number;
 }
@@ -62,20 +73,44 @@ export interface BackfillResult {
 /** Writes n records as files of FILE_RECORDS with manifests, without holding them all in memory. */
 function generate(landing: string, n: number): void {
   for (let i = 0, f = 0; i < n; i += FILE_RECORDS, f++) {
-    dropWithManifest(landing, `part-${String(f).padStart(4, '0')}`, records(MODELS_DIR, `r${f}`, Math.min(FILE_RECORDS, n - i), 1000 + f));
+    dropWithManifest(
+      landing,
+      `part-${String(f).padStart(4, '0')}`,
+      records(MODELS_DIR, `r${f}`, Math.min(FILE_RECORDS, n - i), 1000 + f),
+    );
   }
 }
 
-async function pipelinePhase(dir: string, model: string, threads: number): Promise<{ fig: BackfillRun['pipeline']; calls: TextChunk[][]; rt: Runtime }> {
+async function pipelinePhase(
+  dir: string,
+  model: string,
+  threads: number,
+): Promise<{ fig: BackfillRun['pipeline']; calls: TextChunk[][]; rt: Runtime }> {
   const configFile = path.join(dir, 'seamline.json');
-  writeFileSync(configFile, JSON.stringify({ dataDir: path.join(dir, 'data'), landingDir: path.join(dir, 'landing'), model: { id: model, threads }, log: { level: 'warn' }, landing: { afterLanding: 'keep' }, http: { enabled: false } }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      dataDir: path.join(dir, 'data'),
+      landingDir: path.join(dir, 'landing'),
+      model: { id: model, threads },
+      log: { level: 'warn' },
+      landing: { afterLanding: 'keep' },
+      http: { enabled: false },
+    }),
+  );
   const config = loadConfig({ file: configFile, env: {} });
   const logger = createLogger('warn', newRunId(), 'bench');
   const rt0 = await openRuntime(config, logger);
   const t: Timings = {};
   const calls: TextChunk[][] = [];
   // Time the embedder and the table from the outside: the processor itself stays untouched.
-  const rt: Runtime = { ...rt0, embedder: async (id?: string) => timed(await rt0.embedder(id), ['chunk', 'embed'], t, (m, a) => { if (m === 'embed') calls.push(a[0] as TextChunk[]); }) };
+  const rt: Runtime = {
+    ...rt0,
+    embedder: async (id?: string) =>
+      timed(await rt0.embedder(id), ['chunk', 'embed'], t, (m, a) => {
+        if (m === 'embed') calls.push(a[0] as TextChunk[]);
+      }),
+  };
   const rss = new RssSampler().start();
   const lag = new LoopLag().start();
   const s = now();
@@ -113,22 +148,46 @@ async function pipelinePhase(dir: string, model: string, threads: number): Promi
     rt: rt0,
     calls,
     fig: {
-      seconds: round(seconds, 2), recordsPerS: round(n / seconds, 1), landSeconds: round(landSeconds, 2), processSeconds: round(processMs / 1000, 2), splitMs,
-      batches: batches.length, paddingEfficiency: round((st1.realTokens - st0.realTokens) / Math.max(1, st1.paddedTokens - st0.paddedTokens), 3),
-      peakRssMiB: round(peak, 0), loopLag: { maxMs: round(loopLag.maxMs, 1), p99Ms: round(loopLag.p99Ms, 1), meanMs: round(loopLag.meanMs, 2) },
-      loopLagMaxByPhaseMs: { land: round(landLagMax, 1), process: round(procLagMax, 1) }, stallsByStepMs,
+      seconds: round(seconds, 2),
+      recordsPerS: round(n / seconds, 1),
+      landSeconds: round(landSeconds, 2),
+      processSeconds: round(processMs / 1000, 2),
+      splitMs,
+      batches: batches.length,
+      paddingEfficiency: round(
+        (st1.realTokens - st0.realTokens) / Math.max(1, st1.paddedTokens - st0.paddedTokens),
+        3,
+      ),
+      peakRssMiB: round(peak, 0),
+      loopLag: {
+        maxMs: round(loopLag.maxMs, 1),
+        p99Ms: round(loopLag.p99Ms, 1),
+        meanMs: round(loopLag.meanMs, 2),
+      },
+      loopLagMaxByPhaseMs: { land: round(landLagMax, 1), process: round(procLagMax, 1) },
+      stallsByStepMs,
     },
   };
 }
 
 /** The ceiling on the same texts, in the same token batches the embedder formed (tokenizing is not timed). */
-async function ceilingPhase(model: string, threads: number, calls: readonly TextChunk[][], maxTokens: number, maxTexts: number): Promise<number> {
+async function ceilingPhase(
+  model: string,
+  threads: number,
+  calls: readonly TextChunk[][],
+  maxTokens: number,
+  maxTexts: number,
+): Promise<number> {
   const tok = await Tokens.load(model);
   const ort = await OrtCeiling.load(model, model === STATIC_MODEL ? 'q8' : 'fp32', threads);
   let ms = 0;
   try {
     for (const call of calls) {
-      for (const b of planBuckets(call.map((c) => c.tokens + 2), maxTokens, maxTexts)) {
+      for (const b of planBuckets(
+        call.map((c) => c.tokens + 2),
+        maxTokens,
+        maxTexts,
+      )) {
         const batch = tok.batch(b.map((i) => call[i]!.text));
         const s = now();
         await ort.run(batch);
@@ -142,7 +201,12 @@ async function ceilingPhase(model: string, threads: number, calls: readonly Text
 }
 
 /** What a user would write: read the JSONL, embed each batch in input order, add it to a LanceDB table. */
-async function plainLoopPhase(dir: string, model: string, threads: number, batch: number): Promise<{ seconds: number; padEff: number; n: number }> {
+async function plainLoopPhase(
+  dir: string,
+  model: string,
+  threads: number,
+  batch: number,
+): Promise<{ seconds: number; padEff: number; n: number }> {
   const tok = await Tokens.load(model);
   const plain = await PlainTransformers.load(model, model === STATIC_MODEL ? 'q8' : 'fp32', threads);
   const dbDir = path.join(dir, 'plain-lance');
@@ -156,7 +220,9 @@ async function plainLoopPhase(dir: string, model: string, threads: number, batch
   const s = now();
   try {
     const landing = path.join(dir, 'landing');
-    const files = readdirSync(landing).filter((f) => f.endsWith('.jsonl')).sort();
+    const files = readdirSync(landing)
+      .filter((f) => f.endsWith('.jsonl'))
+      .sort();
     let buf: GenRecord[] = [];
     const flush = async (): Promise<void> => {
       if (buf.length === 0) return;
@@ -190,7 +256,12 @@ async function plainLoopPhase(dir: string, model: string, threads: number, batch
 }
 
 async function main(): Promise<void> {
-  const f = parseFlags({ records: { type: 'string' }, 'neural-records': { type: 'string' }, threads: { type: 'string' }, models: { type: 'string' } });
+  const f = parseFlags({
+    records: { type: 'string' },
+    'neural-records': { type: 'string' },
+    threads: { type: 'string' },
+    models: { type: 'string' },
+  });
   const quick = f.quick;
   const threads = num(f.threads, 2, 'threads');
   const models = list(f.models, [NEURAL_MODEL, STATIC_MODEL]);
@@ -211,14 +282,29 @@ async function main(): Promise<void> {
       await p.rt.close();
       const textsEmbedded = p.calls.reduce((a, c) => a + c.length, 0);
       process.stderr.write(`  ceiling on the same ${textsEmbedded} texts…\n`);
-      const ceilSec = await ceilingPhase(model, threads, p.calls, cfg.embed.maxBatchTokens, cfg.embed.maxBatchTexts);
+      const ceilSec = await ceilingPhase(
+        model,
+        threads,
+        p.calls,
+        cfg.embed.maxBatchTokens,
+        cfg.embed.maxBatchTexts,
+      );
       p.calls.length = 0;
       process.stderr.write('  plain loop…\n');
       const pl = await plainLoopPhase(dir, model, threads, cfg.embed.maxBatchTexts);
       runs.push({
-        model, records: n, threads, textsEmbedded, pipeline: p.fig,
+        model,
+        records: n,
+        threads,
+        textsEmbedded,
+        pipeline: p.fig,
         ceiling: { seconds: round(ceilSec, 2), recordsPerS: round(n / ceilSec, 1) },
-        plainLoop: { seconds: round(pl.seconds, 2), recordsPerS: round(pl.n / pl.seconds, 1), batch: cfg.embed.maxBatchTexts, paddingEfficiency: round(pl.padEff, 3) },
+        plainLoop: {
+          seconds: round(pl.seconds, 2),
+          recordsPerS: round(pl.n / pl.seconds, 1),
+          batch: cfg.embed.maxBatchTexts,
+          paddingEfficiency: round(pl.padEff, 3),
+        },
         vsCeiling: round(p.fig.recordsPerS / (n / ceilSec), 3),
         vsPlain: round(p.fig.recordsPerS / (pl.n / pl.seconds), 3),
       });
@@ -234,13 +320,48 @@ async function main(): Promise<void> {
 
 export function renderBackfill(r: BackfillResult): string {
   const rows = r.runs.map((x) => [
-    x.model.replace('local/', ''), x.records, x.threads, x.pipeline.recordsPerS, x.ceiling.recordsPerS, x.plainLoop.recordsPerS, `${x.vsCeiling}×`, `${x.vsPlain}×`,
-    x.pipeline.paddingEfficiency, x.plainLoop.paddingEfficiency, x.pipeline.peakRssMiB, x.pipeline.loopLag.maxMs,
+    x.model.replace('local/', ''),
+    x.records,
+    x.threads,
+    x.pipeline.recordsPerS,
+    x.ceiling.recordsPerS,
+    x.plainLoop.recordsPerS,
+    `${x.vsCeiling}×`,
+    `${x.vsPlain}×`,
+    x.pipeline.paddingEfficiency,
+    x.plainLoop.paddingEfficiency,
+    x.pipeline.peakRssMiB,
+    x.pipeline.loopLag.maxMs,
   ]);
-  const split = r.runs.map((x) => `${x.model}: ${x.pipeline.seconds} s = land ${x.pipeline.landSeconds} s + process ${x.pipeline.processSeconds} s (${x.pipeline.batches} batches; ms: ${Object.entries(x.pipeline.splitMs).map(([k, v]) => `${k} ${v}`).join(', ')}); max loop lag landing ${x.pipeline.loopLagMaxByPhaseMs.land} ms, processing ${x.pipeline.loopLagMaxByPhaseMs.process} ms; worst stalls by step in flight: ${JSON.stringify(x.pipeline.stallsByStepMs)}`);
+  const split = r.runs.map(
+    (x) =>
+      `${x.model}: ${x.pipeline.seconds} s = land ${x.pipeline.landSeconds} s + process ${x.pipeline.processSeconds} s (${x.pipeline.batches} batches; ms: ${Object.entries(
+        x.pipeline.splitMs,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(
+          ', ',
+        )}); max loop lag landing ${x.pipeline.loopLagMaxByPhaseMs.land} ms, processing ${x.pipeline.loopLagMaxByPhaseMs.process} ms; worst stalls by step in flight: ${JSON.stringify(x.pipeline.stallsByStepMs)}`,
+  );
   return [
     `backfill${r.quick ? ' (QUICK)' : ''}: records/s end to end (land + process), side by side in one run; machine load ${r.machine.loadAvgAtStart} at start`,
-    table(['model', 'records', 'thr', 'seamline rec/s', 'ort ceiling rec/s', 'plain loop rec/s', 'vs ceiling', 'vs plain', 'seam pad', 'plain pad', 'peak RSS MiB', 'max loop lag ms'], rows),
+    table(
+      [
+        'model',
+        'records',
+        'thr',
+        'seamline rec/s',
+        'ort ceiling rec/s',
+        'plain loop rec/s',
+        'vs ceiling',
+        'vs plain',
+        'seam pad',
+        'plain pad',
+        'peak RSS MiB',
+        'max loop lag ms',
+      ],
+      rows,
+    ),
     'where the time went:',
     ...split,
   ].join('\n');

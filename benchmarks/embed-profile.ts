@@ -3,7 +3,19 @@
 // WorkerEmbedder). Usage: node dist/benchmarks/embed-profile.js [--quick] [--models a,b] [--threads 1,2]
 // [--batch 1,8,32,128] [--lengths short,medium,long,mixed] [--reps N] [--out DIR]
 import { list, num, parseFlags } from './lib/args.js';
-import { availableDtypes, bucketedBatches, inputOrderBatches, maxAbsDiff, MODELS_DIR, NEURAL_MODEL, OrtCeiling, PlainTransformers, startWorkerEmbedder, STATIC_MODEL, Tokens } from './lib/engines.js';
+import {
+  availableDtypes,
+  bucketedBatches,
+  inputOrderBatches,
+  maxAbsDiff,
+  MODELS_DIR,
+  NEURAL_MODEL,
+  OrtCeiling,
+  PlainTransformers,
+  startWorkerEmbedder,
+  STATIC_MODEL,
+  Tokens,
+} from './lib/engines.js';
 import { now, RssSampler, round } from './lib/measure.js';
 import { lineChartSvg, machine, table, writeResult, writeText, type Series } from './lib/report.js';
 import { LENGTH_CLASSES, makeTexts, type LengthClass } from './lib/texts.js';
@@ -54,7 +66,14 @@ const TOKENS_PER_TEXT = 130;
 const COUNTS: Record<LengthClass, number> = { short: 384, medium: 160, long: 80, mixed: 192 };
 
 async function profile(): Promise<void> {
-  const f = parseFlags({ models: { type: 'string' }, threads: { type: 'string' }, batch: { type: 'string' }, lengths: { type: 'string' }, reps: { type: 'string' }, scale: { type: 'string' } });
+  const f = parseFlags({
+    models: { type: 'string' },
+    threads: { type: 'string' },
+    batch: { type: 'string' },
+    lengths: { type: 'string' },
+    reps: { type: 'string' },
+    scale: { type: 'string' },
+  });
   const quick = f.quick;
   const models = list(f.models, [NEURAL_MODEL, STATIC_MODEL]);
   const threadsList = list(f.threads, quick ? ['1'] : ['1', '2']).map(Number);
@@ -84,7 +103,12 @@ async function profile(): Promise<void> {
           const plainVecs = await plain.embed(probe, 24);
           const counts = tok.counts(probe);
           const seamVecs = await w.embed(probe.map((text, i) => ({ text, tokens: counts[i]! - 2 })));
-          agreement.push({ model, dtype, ortVsPlain: maxAbsDiff(ortVecs, plainVecs), seamlineVsPlain: maxAbsDiff(seamVecs, plainVecs) });
+          agreement.push({
+            model,
+            dtype,
+            ortVsPlain: maxAbsDiff(ortVecs, plainVecs),
+            seamlineVsPlain: maxAbsDiff(seamVecs, plainVecs),
+          });
         } finally {
           await w.close();
           await plain.close();
@@ -106,7 +130,10 @@ async function profile(): Promise<void> {
                 const real = counts.reduce((a, c) => a + c, 0);
                 const ceilBatches = bucketedBatches(tok, texts, counts, budget, batch);
                 const ceilPadded = ceilBatches.reduce((a, b) => a + b.rows * b.width, 0);
-                const plainPadded = inputOrderBatches(tok, texts, batch).reduce((a, b) => a + b.rows * b.width, 0);
+                const plainPadded = inputOrderBatches(tok, texts, batch).reduce(
+                  (a, b) => a + b.rows * b.width,
+                  0,
+                );
                 const chunks = texts.map((text, i) => ({ text, tokens: Math.max(1, counts[i]! - 2) }));
                 // Warm-up: first calls allocate arenas and JIT the pooling loops.
                 await ceil.run(ceilBatches[0]!);
@@ -123,19 +150,37 @@ async function profile(): Promise<void> {
                       const s = now();
                       for (const b of ceilBatches) await ceil.run(b);
                       const sec = (now() - s) / 1000;
-                      fig = { seconds: sec, textsPerS: n / sec, realTokensPerS: real / sec, paddingEfficiency: real / ceilPadded, calls: ceilBatches.length };
+                      fig = {
+                        seconds: sec,
+                        textsPerS: n / sec,
+                        realTokensPerS: real / sec,
+                        paddingEfficiency: real / ceilPadded,
+                        calls: ceilBatches.length,
+                      };
                     } else if (p === 'plain') {
                       const s = now();
                       await plain.embed(texts, batch);
                       const sec = (now() - s) / 1000;
-                      fig = { seconds: sec, textsPerS: n / sec, realTokensPerS: real / sec, paddingEfficiency: real / plainPadded, calls: Math.ceil(n / batch) };
+                      fig = {
+                        seconds: sec,
+                        textsPerS: n / sec,
+                        realTokensPerS: real / sec,
+                        paddingEfficiency: real / plainPadded,
+                        calls: Math.ceil(n / batch),
+                      };
                     } else {
                       const before = worker.stats();
                       const s = now();
                       await worker.embed(chunks);
                       const sec = (now() - s) / 1000;
                       const after = worker.stats();
-                      fig = { seconds: sec, textsPerS: n / sec, realTokensPerS: real / sec, paddingEfficiency: real / Math.max(1, after.paddedTokens - before.paddedTokens), calls: after.calls - before.calls };
+                      fig = {
+                        seconds: sec,
+                        textsPerS: n / sec,
+                        realTokensPerS: real / sec,
+                        paddingEfficiency: real / Math.max(1, after.paddedTokens - before.paddedTokens),
+                        calls: after.calls - before.calls,
+                      };
                     }
                     const prev = best[p];
                     if (!prev || fig.textsPerS > prev.textsPerS) best[p] = fig;
@@ -144,12 +189,24 @@ async function profile(): Promise<void> {
                 }
                 const paths = best as Record<PathName, PathFigures>;
                 const cell: ProfileCell = {
-                  model, dtype, threads, batch, length, texts: n, realTokens: real, meanTokens: round(real / n, 1), peakRssMiB: round(rss.stop(), 0), paths,
+                  model,
+                  dtype,
+                  threads,
+                  batch,
+                  length,
+                  texts: n,
+                  realTokens: real,
+                  meanTokens: round(real / n, 1),
+                  peakRssMiB: round(rss.stop(), 0),
+                  paths,
                   seamlineVsCeiling: round(paths.seamline.textsPerS / paths.ort.textsPerS, 3),
                   seamlineVsPlain: round(paths.seamline.textsPerS / paths.plain.textsPerS, 3),
                 };
                 cells.push(cell);
-                if (!f.json) process.stderr.write(`  ${model} ${dtype} t=${threads} b=${batch} ${length}: ort ${round(paths.ort.textsPerS)} plain ${round(paths.plain.textsPerS)} seamline ${round(paths.seamline.textsPerS)} texts/s\n`);
+                if (!f.json)
+                  process.stderr.write(
+                    `  ${model} ${dtype} t=${threads} b=${batch} ${length}: ort ${round(paths.ort.textsPerS)} plain ${round(paths.plain.textsPerS)} seamline ${round(paths.seamline.textsPerS)} texts/s\n`,
+                  );
               }
             } finally {
               await worker.close();
@@ -163,7 +220,16 @@ async function profile(): Promise<void> {
     }
   }
 
-  const result: ProfileResult = { kind: 'embed-profile', machine: machine(), quick, reps, tokenBudgetPerText: TOKENS_PER_TEXT, agreement, cells, wallSeconds: round((now() - t0) / 1000, 1) };
+  const result: ProfileResult = {
+    kind: 'embed-profile',
+    machine: machine(),
+    quick,
+    reps,
+    tokenBudgetPerText: TOKENS_PER_TEXT,
+    agreement,
+    cells,
+    wallSeconds: round((now() - t0) / 1000, 1),
+  };
   const file = writeResult(f.out, 'embed-profile', result);
   const svgs = chartsFor(result).map(([name, svg]) => writeText(f.out, name, svg));
   if (f.json) {
@@ -176,16 +242,54 @@ async function profile(): Promise<void> {
 /** The human table (also pasted into docs/performance.md). */
 export function renderProfile(r: ProfileResult): string {
   const rows = r.cells.map((c) => [
-    c.model.replace('local/', ''), c.dtype, c.threads, c.batch, c.length, c.meanTokens,
-    round(c.paths.ort.textsPerS, 0), round(c.paths.plain.textsPerS, 0), round(c.paths.seamline.textsPerS, 0),
-    round(c.paths.ort.realTokensPerS, 0), round(c.paths.plain.realTokensPerS, 0), round(c.paths.seamline.realTokensPerS, 0),
-    round(c.paths.plain.paddingEfficiency, 2), round(c.paths.seamline.paddingEfficiency, 2),
-    `${round(c.seamlineVsCeiling, 2)}×`, `${round(c.seamlineVsPlain, 2)}×`, c.peakRssMiB,
+    c.model.replace('local/', ''),
+    c.dtype,
+    c.threads,
+    c.batch,
+    c.length,
+    c.meanTokens,
+    round(c.paths.ort.textsPerS, 0),
+    round(c.paths.plain.textsPerS, 0),
+    round(c.paths.seamline.textsPerS, 0),
+    round(c.paths.ort.realTokensPerS, 0),
+    round(c.paths.plain.realTokensPerS, 0),
+    round(c.paths.seamline.realTokensPerS, 0),
+    round(c.paths.plain.paddingEfficiency, 2),
+    round(c.paths.seamline.paddingEfficiency, 2),
+    `${round(c.seamlineVsCeiling, 2)}×`,
+    `${round(c.seamlineVsPlain, 2)}×`,
+    c.peakRssMiB,
   ]);
-  const agree = r.agreement.map((a) => `${a.model} ${a.dtype}: max |ort − plain| = ${a.ortVsPlain.toExponential(1)}, max |seamline − plain| = ${a.seamlineVsPlain.toExponential(1)}`).join('\n');
+  const agree = r.agreement
+    .map(
+      (a) =>
+        `${a.model} ${a.dtype}: max |ort − plain| = ${a.ortVsPlain.toExponential(1)}, max |seamline − plain| = ${a.seamlineVsPlain.toExponential(1)}`,
+    )
+    .join('\n');
   return [
     `embedding profile (${r.machine.cpus} cores, load ${r.machine.loadAvgAtStart} at start, ${r.wallSeconds} s${r.quick ? ', QUICK' : ''}); texts/s, real tokens/s, padding efficiency = real ÷ padded tokens`,
-    table(['model', 'dtype', 'thr', 'batch', 'length', 'tok/text', 'ort t/s', 'plain t/s', 'seam t/s', 'ort tok/s', 'plain tok/s', 'seam tok/s', 'plain pad', 'seam pad', 'seam/ort', 'seam/plain', 'peak RSS MiB'], rows),
+    table(
+      [
+        'model',
+        'dtype',
+        'thr',
+        'batch',
+        'length',
+        'tok/text',
+        'ort t/s',
+        'plain t/s',
+        'seam t/s',
+        'ort tok/s',
+        'plain tok/s',
+        'seam tok/s',
+        'plain pad',
+        'seam pad',
+        'seam/ort',
+        'seam/plain',
+        'peak RSS MiB',
+      ],
+      rows,
+    ),
     'path agreement (same texts, same vectors):',
     agree,
   ].join('\n');
@@ -200,12 +304,22 @@ export function chartsFor(r: ProfileResult): [string, string][] {
     const series: Series[] = [];
     for (const threads of [...new Set(mine.map((c) => c.threads))]) {
       for (const p of PATHS) {
-        const pts = mine.filter((c) => c.length === length && c.threads === threads).map((c) => [c.batch, c.paths[p].textsPerS] as const);
+        const pts = mine
+          .filter((c) => c.length === length && c.threads === threads)
+          .map((c) => [c.batch, c.paths[p].textsPerS] as const);
         series.push({ name: `${p}, ${threads} thr`, points: pts });
       }
     }
     const short = model.replace(/^.*\//, '');
-    out.push([`embed-profile-${short}.svg`, lineChartSvg(`${short}: texts/s vs batch size (${length} text)`, 'batch size (texts per inference call)', 'texts / s', series)]);
+    out.push([
+      `embed-profile-${short}.svg`,
+      lineChartSvg(
+        `${short}: texts/s vs batch size (${length} text)`,
+        'batch size (texts per inference call)',
+        'texts / s',
+        series,
+      ),
+    ]);
   }
   return out;
 }

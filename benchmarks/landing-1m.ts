@@ -24,10 +24,14 @@ const flag = (name: string): string | undefined => {
 const quick = argv.includes('--quick');
 const records = Number(flag('records') ?? (quick ? 50_000 : 1_000_000));
 const synchronous = (flag('synchronous') ?? 'FULL') as 'FULL' | 'NORMAL';
-const outDir = flag('out') ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../benchmarks/results');
+const outDir =
+  flag('out') ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../benchmarks/results');
 const RSS_TARGET_MB = 400;
 
-const words = 'river granite lantern orchard violin harbor comet meadow falcon copper glacier pepper castle desert engine forest garden island'.split(' ');
+const words =
+  'river granite lantern orchard violin harbor comet meadow falcon copper glacier pepper castle desert engine forest garden island'.split(
+    ' ',
+  );
 
 async function generate(file: string, n: number): Promise<void> {
   const out = createWriteStream(file);
@@ -56,10 +60,17 @@ async function main(): Promise<void> {
     const st = statSync(file);
     const db = openSqlite(path.join(dir, 'data', 'seamline.db'), { synchronous, busyTimeoutMs: 5000 });
     const bronze = new Bronze(db);
-    const contract = buildContract(ContractSchema.parse({ metadata: { source: 'string', tags: 'string[]' } }));
+    const contract = buildContract(
+      ContractSchema.parse({ metadata: { source: 'string', tags: 'string[]' } }),
+    );
     const loader = new Loader(
       { bronze, contract, clock: systemClock, logger: pino({ level: 'silent' }), fault: noFaults },
-      { maxLineBytes: 10 * 1024 * 1024, quarantineRawBytes: 4096, afterLanding: 'keep', archiveDir: path.join(dir, 'archive') },
+      {
+        maxLineBytes: 10 * 1024 * 1024,
+        quarantineRawBytes: 4096,
+        afterLanding: 'keep',
+        archiveDir: path.join(dir, 'archive'),
+      },
     );
     global.gc?.();
     const rssBefore = process.memoryUsage().rss;
@@ -67,7 +78,12 @@ async function main(): Promise<void> {
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    const out = await loader.land({ rel: 'big.jsonl', abs: file, format: 'jsonl', size: st.size, mtimeMs: st.mtimeMs }, null, null, null);
+    const out = await loader.land(
+      { rel: 'big.jsonl', abs: file, format: 'jsonl', size: st.size, mtimeMs: st.mtimeMs },
+      null,
+      null,
+      null,
+    );
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -81,7 +97,13 @@ async function main(): Promise<void> {
       kind: 'landing',
       quick,
       at: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', totalMemMb: mb(os.totalmem()), node: process.version, platform: `${os.platform()} ${os.release()}` },
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        totalMemMb: mb(os.totalmem()),
+        node: process.version,
+        platform: `${os.platform()} ${os.release()}`,
+      },
       sqliteSynchronous: synchronous,
       records,
       fileBytes: st.size,
@@ -99,15 +121,31 @@ async function main(): Promise<void> {
       maxRssMbProcess: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
       rssTargetMb: RSS_TARGET_MB,
       withinTarget: mb(peak) < RSS_TARGET_MB,
-      accounting: { state: f.state, read: f.recordsRead, landed: f.recordsLanded, quarantined: f.recordsQuarantined, bronzeRows },
+      accounting: {
+        state: f.state,
+        read: f.recordsRead,
+        landed: f.recordsLanded,
+        quarantined: f.recordsQuarantined,
+        bronzeRows,
+      },
     };
-    if (f.recordsRead !== records || f.recordsLanded !== records || bronzeRows !== records) throw new Error(`accounting mismatch: ${JSON.stringify(result.accounting)}`);
+    if (f.recordsRead !== records || f.recordsLanded !== records || bronzeRows !== records)
+      throw new Error(`accounting mismatch: ${JSON.stringify(result.accounting)}`);
     mkdirSync(outDir, { recursive: true });
-    const outFile = path.join(outDir, `landing-${quick ? 'quick' : '1m'}-${result.at.replace(/[:.]/g, '-')}.json`);
+    const outFile = path.join(
+      outDir,
+      `landing-${quick ? 'quick' : '1m'}-${result.at.replace(/[:.]/g, '-')}.json`,
+    );
     writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
-    console.log(`landed ${records.toLocaleString('en')} records (${result.fileMb} MB) in ${result.landSeconds} s: ${result.recordsPerSecond.toLocaleString('en')} records/s, ${result.mbPerSecond} MB/s`);
-    console.log(`CPU ${result.cpuSeconds} s → ${result.recordsPerCpuSecond.toLocaleString('en')} records per CPU-second (load average ${result.loadAverage1m} on ${result.machine.cpus} cores)`);
-    console.log(`peak RSS ${result.peakRssMb} MB (process max ${result.maxRssMbProcess} MB; before landing ${result.rssBeforeMb} MB; target < ${RSS_TARGET_MB} MB): ${result.withinTarget ? 'OK' : 'OVER TARGET'}`);
+    console.log(
+      `landed ${records.toLocaleString('en')} records (${result.fileMb} MB) in ${result.landSeconds} s: ${result.recordsPerSecond.toLocaleString('en')} records/s, ${result.mbPerSecond} MB/s`,
+    );
+    console.log(
+      `CPU ${result.cpuSeconds} s → ${result.recordsPerCpuSecond.toLocaleString('en')} records per CPU-second (load average ${result.loadAverage1m} on ${result.machine.cpus} cores)`,
+    );
+    console.log(
+      `peak RSS ${result.peakRssMb} MB (process max ${result.maxRssMbProcess} MB; before landing ${result.rssBeforeMb} MB; target < ${RSS_TARGET_MB} MB): ${result.withinTarget ? 'OK' : 'OVER TARGET'}`,
+    );
     console.log(`wrote ${outFile}`);
     if (!result.withinTarget) process.exitCode = 1;
   } finally {

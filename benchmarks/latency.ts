@@ -83,7 +83,8 @@ class Visibility {
     if (this.table) return this.table;
     const db = new Database(path.join(this.dataDir, 'seamline.db'), { readonly: true, fileMustExist: true });
     try {
-      const row = db.prepare(`SELECT table_name AS t FROM serving LIMIT 1`).get() as { t: string } | undefined;
+      const row = db.prepare(`SELECT table_name AS t FROM serving LIMIT 1`).get() as
+        { t: string } | undefined;
       if (!row) return null;
       this.store ??= await LanceStore.open(path.join(this.dataDir, 'lance'));
       this.table = await this.store.openTable(row.t);
@@ -146,14 +147,27 @@ function parseLogs(stderr: string): LogLine[] {
   return out;
 }
 
-function budgets(ws: Workspace, files: readonly DroppedFile[], seen: ReadonlyMap<string, number>, logs: readonly LogLine[]): Map<string, FileBudget> {
+function budgets(
+  ws: Workspace,
+  files: readonly DroppedFile[],
+  seen: ReadonlyMap<string, number>,
+  logs: readonly LogLine[],
+): Map<string, FileBudget> {
   const landedLog = new Map<string, { at: number; seqTo: number }>();
-  for (const l of logs) if (l.event === 'file.landed' && l.file && l.time) landedLog.set(l.file, { at: Date.parse(l.time), seqTo: l.seq_to ?? -1 });
+  for (const l of logs)
+    if (l.event === 'file.landed' && l.file && l.time)
+      landedLog.set(l.file, { at: Date.parse(l.time), seqTo: l.seq_to ?? -1 });
   const db = new Database(path.join(ws.data, 'seamline.db'), { readonly: true });
   try {
-    const fileRows = db.prepare(`SELECT path, landed_at_ms AS start, seq_to AS seqTo FROM files`).all() as { path: string; start: number; seqTo: number }[];
+    const fileRows = db.prepare(`SELECT path, landed_at_ms AS start, seq_to AS seqTo FROM files`).all() as {
+      path: string;
+      start: number;
+      seqTo: number;
+    }[];
     const byPath = new Map(fileRows.map((r) => [r.path, r]));
-    const batchOf = db.prepare(`SELECT planned_at_ms AS planned, committed_at_ms AS committed FROM batches WHERE seq_from <= ? AND seq_to >= ? AND state = 'committed' ORDER BY committed_at_ms LIMIT 1`);
+    const batchOf = db.prepare(
+      `SELECT planned_at_ms AS planned, committed_at_ms AS committed FROM batches WHERE seq_from <= ? AND seq_to >= ? AND state = 'committed' ORDER BY committed_at_ms LIMIT 1`,
+    );
     const out = new Map<string, FileBudget>();
     for (const f of files) {
       const rel = `${f.name}.jsonl`;
@@ -179,12 +193,35 @@ function budgets(ws: Workspace, files: readonly DroppedFile[], seen: ReadonlyMap
 }
 
 function stageStat(bs: readonly FileBudget[], p: number): FileBudget {
-  const k = (key: keyof FileBudget): number => round(percentile(bs.map((b) => b[key]), p), 0);
-  return { detect: k('detect'), land: k('land'), plan: k('plan'), process: k('process'), visible: k('visible'), total: k('total') };
+  const k = (key: keyof FileBudget): number =>
+    round(
+      percentile(
+        bs.map((b) => b[key]),
+        p,
+      ),
+      0,
+    );
+  return {
+    detect: k('detect'),
+    land: k('land'),
+    plan: k('plan'),
+    process: k('process'),
+    visible: k('visible'),
+    total: k('total'),
+  };
 }
 
 async function main(): Promise<void> {
-  const f = parseFlags({ model: { type: 'string' }, rate: { type: 'string' }, 'records-per-file': { type: 'string' }, duration: { type: 'string' }, 'backfill-records': { type: 'string' }, threads: { type: 'string' }, 'max-records': { type: 'string' }, 'trigger-ms': { type: 'string' } });
+  const f = parseFlags({
+    model: { type: 'string' },
+    rate: { type: 'string' },
+    'records-per-file': { type: 'string' },
+    duration: { type: 'string' },
+    'backfill-records': { type: 'string' },
+    threads: { type: 'string' },
+    'max-records': { type: 'string' },
+    'trigger-ms': { type: 'string' },
+  });
   const quick = f.quick;
   const model = typeof f.model === 'string' ? f.model : NEURAL_MODEL;
   const rate = num(f.rate, 2, 'rate');
@@ -196,19 +233,35 @@ async function main(): Promise<void> {
   const processor: Record<string, number> = {};
   if (f['max-records'] !== undefined) processor.maxRecords = num(f['max-records'], 2000, 'max-records');
   if (f['trigger-ms'] !== undefined) processor.triggerIntervalMs = num(f['trigger-ms'], 1000, 'trigger-ms');
-  const ws = workspace({ model: { id: model, threads }, processor, log: { level: 'debug' }, http: { enabled: false }, landing: { afterLanding: 'delete' }, completeness: { stableWindowMs: 200 } });
+  const ws = workspace({
+    model: { id: model, threads },
+    processor,
+    log: { level: 'debug' },
+    http: { enabled: false },
+    landing: { afterLanding: 'delete' },
+    completeness: { stableWindowMs: 200 },
+  });
   const daemon = startCli(['run'], ws.env());
   const vis = new Visibility(ws.data);
   const dropped: DroppedFile[] = [];
   const phases: PhaseResult[] = [];
   try {
-    await waitFor(() => daemon.output().stderr.includes('"event":"daemon.running"'), 120_000, 'the daemon to start');
+    await waitFor(
+      () => daemon.output().stderr.includes('"event":"daemon.running"'),
+      120_000,
+      'the daemon to start',
+    );
     vis.start();
     // Warm-up file: model load, table creation and first-merge costs are not latency.
     const warm = records(MODELS_DIR, 'warm', perFile, 1);
     warm.forEach((r) => vis.pending.add(r.id));
     dropWithManifest(ws.landing, 'warm', warm);
-    await waitFor(() => warm.every((r) => vis.seen.has(r.id)), 120_000, 'the warm-up file to become searchable', 50);
+    await waitFor(
+      () => warm.every((r) => vis.seen.has(r.id)),
+      120_000,
+      'the warm-up file to become searchable',
+      50,
+    );
 
     let fileNo = 0;
     const livePhase = async (phase: 'idle' | 'backfill'): Promise<void> => {
@@ -220,15 +273,28 @@ async function main(): Promise<void> {
         const name = `${phase}-${fileNo++}`;
         const recs = records(MODELS_DIR, name, perFile, 100 + fileNo);
         recs.forEach((r) => vis.pending.add(r.id));
-        dropped.push({ name, ids: recs.map((r) => r.id), completeMs: dropWithManifest(ws.landing, name, recs), phase });
+        dropped.push({
+          name,
+          ids: recs.map((r) => r.id),
+          completeMs: dropWithManifest(ws.landing, name, recs),
+          phase,
+        });
       }
     };
     const waitAll = async (ids: readonly string[], timeoutMs: number): Promise<void> => {
-      await waitFor(() => ids.every((id) => vis.seen.has(id)), timeoutMs, 'every dropped record to become searchable', 100);
+      await waitFor(
+        () => ids.every((id) => vis.seen.has(id)),
+        timeoutMs,
+        'every dropped record to become searchable',
+        100,
+      );
     };
 
     await livePhase('idle');
-    await waitAll(dropped.flatMap((d) => d.ids), 120_000);
+    await waitAll(
+      dropped.flatMap((d) => d.ids),
+      120_000,
+    );
 
     // Backfill: a large drop at once (files of 1000), then live files at the same rate.
     const bf = records(MODELS_DIR, 'bf', backfillRecords, 9);
@@ -249,9 +315,17 @@ async function main(): Promise<void> {
       const lat = files.flatMap((d) => d.ids.map((id) => vis.seen.get(id)! - d.completeMs));
       const fb = files.map((d) => bud.get(d.name)).filter((b): b is FileBudget => b !== undefined);
       phases.push({
-        phase, files: files.length, records: lat.length,
-        latencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95), p99: percentile(lat, 99), max: Math.max(...lat) },
-        budgetMedianMs: stageStat(fb, 50), budgetP99Ms: stageStat(fb, 99),
+        phase,
+        files: files.length,
+        records: lat.length,
+        latencyMs: {
+          p50: percentile(lat, 50),
+          p95: percentile(lat, 95),
+          p99: percentile(lat, 99),
+          max: Math.max(...lat),
+        },
+        budgetMedianMs: stageStat(fb, 50),
+        budgetP99Ms: stageStat(fb, 99),
         backfillRecords: phase === 'backfill' ? backfillRecords : 0,
         backfillDrainSeconds: phase === 'backfill' ? round(bfDrain, 1) : null,
       });
@@ -260,9 +334,26 @@ async function main(): Promise<void> {
     const idle = phases[0]!;
     const back = phases[1]!;
     const result: LatencyResult = {
-      kind: 'latency', machine: machine(), quick, model, threads, ratePerS: rate, recordsPerFile: perFile, processor, pollMs: POLL_MS, phases,
-      targets: { idleP50: idle.latencyMs.p50 <= 500, idleP99: idle.latencyMs.p99 <= 1500, backfillP99: back.latencyMs.p99 <= 3000 },
-      batchCommitted: { count: committed.length, medianDurationMs: percentile(committed, 50), p99DurationMs: percentile(committed, 99) },
+      kind: 'latency',
+      machine: machine(),
+      quick,
+      model,
+      threads,
+      ratePerS: rate,
+      recordsPerFile: perFile,
+      processor,
+      pollMs: POLL_MS,
+      phases,
+      targets: {
+        idleP50: idle.latencyMs.p50 <= 500,
+        idleP99: idle.latencyMs.p99 <= 1500,
+        backfillP99: back.latencyMs.p99 <= 3000,
+      },
+      batchCommitted: {
+        count: committed.length,
+        medianDurationMs: percentile(committed, 50),
+        p99DurationMs: percentile(committed, 99),
+      },
     };
     const file = writeResult(f.out, 'latency', result);
     if (f.json) process.stdout.write(JSON.stringify(result) + '\n');
@@ -285,14 +376,31 @@ export function renderLatency(r: LatencyResult): string {
   const yes = (b: boolean): string => (b ? 'met' : 'NOT met');
   const lat = table(
     ['phase', 'files', 'records', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'backfill', 'backfill drained s'],
-    r.phases.map((p) => [p.phase, p.files, p.records, p.latencyMs.p50, p.latencyMs.p95, p.latencyMs.p99, p.latencyMs.max, p.backfillRecords, p.backfillDrainSeconds ?? '-']),
+    r.phases.map((p) => [
+      p.phase,
+      p.files,
+      p.records,
+      p.latencyMs.p50,
+      p.latencyMs.p95,
+      p.latencyMs.p99,
+      p.latencyMs.max,
+      p.backfillRecords,
+      p.backfillDrainSeconds ?? '-',
+    ]),
   );
   const stages: (keyof FileBudget)[] = ['detect', 'land', 'plan', 'process', 'visible', 'total'];
   const labels: Record<keyof FileBudget, string> = {
-    detect: 'watch/detect (complete → landing starts)', land: 'land (parse, validate, SQLite)', plan: 'plan (landed → batch planned)',
-    process: 'embed + merge (planned → committed)', visible: 'visible (committed → seen by a reader)', total: 'total',
+    detect: 'watch/detect (complete → landing starts)',
+    land: 'land (parse, validate, SQLite)',
+    plan: 'plan (landed → batch planned)',
+    process: 'embed + merge (planned → committed)',
+    visible: 'visible (committed → seen by a reader)',
+    total: 'total',
   };
-  const bud = table(['stage', ...r.phases.flatMap((p) => [`${p.phase} p50 ms`, `${p.phase} p99 ms`])], stages.map((s) => [labels[s], ...r.phases.flatMap((p) => [p.budgetMedianMs[s], p.budgetP99Ms[s]])]));
+  const bud = table(
+    ['stage', ...r.phases.flatMap((p) => [`${p.phase} p50 ms`, `${p.phase} p99 ms`])],
+    stages.map((s) => [labels[s], ...r.phases.flatMap((p) => [p.budgetMedianMs[s], p.budgetP99Ms[s]])]),
+  );
   return [
     `file complete → searchable (${r.model}, ${r.threads} thread(s), ${r.ratePerS} files/s × ${r.recordsPerFile} records, poll ${r.pollMs} ms${Object.keys(r.processor ?? {}).length ? `, processor ${JSON.stringify(r.processor)}` : ''}${r.quick ? ', QUICK' : ''}; machine load ${r.machine.loadAvgAtStart})`,
     lat,

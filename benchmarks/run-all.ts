@@ -24,7 +24,10 @@ function main(): void {
     }
   }
   const rows = targets(f.out);
-  const t = table(['target', 'measured', 'status'], rows.map((r) => [r.target, r.measured, r.met === null ? 'not measured' : r.met ? 'met' : 'NOT met']));
+  const t = table(
+    ['target', 'measured', 'status'],
+    rows.map((r) => [r.target, r.measured, r.met === null ? 'not measured' : r.met ? 'met' : 'NOT met']),
+  );
   const wall = round((Date.now() - t0) / 1000, 0);
   const summary = `targets (${m.cpus} × ${m.cpuModel}, load ${m.loadAvgAtStart} at start, ${wall} s${f.quick ? ', QUICK' : ''})\n${t}\n`;
   writeText(f.out, 'targets.md', summary);

@@ -5,7 +5,18 @@
 // accepts the lock and skips the foreign platforms as it would anyway. Run it after any `npm install`.
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const OS = ['darwin', 'linux', 'win32', 'android', 'freebsd', 'openharmony', 'sunos', 'aix', 'netbsd', 'openbsd'];
+const OS = [
+  'darwin',
+  'linux',
+  'win32',
+  'android',
+  'freebsd',
+  'openharmony',
+  'sunos',
+  'aix',
+  'netbsd',
+  'openbsd',
+];
 const CPU = ['x64', 'arm64', 'arm', 'ia32', 'loong64', 'ppc64', 'riscv64', 's390x', 'wasm32', 'mips64el'];
 const lockPath = new URL('../package-lock.json', import.meta.url);
 const lock = JSON.parse(readFileSync(lockPath, 'utf8'));
@@ -19,11 +30,18 @@ for (const [where, meta] of Object.entries(pkgs)) {
     const os = parts.filter((p) => OS.includes(p));
     const cpu = parts.filter((p) => CPU.includes(p));
     const version = String(spec).replace(/^[\^~=]/, '');
-    pkgs[`node_modules/${name}`] = { version, ...(cpu.length ? { cpu } : {}), ...(os.length ? { os } : {}), optional: true };
+    pkgs[`node_modules/${name}`] = {
+      version,
+      ...(cpu.length ? { cpu } : {}),
+      ...(os.length ? { os } : {}),
+      optional: true,
+    };
     added += 1;
   }
 }
-const sorted = Object.fromEntries(Object.entries(pkgs).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))));
+const sorted = Object.fromEntries(
+  Object.entries(pkgs).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))),
+);
 lock.packages = sorted;
 writeFileSync(lockPath, `${JSON.stringify(lock, null, 2)}\n`);
 process.stdout.write(`added ${added} stub entr${added === 1 ? 'y' : 'ies'} for optional platform packages\n`);

@@ -8,16 +8,23 @@ import { spawnSync } from 'node:child_process';
 const root = path.resolve('dist/test');
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const suites = wanted.length ? wanted : ['unit', 'integration', 'e2e'];
-const walk = (d) => readdirSync(d).flatMap((n) => {
-  const p = path.join(d, n);
-  return statSync(p).isDirectory() ? walk(p) : p.endsWith('.test.js') ? [p] : [];
-});
+const walk = (d) =>
+  readdirSync(d).flatMap((n) => {
+    const p = path.join(d, n);
+    return statSync(p).isDirectory() ? walk(p) : p.endsWith('.test.js') ? [p] : [];
+  });
 const files = suites.flatMap((s) => {
-  try { return walk(path.join(root, s)).sort(); } catch { return []; }
+  try {
+    return walk(path.join(root, s)).sort();
+  } catch {
+    return [];
+  }
 });
 if (files.length === 0) {
   console.error(`no test files found for ${suites.join(', ')} under ${root} (run npm run build first)`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+});
 process.exit(r.status ?? 1);

@@ -11,10 +11,18 @@ export interface CommonFlags {
 type Spec = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
 
 /** Parses argv with node:util parseArgs; numbers are parsed by the caller with num(). */
-export function parseFlags<S extends Spec>(spec: S, argv: readonly string[] = process.argv.slice(2)): CommonFlags & Record<keyof S, string | boolean | undefined> {
+export function parseFlags<S extends Spec>(
+  spec: S,
+  argv: readonly string[] = process.argv.slice(2),
+): CommonFlags & Record<keyof S, string | boolean | undefined> {
   const { values } = parseArgs({
     args: [...argv],
-    options: { quick: { type: 'boolean', default: false }, out: { type: 'string', default: 'benchmarks/results' }, json: { type: 'boolean', default: false }, ...spec },
+    options: {
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'benchmarks/results' },
+      json: { type: 'boolean', default: false },
+      ...spec,
+    },
     strict: true,
     allowPositionals: false,
   });
@@ -32,5 +40,8 @@ export function num(v: string | boolean | undefined, def: number, name: string):
 /** A comma-separated list flag (e.g. --batch 1,8,32). */
 export function list(v: string | boolean | undefined, def: readonly string[]): string[] {
   if (v === undefined || typeof v === 'boolean') return [...def];
-  return v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }

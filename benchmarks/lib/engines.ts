@@ -3,7 +3,13 @@
 // measure them; src/ code never does outside its adapters.
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { AutoTokenizer, env, pipeline, type FeatureExtractionPipeline, type PreTrainedTokenizer } from '@huggingface/transformers';
+import {
+  AutoTokenizer,
+  env,
+  pipeline,
+  type FeatureExtractionPipeline,
+  type PreTrainedTokenizer,
+} from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import { packageRoot } from '../../src/config/load.js';
 import { planBuckets } from '../../src/embed/bucket.js';
@@ -14,12 +20,23 @@ export const NEURAL_MODEL = 'local/use-lite-512d';
 export const STATIC_MODEL = 'local/glove-sif-100d';
 
 /** ONNX weight files transformers.js looks for, by dtype. */
-const DTYPE_FILES: Record<string, string> = { fp32: 'model.onnx', fp16: 'model_fp16.onnx', q8: 'model_quantized.onnx', int8: 'model_int8.onnx', uint8: 'model_uint8.onnx', q4: 'model_q4.onnx', bnb4: 'model_bnb4.onnx', q4f16: 'model_q4f16.onnx' };
+const DTYPE_FILES: Record<string, string> = {
+  fp32: 'model.onnx',
+  fp16: 'model_fp16.onnx',
+  q8: 'model_quantized.onnx',
+  int8: 'model_int8.onnx',
+  uint8: 'model_uint8.onnx',
+  q4: 'model_q4.onnx',
+  bnb4: 'model_bnb4.onnx',
+  q4f16: 'model_q4f16.onnx',
+};
 
 /** The dtypes a vendored model actually ships (what the profile can sweep). */
 export function availableDtypes(modelId: string): string[] {
   const files = new Set(readdirSync(path.join(MODELS_DIR, modelId, 'onnx')));
-  return Object.entries(DTYPE_FILES).filter(([, f]) => files.has(f)).map(([d]) => d);
+  return Object.entries(DTYPE_FILES)
+    .filter(([, f]) => files.has(f))
+    .map(([d]) => d);
 }
 
 function setupEnv(): void {
@@ -47,7 +64,10 @@ export class Tokens {
   }
 
   batch(texts: readonly string[]): TokenBatch {
-    const enc = this.tok([...texts], { padding: true, truncation: true }) as unknown as { input_ids: { data: BigInt64Array; dims: number[] }; attention_mask: { data: BigInt64Array; dims: number[] } };
+    const enc = this.tok([...texts], { padding: true, truncation: true }) as unknown as {
+      input_ids: { data: BigInt64Array; dims: number[] };
+      attention_mask: { data: BigInt64Array; dims: number[] };
+    };
     const [rows = 0, width = 0] = enc.input_ids.dims;
     let real = 0;
     for (const m of enc.attention_mask.data) real += Number(m);
@@ -70,7 +90,13 @@ export class Tokens {
 }
 
 /** Mean pooling over the mask, then L2 normalisation: what the pipeline's { pooling: 'mean', normalize: true } does. */
-function poolNormalize(hidden: Float32Array, mask: BigInt64Array, rows: number, width: number, dim: number): Float32Array {
+function poolNormalize(
+  hidden: Float32Array,
+  mask: BigInt64Array,
+  rows: number,
+  width: number,
+  dim: number,
+): Float32Array {
   const out = new Float32Array(rows * dim);
   for (let r = 0; r < rows; r++) {
     let n = 0;
@@ -98,7 +124,13 @@ export class OrtCeiling {
 
   static async load(modelId: string, dtype: string, threads: number): Promise<OrtCeiling> {
     const file = path.join(MODELS_DIR, modelId, 'onnx', DTYPE_FILES[dtype] ?? 'model.onnx');
-    return new OrtCeiling(await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' }));
+    return new OrtCeiling(
+      await ort.InferenceSession.create(file, {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+      }),
+    );
   }
 
   /** One inference call; returns unit vectors, rows × dim. */
@@ -124,7 +156,10 @@ export class PlainTransformers {
 
   static async load(modelId: string, dtype: string, threads: number): Promise<PlainTransformers> {
     setupEnv();
-    const ex = await pipeline('feature-extraction', modelId, { dtype: dtype as 'fp32', session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+    const ex = await pipeline('feature-extraction', modelId, {
+      dtype: dtype as 'fp32',
+      session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+    });
     return new PlainTransformers(ex);
   }
 
@@ -145,12 +180,32 @@ export class PlainTransformers {
 }
 
 /** seamline's embedder: worker thread, length bucketing, token budget. */
-export function startWorkerEmbedder(modelId: string, dtype: string, threads: number, maxBatchTexts: number, maxBatchTokens: number): Promise<WorkerEmbedder> {
-  return WorkerEmbedder.start({ modelId, modelsDir: MODELS_DIR, dtype, allowRemote: false, threads, maxBatchTexts, maxBatchTokens });
+export function startWorkerEmbedder(
+  modelId: string,
+  dtype: string,
+  threads: number,
+  maxBatchTexts: number,
+  maxBatchTokens: number,
+): Promise<WorkerEmbedder> {
+  return WorkerEmbedder.start({
+    modelId,
+    modelsDir: MODELS_DIR,
+    dtype,
+    allowRemote: false,
+    threads,
+    maxBatchTexts,
+    maxBatchTokens,
+  });
 }
 
 /** The token batches seamline's embedder forms for these texts (same planner), pre-tokenized for the ceiling. */
-export function bucketedBatches(tok: Tokens, texts: readonly string[], counts: readonly number[], maxBatchTokens: number, maxBatchTexts: number): TokenBatch[] {
+export function bucketedBatches(
+  tok: Tokens,
+  texts: readonly string[],
+  counts: readonly number[],
+  maxBatchTokens: number,
+  maxBatchTexts: number,
+): TokenBatch[] {
   return planBuckets(counts, maxBatchTokens, maxBatchTexts).map((b) => tok.batch(b.map((i) => texts[i]!)));
 }
 

@@ -49,7 +49,8 @@ export function writeText(outDir: string, file: string, body: string): string {
 export function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)));
   const w = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]): string => `| ${r.map((c, i) => (isNumeric(c) ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join(' | ')} |`;
+  const line = (r: readonly string[]): string =>
+    `| ${r.map((c, i) => (isNumeric(c) ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join(' | ')} |`;
   return [line(headers), `|${w.map((x) => '-'.repeat(x + 2)).join('|')}|`, ...cells.map(line)].join('\n');
 }
 
@@ -72,7 +73,12 @@ const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** A hand-written SVG line chart, log2 x axis (batch sizes), linear y from 0. No dependency. */
-export function lineChartSvg(title: string, xLabel: string, yLabel: string, series: readonly Series[]): string {
+export function lineChartSvg(
+  title: string,
+  xLabel: string,
+  yLabel: string,
+  series: readonly Series[],
+): string {
   const W = 640;
   const H = 380;
   const m = { l: 70, r: 170, t: 40, b: 50 };
@@ -93,18 +99,30 @@ export function lineChartSvg(title: string, xLabel: string, yLabel: string, seri
     `<text transform="translate(18 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(yLabel)}</text>`,
   ];
   for (const x of xs) {
-    parts.push(`<line x1="${px(x)}" y1="${H - m.b}" x2="${px(x)}" y2="${H - m.b + 5}" stroke="black"/>`, `<text x="${px(x)}" y="${H - m.b + 18}" text-anchor="middle">${x}</text>`);
+    parts.push(
+      `<line x1="${px(x)}" y1="${H - m.b}" x2="${px(x)}" y2="${H - m.b + 5}" stroke="black"/>`,
+      `<text x="${px(x)}" y="${H - m.b + 18}" text-anchor="middle">${x}</text>`,
+    );
   }
   for (let i = 0; i <= 5; i++) {
     const y = (ymax / 1.1) * (i / 5);
-    parts.push(`<line x1="${m.l - 5}" y1="${py(y)}" x2="${W - m.r}" y2="${py(y)}" stroke="#ddd"/>`, `<text x="${m.l - 8}" y="${py(y) + 4}" text-anchor="end">${fmt(y)}</text>`);
+    parts.push(
+      `<line x1="${m.l - 5}" y1="${py(y)}" x2="${W - m.r}" y2="${py(y)}" stroke="#ddd"/>`,
+      `<text x="${m.l - 8}" y="${py(y) + 4}" text-anchor="end">${fmt(y)}</text>`,
+    );
   }
   series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length]!;
     const pts = [...s.points].sort((a, b) => a[0] - b[0]);
-    parts.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(' ')}"/>`);
-    for (const p of pts) parts.push(`<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="3" fill="${c}"/>`);
-    parts.push(`<rect x="${W - m.r + 12}" y="${m.t + i * 20}" width="12" height="3" fill="${c}"/>`, `<text x="${W - m.r + 30}" y="${m.t + i * 20 + 5}">${esc(s.name)}</text>`);
+    parts.push(
+      `<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.map((p) => `${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(' ')}"/>`,
+    );
+    for (const p of pts)
+      parts.push(`<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="3" fill="${c}"/>`);
+    parts.push(
+      `<rect x="${W - m.r + 12}" y="${m.t + i * 20}" width="12" height="3" fill="${c}"/>`,
+      `<text x="${W - m.r + 30}" y="${m.t + i * 20 + 5}">${esc(s.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n') + '\n';

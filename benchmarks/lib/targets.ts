@@ -26,18 +26,53 @@ export function targets(out: string): TargetRow[] {
   const idle = lat?.phases.find((p) => p.phase === 'idle');
   const back = lat?.phases.find((p) => p.phase === 'backfill');
   // Bucketing needs several buckets' worth of texts: cells with fewer than 4 × batch texts say nothing about it.
-  const mixedPads = prof?.cells.filter((c) => c.length === 'mixed' && c.batch >= 8 && c.texts >= 4 * c.batch).map((c) => c.paths.seamline.paddingEfficiency) ?? [];
+  const mixedPads =
+    prof?.cells
+      .filter((c) => c.length === 'mixed' && c.batch >= 8 && c.texts >= 4 * c.batch)
+      .map((c) => c.paths.seamline.paddingEfficiency) ?? [];
   const row = (target: string, v: number | undefined, ok: (x: number) => boolean, unit: string): TargetRow =>
-    v === undefined || !Number.isFinite(v) ? { target, measured: 'not measured', met: null } : { target, measured: `${round(v, 3)}${unit}`, met: ok(v) };
+    v === undefined || !Number.isFinite(v)
+      ? { target, measured: 'not measured', met: null }
+      : { target, measured: `${round(v, 3)}${unit}`, met: ok(v) };
   return [
-    row(`backfill ≥ 0.85 × raw ORT ceiling (${NEURAL_MODEL}, ${neural?.records ?? '?'} records)`, neural?.vsCeiling, (x) => x >= 0.85, '×'),
+    row(
+      `backfill ≥ 0.85 × raw ORT ceiling (${NEURAL_MODEL}, ${neural?.records ?? '?'} records)`,
+      neural?.vsCeiling,
+      (x) => x >= 0.85,
+      '×',
+    ),
     row(`backfill ≥ 1.3 × plain loop, mixed text (${NEURAL_MODEL})`, neural?.vsPlain, (x) => x >= 1.3, '×'),
-    row('padding efficiency ≥ 0.9 with bucketing (backfill, neural)', neural?.pipeline.paddingEfficiency, (x) => x >= 0.9, ''),
-    row('padding efficiency ≥ 0.9 with bucketing (profile, mixed, batch ≥ 8, texts ≥ 4 × batch, worst cell)', mixedPads.length ? Math.min(...mixedPads) : undefined, (x) => x >= 0.9, ''),
+    row(
+      'padding efficiency ≥ 0.9 with bucketing (backfill, neural)',
+      neural?.pipeline.paddingEfficiency,
+      (x) => x >= 0.9,
+      '',
+    ),
+    row(
+      'padding efficiency ≥ 0.9 with bucketing (profile, mixed, batch ≥ 8, texts ≥ 4 × batch, worst cell)',
+      mixedPads.length ? Math.min(...mixedPads) : undefined,
+      (x) => x >= 0.9,
+      '',
+    ),
     row('file complete → searchable, idle p50 ≤ 500 ms', idle?.latencyMs.p50, (x) => x <= 500, ' ms'),
     row('file complete → searchable, idle p99 ≤ 1.5 s', idle?.latencyMs.p99, (x) => x <= 1500, ' ms'),
-    row('file complete → searchable during a backfill p99 ≤ 3 s', back?.latencyMs.p99, (x) => x <= 3000, ' ms'),
-    row(`peak RSS ≤ 1 GB during the ${biggest?.records ?? '?'}-record backfill (${biggest?.model ?? '?'})`, biggest?.pipeline.peakRssMiB, (x) => x <= 1024, ' MiB'),
-    row('max event-loop lag ≤ 50 ms (backfill, worst run)', bf ? Math.max(...bf.runs.map((r) => r.pipeline.loopLag.maxMs)) : undefined, (x) => x <= 50, ' ms'),
+    row(
+      'file complete → searchable during a backfill p99 ≤ 3 s',
+      back?.latencyMs.p99,
+      (x) => x <= 3000,
+      ' ms',
+    ),
+    row(
+      `peak RSS ≤ 1 GB during the ${biggest?.records ?? '?'}-record backfill (${biggest?.model ?? '?'})`,
+      biggest?.pipeline.peakRssMiB,
+      (x) => x <= 1024,
+      ' MiB',
+    ),
+    row(
+      'max event-loop lag ≤ 50 ms (backfill, worst run)',
+      bf ? Math.max(...bf.runs.map((r) => r.pipeline.loopLag.maxMs)) : undefined,
+      (x) => x <= 50,
+      ' ms',
+    ),
   ];
 }

@@ -28,7 +28,9 @@ let vocab: string[] | null = null;
 /** Real English words, frequency-ranked, from the vendored GloVe tokenizer's vocabulary (first 20k). */
 export function words(modelsDir: string): string[] {
   if (vocab) return vocab;
-  const tok = JSON.parse(readFileSync(path.join(modelsDir, 'local/glove-sif-100d/tokenizer.json'), 'utf8')) as { model: { vocab: Record<string, number> } };
+  const tok = JSON.parse(
+    readFileSync(path.join(modelsDir, 'local/glove-sif-100d/tokenizer.json'), 'utf8'),
+  ) as { model: { vocab: Record<string, number> } };
   vocab = Object.entries(tok.model.vocab)
     .sort((a, b) => a[1] - b[1])
     .map(([w]) => w)

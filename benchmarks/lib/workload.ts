@@ -21,7 +21,12 @@ export function records(modelsDir: string, prefix: string, n: number, seed: numb
     const len = lo + Math.floor(r() * (hi - lo + 1));
     const w: string[] = [];
     for (let k = 0; k < len; k++) w.push(v[Math.floor(Math.pow(r(), 2.2) * v.length)]!);
-    out.push({ id: `${prefix}-${i}`, version: 1, event_time: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(), text: w.join(' ') });
+    out.push({
+      id: `${prefix}-${i}`,
+      version: 1,
+      event_time: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString(),
+      text: w.join(' '),
+    });
   }
   return out;
 }
@@ -35,7 +40,10 @@ export function dropWithManifest(landing: string, name: string, recs: readonly G
   const sha = createHash('sha256').update(body).digest('hex');
   const file = path.join(landing, `${name}.jsonl`);
   const mf = path.join(landing, `${name}.manifest.json`);
-  writeFileSync(`${mf}.tmp`, JSON.stringify({ records: recs.length, sha256: sha, bytes: Buffer.byteLength(body) }));
+  writeFileSync(
+    `${mf}.tmp`,
+    JSON.stringify({ records: recs.length, sha256: sha, bytes: Buffer.byteLength(body) }),
+  );
   renameSync(`${mf}.tmp`, mf);
   writeFileSync(`${file}.tmp`, body);
   renameSync(`${file}.tmp`, file);

@@ -16,4 +16,7 @@ export interface CommandContext {
 /** A CLI command: returns the process exit code (0 = success; see docs/errors.md). */
 export type Command = (ctx: CommandContext) => Promise<number>;
 
-export const hooksOf = (ctx: CommandContext): TestHooks => ({ fault: faultHook(ctx.hooks.fault), unsafe: ctx.hooks.unsafe });
+export const hooksOf = (ctx: CommandContext): TestHooks => ({
+  fault: faultHook(ctx.hooks.fault),
+  unsafe: ctx.hooks.unsafe,
+});

@@ -60,7 +60,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return name === undefined && !values.help ? 2 : 0;
     }
     const cmd = COMMANDS[name];
-    if (!cmd) throw new SeamlineError('USAGE', `unknown command "${name}" (known: ${Object.keys(COMMANDS).join(', ')})\n\n${USAGE}`);
+    if (!cmd)
+      throw new SeamlineError(
+        'USAGE',
+        `unknown command "${name}" (known: ${Object.keys(COMMANDS).join(', ')})\n\n${USAGE}`,
+      );
     const config: Config = loadConfig({ file: values.config });
     const hooks = loadTestHooks();
     const runId = newRunId();

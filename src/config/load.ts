@@ -68,8 +68,10 @@ function formatIssues(error: z.ZodError, origin: string): string {
     .map((i) => {
       const key = i.path.length ? i.path.join('.') : '(root)';
       let extra = '';
-      if (i.code === 'invalid_value' && 'values' in i) extra = ` (allowed: ${(i.values as unknown[]).map((v) => JSON.stringify(v)).join(', ')})`;
-      if (i.code === 'unrecognized_keys' && 'keys' in i) return `${origin}: unknown key(s) ${(i.keys).map((k) => (key === '(root)' ? k : `${key}.${k}`)).join(', ')}`;
+      if (i.code === 'invalid_value' && 'values' in i)
+        extra = ` (allowed: ${(i.values as unknown[]).map((v) => JSON.stringify(v)).join(', ')})`;
+      if (i.code === 'unrecognized_keys' && 'keys' in i)
+        return `${origin}: unknown key(s) ${i.keys.map((k) => (key === '(root)' ? k : `${key}.${k}`)).join(', ')}`;
       return `${origin}: ${key}: ${i.message}${extra}`;
     })
     .join('\n');
@@ -102,7 +104,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   if (fileArg !== undefined && fileArg !== '') {
     configFile = path.resolve(cwd, fileArg);
     if (!existsSync(configFile)) {
-      throw new SeamlineError('CONFIG_NOT_FOUND', `config file ${configFile} does not exist (pass --config FILE or unset SEAMLINE_CONFIG)`);
+      throw new SeamlineError(
+        'CONFIG_NOT_FOUND',
+        `config file ${configFile} does not exist (pass --config FILE or unset SEAMLINE_CONFIG)`,
+      );
     }
     let text: string;
     try {
@@ -119,7 +124,11 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
       }
       raw = parsed as Record<string, unknown>;
     } catch (e) {
-      throw new SeamlineError('CONFIG_INVALID', `config file ${configFile} is not valid JSON: ${(e as Error).message}`, { cause: e });
+      throw new SeamlineError(
+        'CONFIG_INVALID',
+        `config file ${configFile} is not valid JSON: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
   }
   const envKeys = Object.keys(env)
@@ -130,23 +139,37 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) {
     const origin = configFile ?? 'config';
-    throw new SeamlineError('CONFIG_INVALID', `invalid configuration\n${formatIssues(result.error, origin)}${envKeys.length ? `\n(env overrides applied: ${envKeys.join(', ')})` : ''}`);
+    throw new SeamlineError(
+      'CONFIG_INVALID',
+      `invalid configuration\n${formatIssues(result.error, origin)}${envKeys.length ? `\n(env overrides applied: ${envKeys.join(', ')})` : ''}`,
+    );
   }
   const c = result.data;
   const base = configFile ? path.dirname(configFile) : cwd;
   if (c.chunking.overlapTokens >= c.chunking.maxTokens) {
-    throw new SeamlineError('CONFIG_INVALID', `chunking.overlapTokens (${c.chunking.overlapTokens}) must be less than chunking.maxTokens (${c.chunking.maxTokens})`);
+    throw new SeamlineError(
+      'CONFIG_INVALID',
+      `chunking.overlapTokens (${c.chunking.overlapTokens}) must be less than chunking.maxTokens (${c.chunking.maxTokens})`,
+    );
   }
   const loopback = ['127.0.0.1', '::1', 'localhost'].includes(c.http.host) || c.http.host.startsWith('127.');
   if (c.http.enabled && !loopback && c.http.token === undefined) {
-    throw new SeamlineError('CONFIG_INVALID', `http.token is required when http.host (${c.http.host}) is not a loopback address`);
+    throw new SeamlineError(
+      'CONFIG_INVALID',
+      `http.token is required when http.host (${c.http.host}) is not a loopback address`,
+    );
   }
   const normalized = {
     ...c,
     configFile,
     dataDir: path.resolve(base, c.dataDir),
     landingDir: path.resolve(base, c.landingDir),
-    model: { ...c.model, modelsDir: c.model.modelsDir ? path.resolve(base, c.model.modelsDir) : path.join(packageRoot(), 'models') },
+    model: {
+      ...c.model,
+      modelsDir: c.model.modelsDir
+        ? path.resolve(base, c.model.modelsDir)
+        : path.join(packageRoot(), 'models'),
+    },
   };
   return deepFreeze(normalized);
 }
@@ -159,8 +182,15 @@ export interface TestHookSpec {
 
 export function loadTestHooks(env: NodeJS.ProcessEnv = process.env): TestHookSpec {
   const unsafe = new Set<'no-guard' | 'no-dedupe'>();
-  for (const u of (env.SEAMLINE_UNSAFE ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-    if (u !== 'no-guard' && u !== 'no-dedupe') throw new SeamlineError('CONFIG_INVALID', `SEAMLINE_UNSAFE: unknown switch "${u}" (known: no-guard, no-dedupe)`);
+  for (const u of (env.SEAMLINE_UNSAFE ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    if (u !== 'no-guard' && u !== 'no-dedupe')
+      throw new SeamlineError(
+        'CONFIG_INVALID',
+        `SEAMLINE_UNSAFE: unknown switch "${u}" (known: no-guard, no-dedupe)`,
+      );
     unsafe.add(u);
   }
   return { fault: env.SEAMLINE_FAULT || undefined, unsafe };

@@ -17,7 +17,8 @@ type JsonSchema = {
 function typeOf(s: JsonSchema): string {
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(' \\| ');
   if (s.type === 'array' && s.items) return `array of ${typeOf(s.items)}`;
-  if (s.type === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object') return `map of ${typeOf(s.additionalProperties)}`;
+  if (s.type === 'object' && s.additionalProperties && typeof s.additionalProperties === 'object')
+    return `map of ${typeOf(s.additionalProperties)}`;
   let t = Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? 'any');
   const max = s.maximum !== undefined && s.maximum < Number.MAX_SAFE_INTEGER ? s.maximum : undefined;
   if (s.minimum !== undefined && max !== undefined) t += ` (${s.minimum}…${max})`;
@@ -48,7 +49,9 @@ export function renderConfigReference(): string {
         continue;
       }
       const def = s.default === undefined ? '—' : `\`${JSON.stringify(s.default)}\``;
-      rows.push(`| \`${key}\` | ${typeOf(s)} | ${def} | \`${envName(key)}\` | ${(s.description ?? '').replace(/\|/g, '\\|')} |`);
+      rows.push(
+        `| \`${key}\` | ${typeOf(s)} | ${def} | \`${envName(key)}\` | ${(s.description ?? '').replace(/\|/g, '\\|')} |`,
+      );
     }
   };
   walk(root.properties ?? {}, '');

@@ -7,11 +7,23 @@ import { z } from 'zod';
 const ms = (def: number, desc: string) => z.number().int().min(0).default(def).describe(desc);
 const pos = (def: number, desc: string) => z.number().int().min(1).default(def).describe(desc);
 
-export const MetadataType = z.enum(['string', 'number', 'integer', 'boolean', 'timestamp', 'string[]', 'json']);
+export const MetadataType = z.enum([
+  'string',
+  'number',
+  'integer',
+  'boolean',
+  'timestamp',
+  'string[]',
+  'json',
+]);
 
 export const ContractSchema = z
   .object({
-    idField: z.string().min(1).default('id').describe('Record field holding the stable id (string; numbers are converted).'),
+    idField: z
+      .string()
+      .min(1)
+      .default('id')
+      .describe('Record field holding the stable id (string; numbers are converted).'),
     versionField: z
       .string()
       .min(1)
@@ -21,21 +33,33 @@ export const ContractSchema = z
       .string()
       .min(1)
       .default('event_time')
-      .describe('Record field holding the event time: ISO-8601 with a zone (Z or ±hh:mm). Zone-less is rejected.'),
+      .describe(
+        'Record field holding the event time: ISO-8601 with a zone (Z or ±hh:mm). Zone-less is rejected.',
+      ),
     textFields: z
       .array(z.string().min(1))
       .min(1)
       .default(['text'])
-      .describe('Fields joined (blank line between) into the text that is embedded. At least one must be non-empty unless op is delete.'),
-    opField: z.string().min(1).default('op').describe('Optional record field: "upsert" (default) or "delete".'),
+      .describe(
+        'Fields joined (blank line between) into the text that is embedded. At least one must be non-empty unless op is delete.',
+      ),
+    opField: z
+      .string()
+      .min(1)
+      .default('op')
+      .describe('Optional record field: "upsert" (default) or "delete".'),
     metadata: z
       .record(z.string(), MetadataType)
       .default({})
-      .describe('Typed metadata fields: name → string | number | integer | boolean | timestamp | string[] | json. Missing metadata is null.'),
+      .describe(
+        'Typed metadata fields: name → string | number | integer | boolean | timestamp | string[] | json. Missing metadata is null.',
+      ),
     unknownFields: z
       .enum(['keep', 'drop', 'reject'])
       .default('keep')
-      .describe('What to do with fields the contract does not name: keep them in metadata.extra, drop them, or reject (quarantine) the record.'),
+      .describe(
+        'What to do with fields the contract does not name: keep them in metadata.extra, drop them, or reject (quarantine) the record.',
+      ),
     maxTextChars: pos(1_000_000, 'Records whose joined text is longer than this are quarantined.'),
   })
   .strict();
@@ -48,49 +72,113 @@ export const GatesSchema = z
       .min(0)
       .max(1)
       .default(0.5)
-      .describe("A batch fails when more than this share of the records read from its input files was quarantined. 1 disables the gate."),
-    quarantineMinRecords: pos(100, 'The quarantine gate judges a batch only when its input files read at least this many records (small files are too noisy).'),
+      .describe(
+        'A batch fails when more than this share of the records read from its input files was quarantined. 1 disables the gate.',
+      ),
+    quarantineMinRecords: pos(
+      100,
+      'The quarantine gate judges a batch only when its input files read at least this many records (small files are too noisy).',
+    ),
     outputFactor: z
       .number()
       .min(1)
       .default(20)
-      .describe('A batch fails when the rows it would change per input record exceed this many times the median of recent committed batches.'),
-    outputMinRows: pos(500, 'The output anomaly gate judges a batch only when it would change at least this many rows.'),
+      .describe(
+        'A batch fails when the rows it would change per input record exceed this many times the median of recent committed batches.',
+      ),
+    outputMinRows: pos(
+      500,
+      'The output anomaly gate judges a batch only when it would change at least this many rows.',
+    ),
     outputWindow: pos(20, 'Recent committed batches the output anomaly gate compares with.'),
-    outputMinHistory: pos(5, 'The output anomaly gate needs at least this many recent batches before it judges.'),
+    outputMinHistory: pos(
+      5,
+      'The output anomaly gate needs at least this many recent batches before it judges.',
+    ),
     waive: z
       .array(z.string().min(1))
       .default([])
-      .describe('Batch ids (as listed by status --json incidents) whose quarantine and output gates are skipped on the next run: the operator override after an incident. NaN / wrong-dimension vectors are never waived.'),
+      .describe(
+        'Batch ids (as listed by status --json incidents) whose quarantine and output gates are skipped on the next run: the operator override after an incident. NaN / wrong-dimension vectors are never waived.',
+      ),
   })
   .strict();
 
 export const ConfigSchema = z
   .object({
-    dataDir: z.string().min(1).default('./data').describe('Folder for seamline.db (bronze, ledger), lance/ (tables) and archive/. Relative to the config file.'),
-    landingDir: z.string().min(1).default('./landing').describe('Folder watched for landing files. Relative to the config file.'),
-    pipelineVersion: z.string().min(1).default('1').describe('Recorded on every row; bump it when chunking or text normalization changes.'),
+    dataDir: z
+      .string()
+      .min(1)
+      .default('./data')
+      .describe(
+        'Folder for seamline.db (bronze, ledger), lance/ (tables) and archive/. Relative to the config file.',
+      ),
+    landingDir: z
+      .string()
+      .min(1)
+      .default('./landing')
+      .describe('Folder watched for landing files. Relative to the config file.'),
+    pipelineVersion: z
+      .string()
+      .min(1)
+      .default('1')
+      .describe('Recorded on every row; bump it when chunking or text normalization changes.'),
     model: z
       .object({
-        id: z.string().min(1).default('local/glove-sif-100d').describe('transformers.js model id: a folder under modelsDir, or a hub id when allowRemote is true.'),
-        dtype: z.enum(['auto', 'fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16']).default('auto').describe('ONNX weights variant; auto uses the model config default.'),
-        modelsDir: z.string().min(1).optional().describe('Folder holding models in transformers.js layout. Default: the models/ folder shipped with seamline.'),
-        allowRemote: z.boolean().default(false).describe('Allow downloading from the Hugging Face hub when the model is not in modelsDir.'),
-        threads: z.number().int().min(1).max(64).default(1).describe('ONNX Runtime intra-op threads in the embedding worker.'),
+        id: z
+          .string()
+          .min(1)
+          .default('local/glove-sif-100d')
+          .describe(
+            'transformers.js model id: a folder under modelsDir, or a hub id when allowRemote is true.',
+          ),
+        dtype: z
+          .enum(['auto', 'fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'bnb4', 'q4f16'])
+          .default('auto')
+          .describe('ONNX weights variant; auto uses the model config default.'),
+        modelsDir: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Folder holding models in transformers.js layout. Default: the models/ folder shipped with seamline.',
+          ),
+        allowRemote: z
+          .boolean()
+          .default(false)
+          .describe('Allow downloading from the Hugging Face hub when the model is not in modelsDir.'),
+        threads: z
+          .number()
+          .int()
+          .min(1)
+          .max(64)
+          .default(1)
+          .describe('ONNX Runtime intra-op threads in the embedding worker.'),
       })
       .strict()
       .prefault({}),
     embed: z
       .object({
-        maxBatchTokens: pos(8192, 'Token budget of one inference call (padded length × texts). Bounds memory.'),
+        maxBatchTokens: pos(
+          8192,
+          'Token budget of one inference call (padded length × texts). Bounds memory.',
+        ),
         maxBatchTexts: pos(64, 'At most this many texts in one inference call.'),
       })
       .strict()
       .prefault({}),
     chunking: z
       .object({
-        maxTokens: pos(128, "Chunk size in model tokens. Texts longer than this are split on word boundaries measured with the model's tokenizer."),
-        overlapTokens: z.number().int().min(0).default(16).describe('Tokens shared by consecutive chunks. Must be less than maxTokens.'),
+        maxTokens: pos(
+          128,
+          "Chunk size in model tokens. Texts longer than this are split on word boundaries measured with the model's tokenizer.",
+        ),
+        overlapTokens: z
+          .number()
+          .int()
+          .min(0)
+          .default(16)
+          .describe('Tokens shared by consecutive chunks. Must be less than maxTokens.'),
       })
       .strict()
       .prefault({}),
@@ -106,103 +194,275 @@ export const ConfigSchema = z
     contract: ContractSchema.prefault({}),
     completeness: z
       .object({
-        stableWindowMs: ms(1000, 'A file without a manifest is complete once its size and mtime have not changed for this long.'),
-        requireManifest: z.boolean().default(false).describe('When true, files without a NAME.manifest.json wait (reported as waiting) instead of landing unverified.'),
+        stableWindowMs: ms(
+          1000,
+          'A file without a manifest is complete once its size and mtime have not changed for this long.',
+        ),
+        requireManifest: z
+          .boolean()
+          .default(false)
+          .describe(
+            'When true, files without a NAME.manifest.json wait (reported as waiting) instead of landing unverified.',
+          ),
       })
       .strict()
       .prefault({}),
     landing: z
       .object({
-        formats: z.array(z.enum(['jsonl', 'jsonl.gz', 'csv'])).default(['jsonl', 'jsonl.gz', 'csv']).describe('Accepted landing formats.'),
+        formats: z
+          .array(z.enum(['jsonl', 'jsonl.gz', 'csv']))
+          .default(['jsonl', 'jsonl.gz', 'csv'])
+          .describe('Accepted landing formats.'),
         rescanIntervalMs: ms(5000, 'Periodic full scan of the landing folder (watch events are only hints).'),
-        maxLineBytes: pos(10 * 1024 * 1024, 'Lines longer than this are quarantined as LINE_TOO_LONG (memory bound).'),
-        quarantineRawBytes: pos(4096, 'The raw line stored with a quarantined record is truncated to this many bytes.'),
-        afterLanding: z.enum(['archive', 'delete', 'keep']).default('archive').describe('What happens to a landed source file: moved under dataDir/archive, deleted, or kept in place.'),
+        maxLineBytes: pos(
+          10 * 1024 * 1024,
+          'Lines longer than this are quarantined as LINE_TOO_LONG (memory bound).',
+        ),
+        quarantineRawBytes: pos(
+          4096,
+          'The raw line stored with a quarantined record is truncated to this many bytes.',
+        ),
+        afterLanding: z
+          .enum(['archive', 'delete', 'keep'])
+          .default('archive')
+          .describe(
+            'What happens to a landed source file: moved under dataDir/archive, deleted, or kept in place.',
+          ),
       })
       .strict()
       .prefault({}),
     sqlite: z
       .object({
-        synchronous: z.enum(['FULL', 'NORMAL']).default('FULL').describe('SQLite synchronous pragma (WAL mode). FULL survives power loss; NORMAL only process crashes.'),
+        synchronous: z
+          .enum(['FULL', 'NORMAL'])
+          .default('FULL')
+          .describe(
+            'SQLite synchronous pragma (WAL mode). FULL survives power loss; NORMAL only process crashes.',
+          ),
         busyTimeoutMs: ms(5000, 'How long a SQLite statement waits for a lock held by another process.'),
       })
       .strict()
       .prefault({}),
     store: z
       .object({
-        tableBaseName: z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/).default('records').describe('Base name of LanceDB tables; versioned tables are named BASE_vN.'),
+        tableBaseName: z
+          .string()
+          .regex(/^[A-Za-z][A-Za-z0-9_]*$/)
+          .default('records')
+          .describe('Base name of LanceDB tables; versioned tables are named BASE_vN.'),
       })
       .strict()
       .prefault({}),
     optimize: z
       .object({
-        intervalMs: pos(60_000, 'How often the optimize job (jobs/optimize, `seamline optimize` without --once) runs a pass.'),
-        leaseTtlMs: pos(15_000, 'Maintenance lease time-to-live; renewed every ttl/3 while held. A crashed optimizer frees it after this.'),
-        maxWriterPauseMs: pos(20_000, 'The lease bound: the processor waits at most this long for maintenance before merging anyway. The optimizer stops starting new work when its critical section nears it.'),
-        drainWaitMs: pos(10_000, 'How long the optimizer waits for the writer to finish its batch in flight and acknowledge the pause before it proceeds anyway.'),
-        maxConflictRetries: z.number().int().min(0).default(3).describe('Retries of one maintenance action after a LanceDB commit conflict ("Rewrite preempted by Update"). Counted per run.'),
-        compactMinSmallFragments: pos(16, 'Compact when the serving table has at least this many small fragments (query time grows with fragment count).'),
-        versionRetentionMs: ms(600_000, 'Table versions older than this are pruned (never the current one, never a tagged one). Keep it well above the longest query.'),
-        keepRollbackTags: z.number().int().min(0).default(1).describe('Each optimize pass tags the version it produced as a rollback point and keeps this many such tags (0 = none). Tagged versions block pruning of later versions.'),
-        annMinRows: pos(10_000, 'Build the ANN vector index once the serving table has this many rows; below it exact search is fast enough.'),
-        maxIndexDeltas: pos(8, 'Rebuild the vector index once it has this many delta segments: LanceDB folds new rows into a new delta each pass and does not compact fragments across deltas, so fragments would grow by one per pass.'),
-        annIndexType: z.enum(['hnsw_sq', 'ivf_pq']).default('hnsw_sq').describe('ANN index type (cosine). hnsw_sq: IVF_HNSW_SQ with one partition, high recall; ivf_pq: smaller, slower to build, needs tuning for recall.'),
-        ftsIndex: z.boolean().default(true).describe('Keep a full-text (BM25) index on text for fts/hybrid search; new rows are folded in by each pass.'),
-        retiredTableRetentionMs: ms(7 * 24 * 3600 * 1000, 'Retired tables (replaced by a reindex) are dropped this long after retirement. The serving table and its rollback target are never dropped.'),
+        intervalMs: pos(
+          60_000,
+          'How often the optimize job (jobs/optimize, `seamline optimize` without --once) runs a pass.',
+        ),
+        leaseTtlMs: pos(
+          15_000,
+          'Maintenance lease time-to-live; renewed every ttl/3 while held. A crashed optimizer frees it after this.',
+        ),
+        maxWriterPauseMs: pos(
+          20_000,
+          'The lease bound: the processor waits at most this long for maintenance before merging anyway. The optimizer stops starting new work when its critical section nears it.',
+        ),
+        drainWaitMs: pos(
+          10_000,
+          'How long the optimizer waits for the writer to finish its batch in flight and acknowledge the pause before it proceeds anyway.',
+        ),
+        maxConflictRetries: z
+          .number()
+          .int()
+          .min(0)
+          .default(3)
+          .describe(
+            'Retries of one maintenance action after a LanceDB commit conflict ("Rewrite preempted by Update"). Counted per run.',
+          ),
+        compactMinSmallFragments: pos(
+          16,
+          'Compact when the serving table has at least this many small fragments (query time grows with fragment count).',
+        ),
+        versionRetentionMs: ms(
+          600_000,
+          'Table versions older than this are pruned (never the current one, never a tagged one). Keep it well above the longest query.',
+        ),
+        keepRollbackTags: z
+          .number()
+          .int()
+          .min(0)
+          .default(1)
+          .describe(
+            'Each optimize pass tags the version it produced as a rollback point and keeps this many such tags (0 = none). Tagged versions block pruning of later versions.',
+          ),
+        annMinRows: pos(
+          10_000,
+          'Build the ANN vector index once the serving table has this many rows; below it exact search is fast enough.',
+        ),
+        maxIndexDeltas: pos(
+          8,
+          'Rebuild the vector index once it has this many delta segments: LanceDB folds new rows into a new delta each pass and does not compact fragments across deltas, so fragments would grow by one per pass.',
+        ),
+        annIndexType: z
+          .enum(['hnsw_sq', 'ivf_pq'])
+          .default('hnsw_sq')
+          .describe(
+            'ANN index type (cosine). hnsw_sq: IVF_HNSW_SQ with one partition, high recall; ivf_pq: smaller, slower to build, needs tuning for recall.',
+          ),
+        ftsIndex: z
+          .boolean()
+          .default(true)
+          .describe(
+            'Keep a full-text (BM25) index on text for fts/hybrid search; new rows are folded in by each pass.',
+          ),
+        retiredTableRetentionMs: ms(
+          7 * 24 * 3600 * 1000,
+          'Retired tables (replaced by a reindex) are dropped this long after retirement. The serving table and its rollback target are never dropped.',
+        ),
       })
       .strict()
       .prefault({}),
     http: z
       .object({
-        enabled: z.boolean().default(true).describe('Serve /healthz, /readyz, /metrics, /status and /search from the daemon.'),
-        host: z.string().min(1).default('127.0.0.1').describe('Bind address. Anything but loopback requires token.'),
-        port: z.number().int().min(0).max(65535).default(7411).describe('Bind port (0 = any free port, printed at start).'),
-        token: z.string().min(16).optional().describe('Bearer token required on every request except /healthz. Required when host is not loopback.'),
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Serve /healthz, /readyz, /metrics, /status and /search from the daemon.'),
+        host: z
+          .string()
+          .min(1)
+          .default('127.0.0.1')
+          .describe('Bind address. Anything but loopback requires token.'),
+        port: z
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .default(7411)
+          .describe('Bind port (0 = any free port, printed at start).'),
+        token: z
+          .string()
+          .min(16)
+          .optional()
+          .describe(
+            'Bearer token required on every request except /healthz. Required when host is not loopback.',
+          ),
         maxBodyBytes: pos(65_536, 'Largest accepted request body; larger requests get 413.'),
-        requestTimeoutMs: pos(15_000, 'A request (headers, body and handling) that takes longer is answered 503/408 and closed.'),
-        maxConcurrentSearches: pos(4, 'Searches served at once; more get 429 with Retry-After (bounds memory and embedding work).'),
+        requestTimeoutMs: pos(
+          15_000,
+          'A request (headers, body and handling) that takes longer is answered 503/408 and closed.',
+        ),
+        maxConcurrentSearches: pos(
+          4,
+          'Searches served at once; more get 429 with Retry-After (bounds memory and embedding work).',
+        ),
       })
       .strict()
       .prefault({}),
     search: z
       .object({
-        rrfK: pos(60, 'Reciprocal rank fusion constant k in 1/(k + rank) for hybrid search. Larger flattens the rank weighting.'),
+        rrfK: pos(
+          60,
+          'Reciprocal rank fusion constant k in 1/(k + rank) for hybrid search. Larger flattens the rank weighting.',
+        ),
         hybridCandidates: pos(50, 'Hybrid search fuses the top max(k, this) results of each side.'),
         maxK: pos(100, 'Largest k a search may ask for.'),
         maxQueryChars: pos(4096, 'Longest accepted query text.'),
-        maxCandidates: pos(2000, 'With metadata filters, at most this many candidates per side are read and filtered.'),
+        maxCandidates: pos(
+          2000,
+          'With metadata filters, at most this many candidates per side are read and filtered.',
+        ),
       })
       .strict()
       .prefault({}),
     log: z
       .object({
-        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
+        level: z
+          .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+          .default('info')
+          .describe('pino log level.'),
       })
       .strict()
       .prefault({}),
     reindex: z
       .object({
-        maxRecordsPerSecond: z.number().min(0).default(500).describe('Throughput cap of a reindex build in records (ids) per second, so live ingest keeps its latency. 0 = no cap. `reindex --max-rps N` overrides it.'),
-        pageSize: pos(200, 'Ids a reindex materializes per merge (one LanceDB version each). Bounds memory and the work a SIGKILL can lose.'),
-        maxCatchUpRounds: pos(50, 'Catch-up rounds (batches the daemon committed meanwhile) before giving up on the swap; the job stays resumable.'),
-        progressLogIntervalMs: pos(5000, 'When stderr is not a terminal, a progress log line is written this often.'),
+        maxRecordsPerSecond: z
+          .number()
+          .min(0)
+          .default(500)
+          .describe(
+            'Throughput cap of a reindex build in records (ids) per second, so live ingest keeps its latency. 0 = no cap. `reindex --max-rps N` overrides it.',
+          ),
+        pageSize: pos(
+          200,
+          'Ids a reindex materializes per merge (one LanceDB version each). Bounds memory and the work a SIGKILL can lose.',
+        ),
+        maxCatchUpRounds: pos(
+          50,
+          'Catch-up rounds (batches the daemon committed meanwhile) before giving up on the swap; the job stays resumable.',
+        ),
+        progressLogIntervalMs: pos(
+          5000,
+          'When stderr is not a terminal, a progress log line is written this often.',
+        ),
         gates: z
           .object({
-            parity: z.boolean().default(true).describe('Gate: every live id of the key state has its chunks 0..n-1 exactly once, at its winning bronze seq; no row for deleted ids.'),
-            vectors: z.boolean().default(true).describe('Gate: no NaN/infinite or wrong-dimension vector in the new table.'),
-            overlapSample: z.number().int().min(0).default(20).describe('Gate (model unchanged only): queries sampled from the corpus for the top-k overlap between old and new tables. 0 disables.'),
+            parity: z
+              .boolean()
+              .default(true)
+              .describe(
+                'Gate: every live id of the key state has its chunks 0..n-1 exactly once, at its winning bronze seq; no row for deleted ids.',
+              ),
+            vectors: z
+              .boolean()
+              .default(true)
+              .describe('Gate: no NaN/infinite or wrong-dimension vector in the new table.'),
+            overlapSample: z
+              .number()
+              .int()
+              .min(0)
+              .default(20)
+              .describe(
+                'Gate (model unchanged only): queries sampled from the corpus for the top-k overlap between old and new tables. 0 disables.',
+              ),
             overlapK: pos(10, 'k of the top-k overlap gate.'),
-            minOverlap: z.number().min(0).max(1).default(0.8).describe('Mean top-k overlap (0..1) the new table must reach against the old one.'),
-            evaluationFile: z.string().min(1).optional().describe('Optional JSONL of {"query": "...", "relevant": ["id", ...] | {"id": grade}}: nDCG@10 is computed on old and new. Relative to the config file.'),
-            maxNdcgDrop: z.number().min(0).max(1).default(0.02).describe('The new table may score at most this much lower nDCG@10 than the old one on the evaluation file.'),
-            minNdcg: z.number().min(0).max(1).default(0).describe('Absolute floor for the new table nDCG@10 on the evaluation file (0 = no floor).'),
+            minOverlap: z
+              .number()
+              .min(0)
+              .max(1)
+              .default(0.8)
+              .describe('Mean top-k overlap (0..1) the new table must reach against the old one.'),
+            evaluationFile: z
+              .string()
+              .min(1)
+              .optional()
+              .describe(
+                'Optional JSONL of {"query": "...", "relevant": ["id", ...] | {"id": grade}}: nDCG@10 is computed on old and new. Relative to the config file.',
+              ),
+            maxNdcgDrop: z
+              .number()
+              .min(0)
+              .max(1)
+              .default(0.02)
+              .describe(
+                'The new table may score at most this much lower nDCG@10 than the old one on the evaluation file.',
+              ),
+            minNdcg: z
+              .number()
+              .min(0)
+              .max(1)
+              .default(0)
+              .describe('Absolute floor for the new table nDCG@10 on the evaluation file (0 = no floor).'),
           })
           .strict()
           .prefault({}),
       })
       .strict()
       .prefault({}),
-    shutdownDeadlineMs: ms(30_000, 'On SIGTERM the batch in flight may take this long before the process exits anyway.'),
+    shutdownDeadlineMs: ms(
+      30_000,
+      'On SIGTERM the batch in flight may take this long before the process exits anyway.',
+    ),
   })
   .strict();
 

@@ -13,7 +13,12 @@ const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * else (id, version, event time, op, text, string, timestamp) stays text for the contract.
  */
 function coerceCell(name: string, type: MetadataFieldType, v: string): { ok: true; value: unknown } | Fail {
-  const wrong = (what: string): Fail => ({ ok: false, code: 'WRONG_TYPE', field: name, message: `column "${name}": ${JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v)} is not ${what}` });
+  const wrong = (what: string): Fail => ({
+    ok: false,
+    code: 'WRONG_TYPE',
+    field: name,
+    message: `column "${name}": ${JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v)} is not ${what}`,
+  });
   switch (type) {
     case 'integer': {
       if (!INTEGER.test(v.trim())) return wrong('an integer (digits with an optional sign)');
@@ -49,7 +54,9 @@ function coerceCell(name: string, type: MetadataFieldType, v: string): { ok: tru
  * null-prototype object with metadata cells typed. The result then goes through the same
  * contract validation as a JSON record, so every other rule applies unchanged.
  */
-export function buildTextTyper(cfg: ContractConfig): (row: Readonly<Record<string, unknown>>) => { ok: true; value: Record<string, unknown> } | Fail {
+export function buildTextTyper(
+  cfg: ContractConfig,
+): (row: Readonly<Record<string, unknown>>) => { ok: true; value: Record<string, unknown> } | Fail {
   const types = new Map<string, MetadataFieldType>(Object.entries(cfg.metadata));
   return (row) => {
     const out = Object.create(null) as Record<string, unknown>;

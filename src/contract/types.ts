@@ -39,7 +39,12 @@ export type QuarantineCode =
 
 export type ValidationResult =
   | { readonly ok: true; readonly record: ContractRecord; readonly fields: readonly string[] }
-  | { readonly ok: false; readonly code: QuarantineCode; readonly field: string | null; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly code: QuarantineCode;
+      readonly field: string | null;
+      readonly message: string;
+    };
 
 export interface Contract {
   /** Validates one parsed value. Pure; never throws. */

@@ -32,7 +32,12 @@ export interface DaemonOptions {
  * closes the watcher, the HTTP server and the lease in reverse order of opening (the caller closes
  * the runtime: embedder, LanceDB, SQLite).
  */
-export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void, opts: DaemonOptions = {}): DaemonHandle {
+export function startDaemon(
+  rt: Runtime,
+  hooks: TestHooks,
+  onReady?: () => void,
+  opts: DaemonOptions = {},
+): DaemonHandle {
   const live = newLiveStats(rt.clock.nowMs());
   const setState = (s: DaemonState): void => {
     if (live.state === s) return;
@@ -56,7 +61,10 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void,
     const leases = new Leases(rt.db);
     // Single writer: refuse before binding any port, so a second daemon fails fast and clearly.
     const holder = acquireWriter(leases, c.dataDir, rt.clock.nowMs());
-    const gate = new MaintenanceGate(leases, rt.clock, log, { maxPauseMs: c.optimize.maxWriterPauseMs, holder });
+    const gate = new MaintenanceGate(leases, rt.clock, log, {
+      maxPauseMs: c.optimize.maxWriterPauseMs,
+      holder,
+    });
     live.storesOpen = true;
     let watcher: FSWatcher | null = null;
     let http: HttpServerHandle | null = null;
@@ -72,17 +80,30 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void,
       }
       await mkdir(c.landingDir, { recursive: true });
       const redo = rt.bronze.recoverLanding();
-      if (redo.length) log.warn({ event: 'landing.recovered', files: redo }, 'removed partial landings from a crash; they will be landed again');
+      if (redo.length)
+        log.warn(
+          { event: 'landing.recovered', files: redo },
+          'removed partial landings from a crash; they will be landed again',
+        );
       let table = await rt.servingTable(true);
       const pipeline = await buildPipeline(rt, hooks);
       const landing = pipeline.landing;
       let processor = pipeline.processor;
       let embedder = await rt.embedder(rt.tables.serving()?.modelId ?? c.model.id);
       live.modelLoaded = true;
-      if (await table!.ensureFtsIndex()) log.info({ event: 'fts.created', table: table!.name }, 'created the full-text index');
-      watcher = watch(c.landingDir, { ignoreInitial: true, persistent: true, awaitWriteFinish: false, depth: 8, followSymlinks: false });
+      if (await table!.ensureFtsIndex())
+        log.info({ event: 'fts.created', table: table!.name }, 'created the full-text index');
+      watcher = watch(c.landingDir, {
+        ignoreInitial: true,
+        persistent: true,
+        awaitWriteFinish: false,
+        depth: 8,
+        followSymlinks: false,
+      });
       watcher.on('all', poke);
-      watcher.on('error', (e) => log.warn({ event: 'watcher.error', err: String(e) }, 'watcher error; periodic rescan continues'));
+      watcher.on('error', (e) =>
+        log.warn({ event: 'watcher.error', err: String(e) }, 'watcher error; periodic rescan continues'),
+      );
       if (!stopCtl.signal.aborted) setState('running');
       log.info({ event: 'daemon.running', landing: c.landingDir, table: table!.name }, 'daemon running');
       onReady?.();
@@ -100,7 +121,10 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void,
             } catch (e) {
               if (stopCtl.signal.aborted) break;
               const err = toSeamlineError(e);
-              log.error({ event: 'landing.step_failed', code: err.code, err: err.message, retryable: err.retryable }, 'landing pass failed; retrying after the interval');
+              log.error(
+                { event: 'landing.step_failed', code: err.code, err: err.message, retryable: err.retryable },
+                'landing pass failed; retrying after the interval',
+              );
             }
           }
           await landingWake.sleep(idleMs);
@@ -113,10 +137,23 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void,
           const serving = rt.tables.serving();
           if (serving && serving.tableName !== table!.name) {
             // Build everything first: a failure here leaves the old trio consistent and is retried.
-            const next = { table: await rt.servingTable(false), processor: (await buildPipeline(rt, hooks)).processor, embedder: await rt.embedder(serving.modelId) };
+            const next = {
+              table: await rt.servingTable(false),
+              processor: (await buildPipeline(rt, hooks)).processor,
+              embedder: await rt.embedder(serving.modelId),
+            };
             ({ table, processor, embedder } = next);
-            if (await table!.ensureFtsIndex()) log.info({ event: 'fts.created', table: table!.name }, 'created the full-text index');
-            log.info({ event: 'daemon.table_switched', table: serving.tableName, model_id: serving.modelId, dim: serving.dim }, `now writing ${serving.tableName} (${serving.modelId}, ${serving.dim}-d): the serving pointer moved`);
+            if (await table!.ensureFtsIndex())
+              log.info({ event: 'fts.created', table: table!.name }, 'created the full-text index');
+            log.info(
+              {
+                event: 'daemon.table_switched',
+                table: serving.tableName,
+                model_id: serving.modelId,
+                dim: serving.dim,
+              },
+              `now writing ${serving.tableName} (${serving.modelId}, ${serving.dim}-d): the serving pointer moved`,
+            );
           }
           // The batch in flight is not aborted by stop(): it finishes (or the deadline kills the process).
           const tokensBefore = embedder.stats().realTokens;
@@ -132,7 +169,10 @@ export function startDaemon(rt: Runtime, hooks: TestHooks, onReady?: () => void,
           didWork = b !== null;
         } catch (e) {
           const err = toSeamlineError(e);
-          log.error({ event: 'daemon.step_failed', code: err.code, err: err.message, retryable: err.retryable }, 'pipeline step failed; retrying after the trigger interval');
+          log.error(
+            { event: 'daemon.step_failed', code: err.code, err: err.message, retryable: err.retryable },
+            'pipeline step failed; retrying after the trigger interval',
+          );
           if (isSeamlineError(e) && !e.retryable && e.code === 'LOCKED') throw e;
         }
         if (!didWork) await processorWake.sleep(idleMs);

@@ -13,7 +13,10 @@ export function daemonHttpHandlers(rt: Runtime, live: LiveStats): HttpHandlers {
   const hist = new LedgerHistograms();
   // Tables by name: searches follow the serving pointer (a swap is picked up by the next request).
   const opened = new Map<string, VectorTable>();
-  const status = async (): Promise<Record<string, unknown>> => collectStatus(rt, { daemon: { state: live.state, modelLoaded: live.modelLoaded, startedAtMs: live.startedAtMs } });
+  const status = async (): Promise<Record<string, unknown>> =>
+    collectStatus(rt, {
+      daemon: { state: live.state, modelLoaded: live.modelLoaded, startedAtMs: live.startedAtMs },
+    });
   return {
     searchLimits: limits,
     readiness: () => {

@@ -11,25 +11,57 @@ export interface TestHooks {
 }
 
 /** Wires the loader, the landing service and the processor for the serving table's model. */
-export async function buildPipeline(rt: Runtime, hooks: TestHooks): Promise<{ landing: LandingService; processor: Processor }> {
+export async function buildPipeline(
+  rt: Runtime,
+  hooks: TestHooks,
+): Promise<{ landing: LandingService; processor: Processor }> {
   const c = rt.config;
   const loader = new Loader(
     { bronze: rt.bronze, contract: rt.contract, clock: rt.clock, logger: rt.logger, fault: hooks.fault },
-    { maxLineBytes: c.landing.maxLineBytes, quarantineRawBytes: c.landing.quarantineRawBytes, afterLanding: c.landing.afterLanding, archiveDir: path.join(c.dataDir, 'archive') },
+    {
+      maxLineBytes: c.landing.maxLineBytes,
+      quarantineRawBytes: c.landing.quarantineRawBytes,
+      afterLanding: c.landing.afterLanding,
+      archiveDir: path.join(c.dataDir, 'archive'),
+    },
   );
-  const landing = new LandingService(c.landingDir, c.landing.formats, c.completeness, loader, rt.clock, rt.logger);
+  const landing = new LandingService(
+    c.landingDir,
+    c.landing.formats,
+    c.completeness,
+    loader,
+    rt.clock,
+    rt.logger,
+  );
   const serving = rt.tables.serving();
   const modelId = serving?.modelId ?? c.model.id;
   if (serving && serving.modelId !== c.model.id) {
-    rt.logger.warn({ event: 'model.mismatch', serving_model: serving.modelId, configured_model: c.model.id }, `the serving table ${serving.tableName} uses ${serving.modelId}; model.id is ${c.model.id}. Ingest keeps using ${serving.modelId}; run \`seamline reindex\` to switch.`);
+    rt.logger.warn(
+      { event: 'model.mismatch', serving_model: serving.modelId, configured_model: c.model.id },
+      `the serving table ${serving.tableName} uses ${serving.modelId}; model.id is ${c.model.id}. Ingest keeps using ${serving.modelId}; run \`seamline reindex\` to switch.`,
+    );
   }
   const embedder = await rt.embedder(modelId);
   const processor = new Processor(
     {
-      bronze: rt.bronze, ledger: rt.ledger, embedder, clock: rt.clock, logger: rt.logger, fault: hooks.fault,
-      chunking: c.chunking, pipelineVersion: c.pipelineVersion, nowIso: () => new Date(rt.clock.nowMs()).toISOString(),
+      bronze: rt.bronze,
+      ledger: rt.ledger,
+      embedder,
+      clock: rt.clock,
+      logger: rt.logger,
+      fault: hooks.fault,
+      chunking: c.chunking,
+      pipelineVersion: c.pipelineVersion,
+      nowIso: () => new Date(rt.clock.nowMs()).toISOString(),
     },
-    { maxRecords: c.processor.maxRecords, maxFiles: c.processor.maxFiles, modelId, pipelineVersion: c.pipelineVersion, unsafe: hooks.unsafe, gates: c.gates },
+    {
+      maxRecords: c.processor.maxRecords,
+      maxFiles: c.processor.maxFiles,
+      modelId,
+      pipelineVersion: c.pipelineVersion,
+      unsafe: hooks.unsafe,
+      gates: c.gates,
+    },
   );
   return { landing, processor };
 }

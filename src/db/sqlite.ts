@@ -236,7 +236,9 @@ export function openSqlite(file: string, opts: OpenSqliteOptions): Sqlite {
     if (!opts.readonly) mkdirSync(path.dirname(file), { recursive: true });
     db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
   } catch (e) {
-    throw new SeamlineError('BRONZE_FAILED', `cannot open SQLite database ${file}: ${(e as Error).message}`, { cause: e });
+    throw new SeamlineError('BRONZE_FAILED', `cannot open SQLite database ${file}: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   db.pragma(`busy_timeout = ${Math.trunc(opts.busyTimeoutMs)}`);
   if (!opts.readonly) {
@@ -252,13 +254,15 @@ function migrate(db: Sqlite): void {
   // user_version is read inside the write transaction: two processes opening a fresh database at the
   // same moment (daemon + optimize job) must not both apply the same migration.
   for (;;) {
-    const applied = db.transaction((): boolean => {
-      const current = db.pragma('user_version', { simple: true }) as number;
-      if (current >= MIGRATIONS.length) return false;
-      db.exec(MIGRATIONS[current]!);
-      db.pragma(`user_version = ${current + 1}`);
-      return true;
-    }).immediate();
+    const applied = db
+      .transaction((): boolean => {
+        const current = db.pragma('user_version', { simple: true }) as number;
+        if (current >= MIGRATIONS.length) return false;
+        db.exec(MIGRATIONS[current]!);
+        db.pragma(`user_version = ${current + 1}`);
+        return true;
+      })
+      .immediate();
     if (!applied) return;
   }
 }

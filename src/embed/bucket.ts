@@ -3,7 +3,11 @@
  * under a token budget (longest × count ≤ maxBatchTokens) and a count limit. Pure.
  * Returns lists of indices into the input.
  */
-export function planBuckets(tokens: readonly number[], maxBatchTokens: number, maxBatchTexts: number): number[][] {
+export function planBuckets(
+  tokens: readonly number[],
+  maxBatchTokens: number,
+  maxBatchTexts: number,
+): number[][] {
   const order = tokens.map((t, i) => i).sort((a, b) => tokens[a]! - tokens[b]! || a - b);
   const buckets: number[][] = [];
   let cur: number[] = [];

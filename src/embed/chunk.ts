@@ -6,7 +6,13 @@ import type { TextChunk } from '../ports/embedder.js';
  * tokenizer sees it). Pure. A single word longer than maxTokens becomes its own chunk (the model
  * truncates it); a text that fits is one chunk, unchanged.
  */
-export function chunkText(text: string, wordTokens: readonly number[], words: readonly string[], maxTokens: number, overlapTokens: number): TextChunk[] {
+export function chunkText(
+  text: string,
+  wordTokens: readonly number[],
+  words: readonly string[],
+  maxTokens: number,
+  overlapTokens: number,
+): TextChunk[] {
   const total = wordTokens.reduce((a, b) => a + b, 0);
   if (total <= maxTokens || words.length <= 1) return [{ text, tokens: total }];
   const chunks: TextChunk[] = [];

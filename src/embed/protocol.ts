@@ -15,5 +15,11 @@ export type WorkerResponse =
   | { readonly type: 'ready'; readonly dim: number }
   | { readonly type: 'initError'; readonly message: string; readonly notFound: boolean }
   | { readonly type: 'tokenCounts'; readonly reqId: number; readonly counts: number[] }
-  | { readonly type: 'embed'; readonly reqId: number; readonly data: Float32Array; readonly dim: number; readonly paddedTokens: number }
+  | {
+      readonly type: 'embed';
+      readonly reqId: number;
+      readonly data: Float32Array;
+      readonly dim: number;
+      readonly paddedTokens: number;
+    }
   | { readonly type: 'error'; readonly reqId: number; readonly message: string };

@@ -54,13 +54,27 @@ export class WorkerEmbedder implements Embedder {
       );
     }
     const workerFile = new URL('./worker.js', import.meta.url);
-    const worker = new Worker(workerFile, { workerData: { modelId: opts.modelId, modelsDir: opts.modelsDir, dtype: opts.dtype, allowRemote: opts.allowRemote, threads: opts.threads } satisfies WorkerInit });
+    const worker = new Worker(workerFile, {
+      workerData: {
+        modelId: opts.modelId,
+        modelsDir: opts.modelsDir,
+        dtype: opts.dtype,
+        allowRemote: opts.allowRemote,
+        threads: opts.threads,
+      } satisfies WorkerInit,
+    });
     const first = await new Promise<WorkerResponse>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`embedding worker exited with code ${code} while loading`)));
+      worker.once('exit', (code) =>
+        reject(new Error(`embedding worker exited with code ${code} while loading`)),
+      );
     }).catch((e: unknown) => {
-      throw new SeamlineError('MODEL_NOT_FOUND', `loading model "${opts.modelId}" failed: ${(e as Error).message}`, { cause: e });
+      throw new SeamlineError(
+        'MODEL_NOT_FOUND',
+        `loading model "${opts.modelId}" failed: ${(e as Error).message}`,
+        { cause: e },
+      );
     });
     if (first.type === 'initError') {
       await worker.terminate();
@@ -69,14 +83,22 @@ export class WorkerEmbedder implements Embedder {
           ? ' The Hugging Face hub could not be reached or has no such model: check the id and the network, or vendor the model into model.modelsDir.'
           : ` Put the model under ${opts.modelsDir} in transformers.js layout, or set model.allowRemote=true where the hub is reachable.`
         : '';
-      throw new SeamlineError('MODEL_NOT_FOUND', `model "${opts.modelId}" could not be loaded: ${first.message}.${hint}`);
+      throw new SeamlineError(
+        'MODEL_NOT_FOUND',
+        `model "${opts.modelId}" could not be loaded: ${first.message}.${hint}`,
+      );
     }
-    if (first.type !== 'ready') throw new SeamlineError('INTERNAL', `unexpected first message from the embedding worker: ${first.type}`);
+    if (first.type !== 'ready')
+      throw new SeamlineError(
+        'INTERNAL',
+        `unexpected first message from the embedding worker: ${first.type}`,
+      );
     return new WorkerEmbedder(worker, opts, first.dim);
   }
 
   private failAll(e: Error): void {
-    for (const p of this.pending.values()) p.reject(new SeamlineError('EMBED_FAILED', `embedding worker failed: ${e.message}`, { cause: e }));
+    for (const p of this.pending.values())
+      p.reject(new SeamlineError('EMBED_FAILED', `embedding worker failed: ${e.message}`, { cause: e }));
     this.pending.clear();
   }
 
@@ -93,7 +115,11 @@ export class WorkerEmbedder implements Embedder {
     const wordsPer = texts.map(splitWords);
     const all = wordsPer.flat();
     const res = await this.request({ type: 'tokenCounts', words: all });
-    if (res.type !== 'tokenCounts') throw new SeamlineError('EMBED_FAILED', res.type === 'error' ? res.message : 'bad token count response');
+    if (res.type !== 'tokenCounts')
+      throw new SeamlineError(
+        'EMBED_FAILED',
+        res.type === 'error' ? res.message : 'bad token count response',
+      );
     let at = 0;
     return texts.map((t, i) => {
       const words = wordsPer[i]!;
@@ -105,7 +131,11 @@ export class WorkerEmbedder implements Embedder {
 
   async embed(texts: readonly TextChunk[], signal?: AbortSignal): Promise<Float32Array[]> {
     const out: Float32Array[] = new Array<Float32Array>(texts.length);
-    const buckets = planBuckets(texts.map((t) => t.tokens + 2), this.opts.maxBatchTokens, this.opts.maxBatchTexts);
+    const buckets = planBuckets(
+      texts.map((t) => t.tokens + 2),
+      this.opts.maxBatchTokens,
+      this.opts.maxBatchTexts,
+    );
     for (const b of buckets) {
       signal?.throwIfAborted();
       const res = await this.request({ type: 'embed', texts: b.map((i) => texts[i]!.text) });

@@ -17,12 +17,17 @@ async function main(): Promise<void> {
   env.allowRemoteModels = init.allowRemote;
   let extractor: FeatureExtractionPipeline;
   try {
-    const opts: Record<string, unknown> = { session_options: { intraOpNumThreads: init.threads, interOpNumThreads: 1 } };
+    const opts: Record<string, unknown> = {
+      session_options: { intraOpNumThreads: init.threads, interOpNumThreads: 1 },
+    };
     if (init.dtype !== 'auto') opts.dtype = init.dtype;
     extractor = await pipeline('feature-extraction', init.modelId, opts);
   } catch (e) {
     const message = (e as Error).message ?? String(e);
-    const notFound = /not found|could not locate|local_files_only|allowRemoteModels|ENOENT|Unauthorized|fetch failed|ENOTFOUND/i.test(message);
+    const notFound =
+      /not found|could not locate|local_files_only|allowRemoteModels|ENOENT|Unauthorized|fetch failed|ENOTFOUND/i.test(
+        message,
+      );
     send({ type: 'initError', message, notFound });
     return;
   }
@@ -33,7 +38,11 @@ async function main(): Promise<void> {
   const countWords = (words: readonly string[]): number[] => {
     const missing = [...new Set(words.filter((w) => !wordCache.has(w)))];
     if (missing.length > 0) {
-      const enc = extractor.tokenizer(missing, { add_special_tokens: false, padding: true, truncation: false }) as { attention_mask: { data: ArrayLike<number | bigint>; dims: number[] } };
+      const enc = extractor.tokenizer(missing, {
+        add_special_tokens: false,
+        padding: true,
+        truncation: false,
+      }) as { attention_mask: { data: ArrayLike<number | bigint>; dims: number[] } };
       const width = enc.attention_mask.dims[1] ?? 0;
       if (wordCache.size + missing.length > WORD_CACHE_MAX) wordCache.clear();
       for (let i = 0; i < missing.length; i++) {
@@ -51,11 +60,22 @@ async function main(): Promise<void> {
         if (req.type === 'tokenCounts') {
           send({ type: 'tokenCounts', reqId: req.reqId, counts: countWords(req.words) });
         } else {
-          const enc = extractor.tokenizer(req.texts as string[], { padding: true, truncation: true }) as { input_ids: { dims: number[] } };
+          const enc = extractor.tokenizer(req.texts as string[], { padding: true, truncation: true }) as {
+            input_ids: { dims: number[] };
+          };
           const padded = (enc.input_ids.dims[0] ?? 0) * (enc.input_ids.dims[1] ?? 0);
           const out = await extractor(req.texts as string[], { pooling: 'mean', normalize: true });
           const data = Float32Array.from(out.data as Float32Array);
-          send({ type: 'embed', reqId: req.reqId, data, dim: out.dims[out.dims.length - 1]!, paddedTokens: padded }, [data.buffer]);
+          send(
+            {
+              type: 'embed',
+              reqId: req.reqId,
+              data,
+              dim: out.dims[out.dims.length - 1]!,
+              paddedTokens: padded,
+            },
+            [data.buffer],
+          );
         }
       } catch (e) {
         send({ type: 'error', reqId: req.reqId, message: (e as Error).message ?? String(e) });

@@ -3,20 +3,40 @@
  * docs/errors.md and used as the CLI exit reason), an actionable message and whether retrying can help.
  */
 export const ERROR_CODES = {
-  CONFIG_INVALID: { exit: 2, retryable: false, summary: 'the configuration file or an env override is invalid' },
+  CONFIG_INVALID: {
+    exit: 2,
+    retryable: false,
+    summary: 'the configuration file or an env override is invalid',
+  },
   CONFIG_NOT_FOUND: { exit: 2, retryable: false, summary: 'the configuration file does not exist' },
   USAGE: { exit: 2, retryable: false, summary: 'the command line is invalid' },
   MODEL_NOT_FOUND: { exit: 3, retryable: false, summary: 'the embedding model cannot be loaded' },
   EMBED_FAILED: { exit: 3, retryable: true, summary: 'the embedding worker failed' },
   STORE_FAILED: { exit: 4, retryable: true, summary: 'the LanceDB table operation failed' },
-  MERGE_MISMATCH: { exit: 4, retryable: false, summary: 'a merge changed a different number of rows than planned' },
+  MERGE_MISMATCH: {
+    exit: 4,
+    retryable: false,
+    summary: 'a merge changed a different number of rows than planned',
+  },
   BRONZE_FAILED: { exit: 5, retryable: true, summary: 'the bronze SQLite database failed' },
-  LEDGER_CONFLICT: { exit: 5, retryable: false, summary: 'the ledger is in a state the processor cannot continue from' },
+  LEDGER_CONFLICT: {
+    exit: 5,
+    retryable: false,
+    summary: 'the ledger is in a state the processor cannot continue from',
+  },
   LOCKED: { exit: 6, retryable: false, summary: 'another seamline process holds the data folder' },
   GATE_FAILED: { exit: 7, retryable: false, summary: 'a quality gate refused to publish a batch' },
   LANDING_REFUSED: { exit: 8, retryable: false, summary: 'a landing file was refused' },
-  VERIFY_INCONSISTENT: { exit: 9, retryable: false, summary: 'verify found the index inconsistent with bronze' },
-  LEASE_TIMEOUT: { exit: 10, retryable: true, summary: 'the maintenance lease could not be obtained in time' },
+  VERIFY_INCONSISTENT: {
+    exit: 9,
+    retryable: false,
+    summary: 'verify found the index inconsistent with bronze',
+  },
+  LEASE_TIMEOUT: {
+    exit: 10,
+    retryable: true,
+    summary: 'the maintenance lease could not be obtained in time',
+  },
   ABORTED: { exit: 130, retryable: true, summary: 'the operation was cancelled' },
   INTERNAL: { exit: 70, retryable: false, summary: 'an unexpected internal error' },
 } as const;

@@ -2,7 +2,9 @@ import { ERROR_CODES } from './errors.js';
 
 /** docs/errors.md, generated from the registry (npm run docs:config writes it; a test checks it). */
 export function renderErrorReference(): string {
-  const rows = Object.entries(ERROR_CODES).map(([code, e]) => `| \`${code}\` | ${e.exit} | ${e.retryable ? 'yes' : 'no'} | ${e.summary} |`);
+  const rows = Object.entries(ERROR_CODES).map(
+    ([code, e]) => `| \`${code}\` | ${e.exit} | ${e.retryable ? 'yes' : 'no'} | ${e.summary} |`,
+  );
   return [
     '# Error codes and exit codes',
     '',

@@ -46,7 +46,8 @@ class HttpError extends Error {
   }
 }
 
-const isLoopback = (h: string): boolean => h === '127.0.0.1' || h.startsWith('127.') || h === '::1' || h === 'localhost';
+const isLoopback = (h: string): boolean =>
+  h === '127.0.0.1' || h.startsWith('127.') || h === '::1' || h === 'localhost';
 
 /**
  * The Host names a request may carry (DNS-rebinding defence): the bind address itself, plus the
@@ -60,7 +61,10 @@ export function allowedHost(hostHeader: string | undefined, bindHost: string, po
   const [, name, p] = m;
   if (p !== undefined && Number(p) !== port) return false;
   if (p === undefined && port !== 80) return false;
-  const bind = bindHost.includes(':') && !bindHost.startsWith('[') ? `[${bindHost.toLowerCase()}]` : bindHost.toLowerCase();
+  const bind =
+    bindHost.includes(':') && !bindHost.startsWith('[')
+      ? `[${bindHost.toLowerCase()}]`
+      : bindHost.toLowerCase();
   return name === bind || (isLoopback(bindHost) && LOOPBACK_NAMES.includes(name!));
 }
 
@@ -74,7 +78,8 @@ function tokenMatches(header: string | undefined, token: string): boolean {
 
 function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
-  if (Number.isFinite(declared) && declared > max) return Promise.reject(new HttpError(413, 'BODY_TOO_LARGE', `request body larger than ${max} bytes`));
+  if (Number.isFinite(declared) && declared > max)
+    return Promise.reject(new HttpError(413, 'BODY_TOO_LARGE', `request body larger than ${max} bytes`));
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
@@ -92,17 +97,38 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: string, type: string, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  type: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-length': Buffer.byteLength(body), ...headers });
+  res.writeHead(status, {
+    'content-type': type,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
-const sendJson = (res: ServerResponse, status: number, data: unknown, headers: Record<string, string> = {}): void =>
-  send(res, status, `${JSON.stringify(data)}\n`, 'application/json; charset=utf-8', headers);
+const sendJson = (
+  res: ServerResponse,
+  status: number,
+  data: unknown,
+  headers: Record<string, string> = {},
+): void => send(res, status, `${JSON.stringify(data)}\n`, 'application/json; charset=utf-8', headers);
 
 /** Starts the daemon's HTTP server (node:http, no framework). Resolves once it listens. */
-export async function startHttpServer(opts: HttpOptions, h: HttpHandlers, live: LiveStats, logger: Logger): Promise<HttpServerHandle> {
+export async function startHttpServer(
+  opts: HttpOptions,
+  h: HttpHandlers,
+  live: LiveStats,
+  logger: Logger,
+): Promise<HttpServerHandle> {
   let activeSearches = 0;
   let port = opts.port;
   const count = (route: string, status: number): void => {
@@ -110,19 +136,46 @@ export async function startHttpServer(opts: HttpOptions, h: HttpHandlers, live: 
     live.httpRequests.set(key, (live.httpRequests.get(key) ?? 0) + 1);
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<{ route: string; status: number }> => {
+  const handle = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<{ route: string; status: number }> => {
     const url = req.url ?? '/';
-    if (url.length > MAX_URL) throw new HttpError(414, 'URI_TOO_LONG', `URL longer than ${MAX_URL} characters`);
+    if (url.length > MAX_URL)
+      throw new HttpError(414, 'URI_TOO_LONG', `URL longer than ${MAX_URL} characters`);
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    if (q !== -1 && url.length > q + 1) throw new HttpError(400, 'USAGE', `unknown query parameter(s): ${url.slice(q + 1, q + 101)} (no endpoint takes any)`);
-    if (!allowedHost(req.headers.host, opts.host, port)) throw new HttpError(421, 'BAD_HOST', `Host header ${JSON.stringify(req.headers.host ?? '')} does not name this server`);
-    const routes: Record<string, string> = { '/healthz': 'GET', '/readyz': 'GET', '/metrics': 'GET', '/status': 'GET', '/search': 'POST' };
+    if (q !== -1 && url.length > q + 1)
+      throw new HttpError(
+        400,
+        'USAGE',
+        `unknown query parameter(s): ${url.slice(q + 1, q + 101)} (no endpoint takes any)`,
+      );
+    if (!allowedHost(req.headers.host, opts.host, port))
+      throw new HttpError(
+        421,
+        'BAD_HOST',
+        `Host header ${JSON.stringify(req.headers.host ?? '')} does not name this server`,
+      );
+    const routes: Record<string, string> = {
+      '/healthz': 'GET',
+      '/readyz': 'GET',
+      '/metrics': 'GET',
+      '/status': 'GET',
+      '/search': 'POST',
+    };
     const method = routes[path];
     if (method === undefined) throw new HttpError(404, 'NOT_FOUND', `no route ${path}`);
-    if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} accepts ${method}`, { allow: method });
-    if (path !== '/healthz' && opts.token !== undefined && !tokenMatches(req.headers.authorization, opts.token)) {
-      throw new HttpError(401, 'UNAUTHORIZED', 'missing or wrong bearer token', { 'www-authenticate': 'Bearer' });
+    if (req.method !== method && !(method === 'GET' && req.method === 'HEAD'))
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} accepts ${method}`, { allow: method });
+    if (
+      path !== '/healthz' &&
+      opts.token !== undefined &&
+      !tokenMatches(req.headers.authorization, opts.token)
+    ) {
+      throw new HttpError(401, 'UNAUTHORIZED', 'missing or wrong bearer token', {
+        'www-authenticate': 'Bearer',
+      });
     }
     switch (path) {
       case '/healthz':
@@ -141,12 +194,25 @@ export async function startHttpServer(opts: HttpOptions, h: HttpHandlers, live: 
         return { route: path, status: 200 };
       default: {
         const ready = h.readiness();
-        if (!ready.ready) throw new HttpError(503, 'NOT_READY', `not ready: ${ready.reasons.join('; ')}`, { 'retry-after': '1' });
+        if (!ready.ready)
+          throw new HttpError(503, 'NOT_READY', `not ready: ${ready.reasons.join('; ')}`, {
+            'retry-after': '1',
+          });
         const ct = String(req.headers['content-type'] ?? '');
-        if (!/^application\/json\b/i.test(ct)) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'POST /search needs content-type: application/json');
+        if (!/^application\/json\b/i.test(ct))
+          throw new HttpError(
+            415,
+            'UNSUPPORTED_MEDIA_TYPE',
+            'POST /search needs content-type: application/json',
+          );
         if (activeSearches >= opts.maxConcurrentSearches) {
           live.searchesRejected += 1;
-          throw new HttpError(429, 'TOO_MANY_SEARCHES', `${opts.maxConcurrentSearches} searches are already running; retry shortly`, { 'retry-after': '1' });
+          throw new HttpError(
+            429,
+            'TOO_MANY_SEARCHES',
+            `${opts.maxConcurrentSearches} searches are already running; retry shortly`,
+            { 'retry-after': '1' },
+          );
         }
         activeSearches += 1;
         try {
@@ -160,11 +226,22 @@ export async function startHttpServer(opts: HttpOptions, h: HttpHandlers, live: 
           const sreq = parseSearchRequest(body, h.searchLimits);
           let timer: NodeJS.Timeout | undefined;
           const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new HttpError(503, 'TIMEOUT', `search took longer than ${opts.requestTimeoutMs} ms`)), opts.requestTimeoutMs);
+            timer = setTimeout(
+              () =>
+                reject(new HttpError(503, 'TIMEOUT', `search took longer than ${opts.requestTimeoutMs} ms`)),
+              opts.requestTimeoutMs,
+            );
           });
           try {
             const out = await Promise.race([h.search(sreq), timeout]);
-            sendJson(res, 200, { query: sreq.query, k: sreq.k, mode: sreq.mode, filters: sreq.filters, table: out.table, results: out.results });
+            sendJson(res, 200, {
+              query: sreq.query,
+              k: sreq.k,
+              mode: sreq.mode,
+              filters: sreq.filters,
+              table: out.table,
+              results: out.results,
+            });
           } finally {
             clearTimeout(timer);
           }
@@ -176,27 +253,36 @@ export async function startHttpServer(opts: HttpOptions, h: HttpHandlers, live: 
     }
   };
 
-  const server: Server = createServer({ requestTimeout: opts.requestTimeoutMs, headersTimeout: Math.min(opts.requestTimeoutMs, 60_000) }, (req, res) => {
-    handle(req, res).then(
-      ({ route, status }) => count(route, status),
-      (e: unknown) => {
-        let he: HttpError;
-        if (e instanceof HttpError) he = e;
-        else if (isSeamlineError(e) && e.code === 'USAGE') he = new HttpError(400, 'USAGE', e.message);
-        else {
-          const se = toSeamlineError(e);
-          logger.error({ event: 'http.error', code: se.code, err: se.message, path: req.url }, 'request failed');
-          he = new HttpError(500, se.code, se.message);
-        }
-        const route = (req.url ?? '/').split('?')[0]!;
-        count(['/healthz', '/readyz', '/metrics', '/status', '/search'].includes(route) ? route : 'other', he.status);
-        // A body we refuse to read must not keep the connection for the next request.
-        const headers = he.status === 413 ? { ...he.headers, connection: 'close' } : he.headers;
-        sendJson(res, he.status, { error: { code: he.code, message: he.message } }, headers);
-        if (he.status === 413) req.destroy();
-      },
-    );
-  });
+  const server: Server = createServer(
+    { requestTimeout: opts.requestTimeoutMs, headersTimeout: Math.min(opts.requestTimeoutMs, 60_000) },
+    (req, res) => {
+      handle(req, res).then(
+        ({ route, status }) => count(route, status),
+        (e: unknown) => {
+          let he: HttpError;
+          if (e instanceof HttpError) he = e;
+          else if (isSeamlineError(e) && e.code === 'USAGE') he = new HttpError(400, 'USAGE', e.message);
+          else {
+            const se = toSeamlineError(e);
+            logger.error(
+              { event: 'http.error', code: se.code, err: se.message, path: req.url },
+              'request failed',
+            );
+            he = new HttpError(500, se.code, se.message);
+          }
+          const route = (req.url ?? '/').split('?')[0]!;
+          count(
+            ['/healthz', '/readyz', '/metrics', '/status', '/search'].includes(route) ? route : 'other',
+            he.status,
+          );
+          // A body we refuse to read must not keep the connection for the next request.
+          const headers = he.status === 413 ? { ...he.headers, connection: 'close' } : he.headers;
+          sendJson(res, he.status, { error: { code: he.code, message: he.message } }, headers);
+          if (he.status === 413) req.destroy();
+        },
+      );
+    },
+  );
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -206,7 +292,10 @@ export async function startHttpServer(opts: HttpOptions, h: HttpHandlers, live: 
     });
   });
   port = (server.address() as AddressInfo).port;
-  logger.info({ event: 'http.listening', host: opts.host, port, auth: opts.token !== undefined }, `HTTP listening on ${opts.host}:${port}`);
+  logger.info(
+    { event: 'http.listening', host: opts.host, port, auth: opts.token !== undefined },
+    `HTTP listening on ${opts.host}:${port}`,
+  );
   let closed: Promise<void> | null = null;
   return {
     port,

@@ -17,13 +17,29 @@ export interface Incident {
 }
 
 type DbIncident = {
-  incident_id: number; at_ms: number; pipeline: string; run_id: string; batch_id: string | null; failure_mode: string;
-  affected_rows: number; guard: string; status: IncidentStatus; detail_json: string | null;
+  incident_id: number;
+  at_ms: number;
+  pipeline: string;
+  run_id: string;
+  batch_id: string | null;
+  failure_mode: string;
+  affected_rows: number;
+  guard: string;
+  status: IncidentStatus;
+  detail_json: string | null;
 };
 
 const incidentFrom = (r: DbIncident): Incident => ({
-  incidentId: r.incident_id, atMs: r.at_ms, pipeline: r.pipeline, runId: r.run_id, batchId: r.batch_id, failureMode: r.failure_mode,
-  affectedRows: r.affected_rows, guard: r.guard, status: r.status, detail: r.detail_json ? (JSON.parse(r.detail_json) as Record<string, unknown>) : null,
+  incidentId: r.incident_id,
+  atMs: r.at_ms,
+  pipeline: r.pipeline,
+  runId: r.run_id,
+  batchId: r.batch_id,
+  failureMode: r.failure_mode,
+  affectedRows: r.affected_rows,
+  guard: r.guard,
+  status: r.status,
+  detail: r.detail_json ? (JSON.parse(r.detail_json) as Record<string, unknown>) : null,
 });
 
 /** The incidents table (SQLite): written when a batch fails a gate, listed by `status --json`. */
@@ -34,19 +50,45 @@ export class Incidents {
    * Records that a batch failed. One open incident per (batch, failure mode): a retry that fails the
    * same way bumps its `attempts` and refreshes run id and counts instead of adding rows.
    */
-  record(i: { atMs: number; pipeline: string; runId: string; batchId: string; failureMode: string; affectedRows: number; guard: string; message: string }): Incident {
+  record(i: {
+    atMs: number;
+    pipeline: string;
+    runId: string;
+    batchId: string;
+    failureMode: string;
+    affectedRows: number;
+    guard: string;
+    message: string;
+  }): Incident {
     return this.db
       .transaction(() => {
-        const cur = this.db.prepare(`SELECT * FROM incidents WHERE batch_id = ? AND failure_mode = ? AND status = 'open'`).get(i.batchId, i.failureMode) as DbIncident | undefined;
+        const cur = this.db
+          .prepare(`SELECT * FROM incidents WHERE batch_id = ? AND failure_mode = ? AND status = 'open'`)
+          .get(i.batchId, i.failureMode) as DbIncident | undefined;
         if (cur) {
           const prev = cur.detail_json ? (JSON.parse(cur.detail_json) as { attempts?: number }) : {};
           const detail = JSON.stringify({ message: i.message, attempts: (prev.attempts ?? 1) + 1 });
-          this.db.prepare('UPDATE incidents SET at_ms = ?, run_id = ?, affected_rows = ?, guard = ?, detail_json = ? WHERE incident_id = ?').run(i.atMs, i.runId, i.affectedRows, i.guard, detail, cur.incident_id);
+          this.db
+            .prepare(
+              'UPDATE incidents SET at_ms = ?, run_id = ?, affected_rows = ?, guard = ?, detail_json = ? WHERE incident_id = ?',
+            )
+            .run(i.atMs, i.runId, i.affectedRows, i.guard, detail, cur.incident_id);
           return this.get(cur.incident_id)!;
         }
         const r = this.db
-          .prepare(`INSERT INTO incidents (at_ms, pipeline, run_id, batch_id, failure_mode, affected_rows, guard, status, detail_json) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)`)
-          .run(i.atMs, i.pipeline, i.runId, i.batchId, i.failureMode, i.affectedRows, i.guard, JSON.stringify({ message: i.message, attempts: 1 }));
+          .prepare(
+            `INSERT INTO incidents (at_ms, pipeline, run_id, batch_id, failure_mode, affected_rows, guard, status, detail_json) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)`,
+          )
+          .run(
+            i.atMs,
+            i.pipeline,
+            i.runId,
+            i.batchId,
+            i.failureMode,
+            i.affectedRows,
+            i.guard,
+            JSON.stringify({ message: i.message, attempts: 1 }),
+          );
         return this.get(Number(r.lastInsertRowid))!;
       })
       .immediate();
@@ -54,29 +96,41 @@ export class Incidents {
 
   /** Closes the open incidents of a batch once it commits: 'resolved', or 'waived' when an operator waived its gates. */
   close(batchId: string, status: Exclude<IncidentStatus, 'open'>, nowMs: number): number {
-    const rows = this.db.prepare(`SELECT incident_id, detail_json FROM incidents WHERE batch_id = ? AND status = 'open'`).all(batchId) as { incident_id: number; detail_json: string | null }[];
+    const rows = this.db
+      .prepare(`SELECT incident_id, detail_json FROM incidents WHERE batch_id = ? AND status = 'open'`)
+      .all(batchId) as { incident_id: number; detail_json: string | null }[];
     const upd = this.db.prepare('UPDATE incidents SET status = ?, detail_json = ? WHERE incident_id = ?');
     for (const r of rows) {
-      const detail = { ...(r.detail_json ? (JSON.parse(r.detail_json) as Record<string, unknown>) : {}), closedAtMs: nowMs };
+      const detail = {
+        ...(r.detail_json ? (JSON.parse(r.detail_json) as Record<string, unknown>) : {}),
+        closedAtMs: nowMs,
+      };
       upd.run(status, JSON.stringify(detail), r.incident_id);
     }
     return rows.length;
   }
 
   get(id: number): Incident | null {
-    const r = this.db.prepare('SELECT * FROM incidents WHERE incident_id = ?').get(id) as DbIncident | undefined;
+    const r = this.db.prepare('SELECT * FROM incidents WHERE incident_id = ?').get(id) as
+      DbIncident | undefined;
     return r ? incidentFrom(r) : null;
   }
 
   /** Newest first. */
   list(limit = 50, status?: IncidentStatus): Incident[] {
     const rows = status
-      ? (this.db.prepare('SELECT * FROM incidents WHERE status = ? ORDER BY incident_id DESC LIMIT ?').all(status, limit) as DbIncident[])
-      : (this.db.prepare('SELECT * FROM incidents ORDER BY incident_id DESC LIMIT ?').all(limit) as DbIncident[]);
+      ? (this.db
+          .prepare('SELECT * FROM incidents WHERE status = ? ORDER BY incident_id DESC LIMIT ?')
+          .all(status, limit) as DbIncident[])
+      : (this.db
+          .prepare('SELECT * FROM incidents ORDER BY incident_id DESC LIMIT ?')
+          .all(limit) as DbIncident[]);
     return rows.map(incidentFrom);
   }
 
   openCount(): number {
-    return (this.db.prepare(`SELECT COUNT(*) AS n FROM incidents WHERE status = 'open'`).get() as { n: number }).n;
+    return (
+      this.db.prepare(`SELECT COUNT(*) AS n FROM incidents WHERE status = 'open'`).get() as { n: number }
+    ).n;
   }
 }

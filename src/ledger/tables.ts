@@ -9,8 +9,22 @@ export interface TableInfo {
   readonly createdAtMs: number;
 }
 
-type DbTable = { table_name: string; model_id: string; dim: number; pipeline_version: string; state: TableInfo['state']; created_at_ms: number };
-const tableFrom = (r: DbTable): TableInfo => ({ tableName: r.table_name, modelId: r.model_id, dim: r.dim, pipelineVersion: r.pipeline_version, state: r.state, createdAtMs: r.created_at_ms });
+type DbTable = {
+  table_name: string;
+  model_id: string;
+  dim: number;
+  pipeline_version: string;
+  state: TableInfo['state'];
+  created_at_ms: number;
+};
+const tableFrom = (r: DbTable): TableInfo => ({
+  tableName: r.table_name,
+  modelId: r.model_id,
+  dim: r.dim,
+  pipelineVersion: r.pipeline_version,
+  state: r.state,
+  createdAtMs: r.created_at_ms,
+});
 
 /**
  * The serving pointer. LanceDB OSS has no rename or alias, so tables are versioned (BASE_vN) and the
@@ -20,24 +34,31 @@ export class TableRegistry {
   constructor(private readonly db: Sqlite) {}
 
   serving(): (TableInfo & { previous: string | null }) | null {
-    const r = this.db.prepare(`SELECT t.*, s.previous_table_name FROM serving s JOIN vector_tables t ON t.table_name = s.table_name WHERE s.slot = 'current'`).get() as
-      | (DbTable & { previous_table_name: string | null })
-      | undefined;
+    const r = this.db
+      .prepare(
+        `SELECT t.*, s.previous_table_name FROM serving s JOIN vector_tables t ON t.table_name = s.table_name WHERE s.slot = 'current'`,
+      )
+      .get() as (DbTable & { previous_table_name: string | null }) | undefined;
     return r ? { ...tableFrom(r), previous: r.previous_table_name } : null;
   }
 
   get(name: string): TableInfo | null {
-    const r = this.db.prepare('SELECT * FROM vector_tables WHERE table_name = ?').get(name) as DbTable | undefined;
+    const r = this.db.prepare('SELECT * FROM vector_tables WHERE table_name = ?').get(name) as
+      DbTable | undefined;
     return r ? tableFrom(r) : null;
   }
 
   list(): TableInfo[] {
-    return (this.db.prepare('SELECT * FROM vector_tables ORDER BY created_at_ms').all() as DbTable[]).map(tableFrom);
+    return (this.db.prepare('SELECT * FROM vector_tables ORDER BY created_at_ms').all() as DbTable[]).map(
+      tableFrom,
+    );
   }
 
   /** Next free versioned name for a base: BASE_v1, BASE_v2, … */
   nextName(base: string): string {
-    const rows = this.db.prepare('SELECT table_name FROM vector_tables WHERE table_name LIKE ?').all(`${base}_v%`) as { table_name: string }[];
+    const rows = this.db
+      .prepare('SELECT table_name FROM vector_tables WHERE table_name LIKE ?')
+      .all(`${base}_v%`) as { table_name: string }[];
     let max = 0;
     for (const r of rows) {
       const m = /_v(\d+)$/.exec(r.table_name);
@@ -46,21 +67,41 @@ export class TableRegistry {
     return `${base}_v${max + 1}`;
   }
 
-  register(name: string, modelId: string, dim: number, pipelineVersion: string, state: TableInfo['state'], nowMs: number): void {
-    this.db.prepare('INSERT INTO vector_tables (table_name, model_id, dim, pipeline_version, state, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)').run(name, modelId, dim, pipelineVersion, state, nowMs);
+  register(
+    name: string,
+    modelId: string,
+    dim: number,
+    pipelineVersion: string,
+    state: TableInfo['state'],
+    nowMs: number,
+  ): void {
+    this.db
+      .prepare(
+        'INSERT INTO vector_tables (table_name, model_id, dim, pipeline_version, state, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(name, modelId, dim, pipelineVersion, state, nowMs);
   }
 
   /** Points serving at `name` in one transaction; the old table becomes `previous` (rollback target). */
   swap(name: string, nowMs: number): void {
-    this.db.transaction(() => {
-      const cur = this.serving();
-      if (cur && cur.tableName === name) return;
-      if (cur) this.db.prepare(`UPDATE vector_tables SET state = 'retired', retired_at_ms = ? WHERE table_name = ?`).run(nowMs, cur.tableName);
-      this.db.prepare(`UPDATE vector_tables SET state = 'serving', retired_at_ms = NULL WHERE table_name = ?`).run(name);
-      this.db
-        .prepare(`INSERT INTO serving (slot, table_name, previous_table_name, swapped_at_ms) VALUES ('current', ?, ?, ?) ON CONFLICT(slot) DO UPDATE SET table_name = excluded.table_name, previous_table_name = excluded.previous_table_name, swapped_at_ms = excluded.swapped_at_ms`)
-        .run(name, cur?.tableName ?? null, nowMs);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const cur = this.serving();
+        if (cur && cur.tableName === name) return;
+        if (cur)
+          this.db
+            .prepare(`UPDATE vector_tables SET state = 'retired', retired_at_ms = ? WHERE table_name = ?`)
+            .run(nowMs, cur.tableName);
+        this.db
+          .prepare(`UPDATE vector_tables SET state = 'serving', retired_at_ms = NULL WHERE table_name = ?`)
+          .run(name);
+        this.db
+          .prepare(
+            `INSERT INTO serving (slot, table_name, previous_table_name, swapped_at_ms) VALUES ('current', ?, ?, ?) ON CONFLICT(slot) DO UPDATE SET table_name = excluded.table_name, previous_table_name = excluded.previous_table_name, swapped_at_ms = excluded.swapped_at_ms`,
+          )
+          .run(name, cur?.tableName ?? null, nowMs);
+      })
+      .immediate();
   }
 
   /**

@@ -19,12 +19,16 @@ export interface LedgerCounters {
   readonly incidents: Readonly<Record<string, number>>;
 }
 
-const hasTable = (db: Sqlite, name: string): boolean => db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+const hasTable = (db: Sqlite, name: string): boolean =>
+  db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 
 /** Optimize runs and the commit conflicts they met (each run records its count in optimize_runs.conflicts). */
 function optimizeCounts(db: Sqlite): { runs: number; conflicts: number } {
   if (!hasTable(db, 'optimize_runs')) return { runs: 0, conflicts: 0 };
-  const r = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(conflicts), 0) AS c FROM optimize_runs').get() as { n: number; c: number };
+  const r = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(conflicts), 0) AS c FROM optimize_runs').get() as {
+    n: number;
+    c: number;
+  };
   return { runs: r.n, conflicts: r.c };
 }
 
@@ -43,19 +47,52 @@ export function ledgerCounters(db: Sqlite, tableName: string): LedgerCounters {
          COALESCE(MAX(CASE WHEN state = 'committed' THEN seq_to END), 0) AS committed_to
        FROM batches WHERE table_name = ?`,
     )
-    .get(tableName) as { committed: number; failed_attempts: number; pending: number; published: number; ins: number; upd: number; del: number; emb: number; reu: number; gate: number; committed_to: number };
-  const backlog = (db.prepare('SELECT COUNT(*) AS n FROM bronze WHERE seq > ?').get(b.committed_to) as { n: number }).n;
+    .get(tableName) as {
+    committed: number;
+    failed_attempts: number;
+    pending: number;
+    published: number;
+    ins: number;
+    upd: number;
+    del: number;
+    emb: number;
+    reu: number;
+    gate: number;
+    committed_to: number;
+  };
+  const backlog = (
+    db.prepare('SELECT COUNT(*) AS n FROM bronze WHERE seq > ?').get(b.committed_to) as { n: number }
+  ).n;
   // The newest event among committed records: bounded scan of the last committed batch's range is not
   // enough (late events), so take the max over the committed range; event times are not indexed, so
   // this is one pass over bronze per scrape; fine for the sizes the daemon serves between restarts.
-  const newest = (db.prepare('SELECT MAX(event_time_ms) AS t FROM bronze WHERE seq <= ?').get(b.committed_to) as { t: number | null }).t;
+  const newest = (
+    db.prepare('SELECT MAX(event_time_ms) AS t FROM bronze WHERE seq <= ?').get(b.committed_to) as {
+      t: number | null;
+    }
+  ).t;
   const incidents: Record<string, number> = {};
-  for (const r of db.prepare('SELECT failure_mode, COUNT(*) AS n FROM incidents GROUP BY failure_mode').all() as { failure_mode: string; n: number }[]) incidents[r.failure_mode] = r.n;
+  for (const r of db
+    .prepare('SELECT failure_mode, COUNT(*) AS n FROM incidents GROUP BY failure_mode')
+    .all() as { failure_mode: string; n: number }[])
+    incidents[r.failure_mode] = r.n;
   const opt = optimizeCounts(db);
   return {
-    batchesCommitted: b.committed, batchesFailedAttempts: b.failed_attempts, batchesPending: b.pending, recordsPublished: b.published,
-    rowsInserted: b.ins, rowsUpdated: b.upd, rowsDeleted: b.del, textsEmbedded: b.emb, textsReused: b.reu, gateFailures: b.gate,
-    backlogRecords: backlog, newestPublishedEventTimeMs: newest, optimizeRuns: opt.runs, optimizeConflicts: opt.conflicts, incidents,
+    batchesCommitted: b.committed,
+    batchesFailedAttempts: b.failed_attempts,
+    batchesPending: b.pending,
+    recordsPublished: b.published,
+    rowsInserted: b.ins,
+    rowsUpdated: b.upd,
+    rowsDeleted: b.del,
+    textsEmbedded: b.emb,
+    textsReused: b.reu,
+    gateFailures: b.gate,
+    backlogRecords: backlog,
+    newestPublishedEventTimeMs: newest,
+    optimizeRuns: opt.runs,
+    optimizeConflicts: opt.conflicts,
+    incidents,
   };
 }
 
@@ -70,7 +107,12 @@ export interface HistogramData {
   sum: number;
 }
 
-export const emptyHistogram = (buckets: readonly number[]): HistogramData => ({ buckets, counts: buckets.map(() => 0), count: 0, sum: 0 });
+export const emptyHistogram = (buckets: readonly number[]): HistogramData => ({
+  buckets,
+  counts: buckets.map(() => 0),
+  count: 0,
+  sum: 0,
+});
 
 export function observe(h: HistogramData, valueS: number, times = 1): void {
   h.buckets.forEach((b, i) => {
@@ -99,14 +141,25 @@ export class LedgerHistograms {
       this.table = tableName;
     }
     const rows = db
-      .prepare(`SELECT batch_id, seq_from, seq_to, planned_at_ms, committed_at_ms FROM batches WHERE table_name = ? AND state = 'committed' ORDER BY seq_from`)
-      .all(tableName) as { batch_id: string; seq_from: number; seq_to: number; planned_at_ms: number; committed_at_ms: number }[];
-    const byLanded = db.prepare('SELECT landed_at_ms AS l, COUNT(*) AS n FROM bronze WHERE seq BETWEEN ? AND ? GROUP BY landed_at_ms');
+      .prepare(
+        `SELECT batch_id, seq_from, seq_to, planned_at_ms, committed_at_ms FROM batches WHERE table_name = ? AND state = 'committed' ORDER BY seq_from`,
+      )
+      .all(tableName) as {
+      batch_id: string;
+      seq_from: number;
+      seq_to: number;
+      planned_at_ms: number;
+      committed_at_ms: number;
+    }[];
+    const byLanded = db.prepare(
+      'SELECT landed_at_ms AS l, COUNT(*) AS n FROM bronze WHERE seq BETWEEN ? AND ? GROUP BY landed_at_ms',
+    );
     for (const r of rows) {
       if (this.seen.has(r.batch_id)) continue;
       this.seen.add(r.batch_id);
       observe(this.batchDuration, Math.max(0, r.committed_at_ms - r.planned_at_ms) / 1000);
-      for (const g of byLanded.all(r.seq_from, r.seq_to) as { l: number; n: number }[]) observe(this.landingToSearchable, Math.max(0, r.committed_at_ms - g.l) / 1000, g.n);
+      for (const g of byLanded.all(r.seq_from, r.seq_to) as { l: number; n: number }[])
+        observe(this.landingToSearchable, Math.max(0, r.committed_at_ms - g.l) / 1000, g.n);
     }
   }
 }

@@ -13,5 +13,8 @@ export function newRunId(): string {
  * line. Child loggers add batch_id / file where a line concerns one.
  */
 export function createLogger(level: string, runId: string, component: string): Logger {
-  return pino({ level, base: { run_id: runId, component }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+  return pino(
+    { level, base: { run_id: runId, component }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination({ fd: 2, sync: true }),
+  );
 }

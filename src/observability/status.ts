@@ -4,7 +4,10 @@ import type { Runtime } from '../runtime/runtime.js';
 import { ledgerCounters } from './ledger-stats.js';
 
 /** Everything `status --json` and GET /status report. Counts per stage, read from SQLite and the table. */
-export async function collectStatus(rt: Runtime, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+export async function collectStatus(
+  rt: Runtime,
+  extra: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
   const serving = rt.tables.serving();
   const totals = rt.bronze.totals();
   const files = rt.bronze.files();
@@ -32,12 +35,26 @@ export async function collectStatus(rt: Runtime, extra: Record<string, unknown> 
   }
   const unverified = files.filter((f) => f.state === 'unverified').length;
   // Landing accounting: read = landed + quarantined + withheld (withheld: good records of incomplete files).
-  const backlog = await landingBacklog(rt.config.landingDir, rt.config.landing.formats, rt.bronze, rt.config.completeness, rt.clock.nowMs());
+  const backlog = await landingBacklog(
+    rt.config.landingDir,
+    rt.config.landing.formats,
+    rt.bronze,
+    rt.config.completeness,
+    rt.clock.nowMs(),
+  );
   const nState = (st: string): number => totals.files[st] ?? 0;
   return {
     dataDir: rt.config.dataDir,
     landingDir: rt.config.landingDir,
-    records: { read: totals.read, landed: totals.landed, quarantined: totals.quarantined, withheld: totals.withheld, bronze: totals.bronzeRecords, maxSeq, quarantineByCode: rt.bronze.quarantineByCode() },
+    records: {
+      read: totals.read,
+      landed: totals.landed,
+      quarantined: totals.quarantined,
+      withheld: totals.withheld,
+      bronze: totals.bronzeRecords,
+      maxSeq,
+      quarantineByCode: rt.bronze.quarantineByCode(),
+    },
     files: {
       byState: totals.files,
       verified: nState('verified'),
@@ -47,7 +64,19 @@ export async function collectStatus(rt: Runtime, extra: Record<string, unknown> 
       completenessGap: unverified,
       waitingList: backlog.waiting,
       refused: backlog.refused,
-      list: files.map((f) => ({ fileId: f.fileId, path: f.path, state: f.state, detail: f.detail, read: f.recordsRead, landed: f.recordsLanded, quarantined: f.recordsQuarantined, withheld: f.recordsRead - f.recordsLanded - f.recordsQuarantined, newFields: f.newFields, seqFrom: f.seqFrom, seqTo: f.seqTo })),
+      list: files.map((f) => ({
+        fileId: f.fileId,
+        path: f.path,
+        state: f.state,
+        detail: f.detail,
+        read: f.recordsRead,
+        landed: f.recordsLanded,
+        quarantined: f.recordsQuarantined,
+        withheld: f.recordsRead - f.recordsLanded - f.recordsQuarantined,
+        newFields: f.newFields,
+        seqFrom: f.seqFrom,
+        seqTo: f.seqTo,
+      })),
     },
     keys: rt.ledger.keyStateCounts(),
     table,

@@ -55,7 +55,10 @@ export class MaintenanceGate {
     if (!this.heldByOther(started)) return 0;
     const ackTtl = Math.max(1000, this.pollMs * 10);
     let timedOut = false;
-    this.logger.info({ event: 'maintenance.pause', max_pause_ms: this.opts.maxPauseMs }, 'maintenance lease held: pausing new merges');
+    this.logger.info(
+      { event: 'maintenance.pause', max_pause_ms: this.opts.maxPauseMs },
+      'maintenance lease held: pausing new merges',
+    );
     try {
       for (;;) {
         const now = this.clock.nowMs();
@@ -81,14 +84,25 @@ export class MaintenanceGate {
     this.pausedMsMax = Math.max(this.pausedMsMax, waited);
     if (timedOut) {
       this.timeouts += 1;
-      this.logger.warn({ event: 'maintenance.pause_timeout', paused_ms: waited, max_pause_ms: this.opts.maxPauseMs }, 'maintenance took longer than the pause bound: resuming merges');
+      this.logger.warn(
+        { event: 'maintenance.pause_timeout', paused_ms: waited, max_pause_ms: this.opts.maxPauseMs },
+        'maintenance took longer than the pause bound: resuming merges',
+      );
     } else {
-      this.logger.info({ event: 'maintenance.resume', paused_ms: waited }, 'maintenance done: resuming merges');
+      this.logger.info(
+        { event: 'maintenance.resume', paused_ms: waited },
+        'maintenance done: resuming merges',
+      );
     }
     return waited;
   }
 
   stats(): GateStats {
-    return { pauses: this.pauses, pausedMsTotal: this.pausedMsTotal, pausedMsMax: this.pausedMsMax, timeouts: this.timeouts };
+    return {
+      pauses: this.pauses,
+      pausedMsTotal: this.pausedMsTotal,
+      pausedMsMax: this.pausedMsMax,
+      timeouts: this.timeouts,
+    };
   }
 }

@@ -1,5 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runOptimizePass, type OptimizeReport, type OptimizerDeps, type OptimizerOptions } from './optimizer.js';
+import {
+  runOptimizePass,
+  type OptimizeReport,
+  type OptimizerDeps,
+  type OptimizerOptions,
+} from './optimizer.js';
 
 export interface JobSummary {
   readonly passes: number;
@@ -11,10 +16,18 @@ export interface JobSummary {
  * logged, never fatal. On abort the pass in flight stops at its next action boundary and releases
  * the lease (graceful SIGTERM).
  */
-export async function runOptimizeJob(deps: OptimizerDeps, o: OptimizerOptions, signal: AbortSignal, onPass?: (r: OptimizeReport) => void): Promise<JobSummary> {
+export async function runOptimizeJob(
+  deps: OptimizerDeps,
+  o: OptimizerOptions,
+  signal: AbortSignal,
+  onPass?: (r: OptimizeReport) => void,
+): Promise<JobSummary> {
   const byStatus: Record<string, number> = {};
   let passes = 0;
-  deps.logger.info({ event: 'optimize.job_started', interval_ms: o.intervalMs }, `optimize job: a pass every ${o.intervalMs} ms`);
+  deps.logger.info(
+    { event: 'optimize.job_started', interval_ms: o.intervalMs },
+    `optimize job: a pass every ${o.intervalMs} ms`,
+  );
   while (!signal.aborted) {
     const r = await runOptimizePass(deps, o, signal);
     passes += 1;

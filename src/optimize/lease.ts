@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../ports/clock.js';
-import { MAINTENANCE_ACK, MAINTENANCE_LEASE, WRITER_LEASE, selfHolder, type Leases } from '../runtime/lock.js';
+import {
+  MAINTENANCE_ACK,
+  MAINTENANCE_LEASE,
+  WRITER_LEASE,
+  selfHolder,
+  type Leases,
+} from '../runtime/lock.js';
 
 export interface MaintenanceLeaseOptions {
   /** Lease time-to-live; renewed every ttl/3 while held. A crashed optimizer's lease frees after this. */
@@ -51,7 +57,8 @@ export class MaintenanceLease {
   /** Renews now. False (and `lost` from then on) when the lease is no longer ours. */
   renew(): boolean {
     if (this.released || this.lostFlag) return false;
-    if (!this.leases.renew(MAINTENANCE_LEASE, this.holder, this.opts.ttlMs, this.clock.nowMs())) this.lostFlag = true;
+    if (!this.leases.renew(MAINTENANCE_LEASE, this.holder, this.opts.ttlMs, this.clock.nowMs()))
+      this.lostFlag = true;
     return !this.lostFlag;
   }
 
@@ -74,8 +81,10 @@ export class MaintenanceLease {
       const now = this.clock.nowMs();
       const writer = this.leases.liveHolder(WRITER_LEASE, now);
       const ack = this.leases.liveHolder(MAINTENANCE_ACK, now);
-      if (writer === null || (ack !== null && ack.holder === writer.holder)) return { quiet: true, writer: writer?.holder ?? null, waitedMs: now - started };
-      if (now - started >= this.opts.drainWaitMs || signal?.aborted || this.lostFlag) return { quiet: false, writer: writer.holder, waitedMs: now - started };
+      if (writer === null || (ack !== null && ack.holder === writer.holder))
+        return { quiet: true, writer: writer?.holder ?? null, waitedMs: now - started };
+      if (now - started >= this.opts.drainWaitMs || signal?.aborted || this.lostFlag)
+        return { quiet: false, writer: writer.holder, waitedMs: now - started };
       try {
         await sleep(poll, undefined, signal ? { signal } : undefined);
       } catch {

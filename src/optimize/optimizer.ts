@@ -56,26 +56,67 @@ export function isCommitConflict(e: unknown): boolean {
   return false;
 }
 
-const isTaggedCleanup = (e: unknown): boolean => /tagged version\(s\) have been marked for cleanup/i.test(e instanceof Error ? e.message : String(e));
+const isTaggedCleanup = (e: unknown): boolean =>
+  /tagged version\(s\) have been marked for cleanup/i.test(e instanceof Error ? e.message : String(e));
 
 async function snapshot(table: VectorTable, maint: MaintainableTable): Promise<TableSnapshot> {
-  const [s, versions, tags, indices, segments] = await Promise.all([table.stats(), maint.versions(), maint.tagList(), table.indexes(), maint.indexSegments()]);
-  return { name: table.name, rows: s.rows, fragments: s.fragments, smallFragments: s.smallFragments, version: s.version, versions, tags, indices: indices.map((i) => ({ ...i, segments: segments[i.name] ?? 1 })) };
+  const [s, versions, tags, indices, segments] = await Promise.all([
+    table.stats(),
+    maint.versions(),
+    maint.tagList(),
+    table.indexes(),
+    maint.indexSegments(),
+  ]);
+  return {
+    name: table.name,
+    rows: s.rows,
+    fragments: s.fragments,
+    smallFragments: s.smallFragments,
+    version: s.version,
+    versions,
+    tags,
+    indices: indices.map((i) => ({ ...i, segments: segments[i.name] ?? 1 })),
+  };
 }
 
 async function measure(store: VectorStore, table: VectorTable, maint: MaintainableTable): Promise<Measure> {
-  const [s, versions, indexes, diskBytes, segments] = await Promise.all([table.stats(), maint.versions(), table.indexes(), store.tableDiskBytes(table.name), maint.indexSegments()]);
+  const [s, versions, indexes, diskBytes, segments] = await Promise.all([
+    table.stats(),
+    maint.versions(),
+    table.indexes(),
+    store.tableDiskBytes(table.name),
+    maint.indexSegments(),
+  ]);
   return {
-    rows: s.rows, fragments: s.fragments, smallFragments: s.smallFragments, versions: versions.length, diskBytes,
-    indexedRows: indexes.reduce((a, i) => a + i.indexedRows, 0), unindexedRows: indexes.reduce((a, i) => a + i.unindexedRows, 0),
-    indexes: indexes.map((i) => ({ name: i.name, type: i.type, indexedRows: i.indexedRows, unindexedRows: i.unindexedRows, segments: segments[i.name] ?? 1 })),
+    rows: s.rows,
+    fragments: s.fragments,
+    smallFragments: s.smallFragments,
+    versions: versions.length,
+    diskBytes,
+    indexedRows: indexes.reduce((a, i) => a + i.indexedRows, 0),
+    unindexedRows: indexes.reduce((a, i) => a + i.unindexedRows, 0),
+    indexes: indexes.map((i) => ({
+      name: i.name,
+      type: i.type,
+      indexedRows: i.indexedRows,
+      unindexedRows: i.unindexedRows,
+      segments: segments[i.name] ?? 1,
+    })),
   };
 }
 
 export function policyOptions(o: OptimizerOptions): PolicyOptions {
   return {
-    compactMinSmallFragments: o.compactMinSmallFragments, versionRetentionMs: o.versionRetentionMs, keepRollbackTags: o.keepRollbackTags, rollbackTagPrefix: ROLLBACK_TAG_PREFIX,
-    tagSafetyMarginMs: o.tagSafetyMarginMs ?? 100, annMinRows: o.annMinRows, annIndexType: o.annIndexType, maxIndexDeltas: o.maxIndexDeltas, ftsIndex: o.ftsIndex, retiredTableRetentionMs: o.retiredTableRetentionMs,
+    compactMinSmallFragments: o.compactMinSmallFragments,
+    versionRetentionMs: o.versionRetentionMs,
+    keepRollbackTags: o.keepRollbackTags,
+    rollbackTagPrefix: ROLLBACK_TAG_PREFIX,
+    tagSafetyMarginMs: o.tagSafetyMarginMs ?? 100,
+    annMinRows: o.annMinRows,
+    annIndexType: o.annIndexType,
+    maxIndexDeltas: o.maxIndexDeltas,
+    ftsIndex: o.ftsIndex,
+    retiredTableRetentionMs: o.retiredTableRetentionMs,
   };
 }
 
@@ -85,7 +126,11 @@ export function policyOptions(o: OptimizerOptions): PolicyOptions {
  * run the actions (commit conflicts retried with a budget and counted), release. Retired tables past
  * retention are dropped outside the lease. Every pass is recorded in optimize_runs, failed ones too.
  */
-export async function runOptimizePass(deps: OptimizerDeps, o: OptimizerOptions, signal?: AbortSignal): Promise<OptimizeReport> {
+export async function runOptimizePass(
+  deps: OptimizerDeps,
+  o: OptimizerOptions,
+  signal?: AbortSignal,
+): Promise<OptimizeReport> {
   const { clock, store, tables } = deps;
   const runs = new OptimizeRuns(deps.db);
   const runId = randomUUID().slice(0, 12);
@@ -112,9 +157,22 @@ export async function runOptimizePass(deps: OptimizerDeps, o: OptimizerOptions, 
       } catch (e) {
         if (!isCommitConflict(e)) throw e;
         conflicts += 1;
-        if (attempt >= o.maxConflictRetries) throw toSeamlineError(e, 'STORE_FAILED', `${what}: commit conflict, retry budget (${o.maxConflictRetries}) spent`);
+        if (attempt >= o.maxConflictRetries)
+          throw toSeamlineError(
+            e,
+            'STORE_FAILED',
+            `${what}: commit conflict, retry budget (${o.maxConflictRetries}) spent`,
+          );
         retries += 1;
-        log.warn({ event: 'optimize.conflict', action: what, attempt: attempt + 1, err: (e as Error).message.slice(0, 200) }, `${what}: commit conflict, retrying`);
+        log.warn(
+          {
+            event: 'optimize.conflict',
+            action: what,
+            attempt: attempt + 1,
+            err: (e as Error).message.slice(0, 200),
+          },
+          `${what}: commit conflict, retrying`,
+        );
         await sleep(100 * 2 ** attempt + Math.floor(Math.random() * 50));
       }
     }
@@ -122,10 +180,44 @@ export async function runOptimizePass(deps: OptimizerDeps, o: OptimizerOptions, 
 
   const finish = (fields: Parameters<OptimizeRuns['update']>[1]): OptimizeReport => {
     const finishedAt = clock.nowMs();
-    runs.update(runId, { ...fields, actions: done, reasons: decision?.reasons ?? [], conflicts, retries, bytesReclaimed, tablesDropped: dropped, finishedAtMs: finishedAt, durationMs: finishedAt - started, writerQuiet: pause?.quiet ?? null, writerWaitMs: pause?.waitedMs ?? null, criticalMs });
+    runs.update(runId, {
+      ...fields,
+      actions: done,
+      reasons: decision?.reasons ?? [],
+      conflicts,
+      retries,
+      bytesReclaimed,
+      tablesDropped: dropped,
+      finishedAtMs: finishedAt,
+      durationMs: finishedAt - started,
+      writerQuiet: pause?.quiet ?? null,
+      writerWaitMs: pause?.waitedMs ?? null,
+      criticalMs,
+    });
     const rec = runs.get(runId)!;
     log.info(
-      { event: 'optimize.run', status: rec.status, table: rec.tableName, actions: rec.actions, fragments_before: rec.fragmentsBefore, fragments_after: rec.fragmentsAfter, versions_before: rec.versionsBefore, versions_after: rec.versionsAfter, bytes_reclaimed: rec.bytesReclaimed, disk_bytes_before: rec.diskBytesBefore, disk_bytes_after: rec.diskBytesAfter, conflicts, retries, writer_wait_ms: rec.writerWaitMs, critical_ms: criticalMs, indexed_rows: rec.indexedRows, unindexed_rows: rec.unindexedRows, duration_ms: rec.durationMs, reasons: decision?.reasons.filter((r) => r.decision === 'do').map((r) => `${r.action}: ${r.why}`), error: rec.error },
+      {
+        event: 'optimize.run',
+        status: rec.status,
+        table: rec.tableName,
+        actions: rec.actions,
+        fragments_before: rec.fragmentsBefore,
+        fragments_after: rec.fragmentsAfter,
+        versions_before: rec.versionsBefore,
+        versions_after: rec.versionsAfter,
+        bytes_reclaimed: rec.bytesReclaimed,
+        disk_bytes_before: rec.diskBytesBefore,
+        disk_bytes_after: rec.diskBytesAfter,
+        conflicts,
+        retries,
+        writer_wait_ms: rec.writerWaitMs,
+        critical_ms: criticalMs,
+        indexed_rows: rec.indexedRows,
+        unindexed_rows: rec.unindexedRows,
+        duration_ms: rec.durationMs,
+        reasons: decision?.reasons.filter((r) => r.decision === 'do').map((r) => `${r.action}: ${r.why}`),
+        error: rec.error,
+      },
       `optimize ${rec.status}${rec.actions.length ? `: ${rec.actions.join(', ')}` : ''}`,
     );
     return { ...rec, decision };
@@ -139,34 +231,69 @@ export async function runOptimizePass(deps: OptimizerDeps, o: OptimizerOptions, 
     }
     const before = table && maint ? await measure(store, table, maint) : null;
     if (before && table) {
-      runs.update(runId, { tableName: table.name, rowsBefore: before.rows, fragmentsBefore: before.fragments, smallFragmentsBefore: before.smallFragments, versionsBefore: before.versions, diskBytesBefore: before.diskBytes });
+      runs.update(runId, {
+        tableName: table.name,
+        rowsBefore: before.rows,
+        fragmentsBefore: before.fragments,
+        smallFragmentsBefore: before.smallFragments,
+        versionsBefore: before.versions,
+        diskBytesBefore: before.diskBytes,
+      });
     }
     decision = decide(
-      { nowMs: clock.nowMs(), table: table && maint ? await snapshot(table, maint) : null, serving: serving ? { name: serving.tableName, previous: serving.previous } : null, registry: runs.registry(), storeTables: await store.listTables() },
+      {
+        nowMs: clock.nowMs(),
+        table: table && maint ? await snapshot(table, maint) : null,
+        serving: serving ? { name: serving.tableName, previous: serving.previous } : null,
+        registry: runs.registry(),
+        storeTables: await store.listTables(),
+      },
       policyOptions(o),
     );
-    log.debug({ event: 'optimize.decision', actions: decision.actions.map((a) => a.kind), reasons: decision.reasons }, 'optimize decision');
+    log.debug(
+      { event: 'optimize.decision', actions: decision.actions.map((a) => a.kind), reasons: decision.reasons },
+      'optimize decision',
+    );
     const servingActions = decision.actions.filter((a) => a.kind !== 'drop-table');
     let status: 'ok' | 'noop' | 'skipped' = decision.actions.length ? 'ok' : 'noop';
     let error: string | null = null;
 
     if (servingActions.length && table && maint) {
-      const lease = MaintenanceLease.acquire(new Leases(deps.db), clock, { ttlMs: o.leaseTtlMs, drainWaitMs: o.drainWaitMs, ...(o.holder ? { holder: o.holder } : {}) });
+      const lease = MaintenanceLease.acquire(new Leases(deps.db), clock, {
+        ttlMs: o.leaseTtlMs,
+        drainWaitMs: o.drainWaitMs,
+        ...(o.holder ? { holder: o.holder } : {}),
+      });
       if (!lease) {
         status = 'skipped';
         error = 'another optimizer holds the maintenance lease';
       } else {
         try {
           pause = await lease.waitForWriterPause(signal);
-          if (!pause.quiet) log.warn({ event: 'optimize.writer_busy', writer: pause.writer, waited_ms: pause.waitedMs }, 'the writer did not pause in time; proceeding (conflicts are retried)');
+          if (!pause.quiet)
+            log.warn(
+              { event: 'optimize.writer_busy', writer: pause.writer, waited_ms: pause.waitedMs },
+              'the writer did not pause in time; proceeding (conflicts are retried)',
+            );
           const critStart = clock.nowMs();
           try {
             for (const a of servingActions) {
               if (signal?.aborted) throw toSeamlineError(new Error('optimize pass aborted'), 'ABORTED');
-              if (lease.lost) throw toSeamlineError(new Error('maintenance lease lost (expired or taken): giving up the rest of this pass'), 'LEASE_TIMEOUT');
+              if (lease.lost)
+                throw toSeamlineError(
+                  new Error('maintenance lease lost (expired or taken): giving up the rest of this pass'),
+                  'LEASE_TIMEOUT',
+                );
               // Keep the critical section inside the writer's pause bound: defer what does not fit.
-              if (done.length > 0 && clock.nowMs() - critStart > o.maxWriterPauseMs * 0.5 && a.kind !== 'tag-rollback-point') {
-                log.warn({ event: 'optimize.deferred', action: a.kind, critical_ms: clock.nowMs() - critStart }, `${a.kind} deferred to the next pass: the critical section is near the writer's pause bound`);
+              if (
+                done.length > 0 &&
+                clock.nowMs() - critStart > o.maxWriterPauseMs * 0.5 &&
+                a.kind !== 'tag-rollback-point'
+              ) {
+                log.warn(
+                  { event: 'optimize.deferred', action: a.kind, critical_ms: clock.nowMs() - critStart },
+                  `${a.kind} deferred to the next pass: the critical section is near the writer's pause bound`,
+                );
                 continue;
               }
               await execute(a, table, maint);
@@ -196,8 +323,20 @@ export async function runOptimizePass(deps: OptimizerDeps, o: OptimizerOptions, 
 
     const after = table && maint ? await measure(store, table, maint) : null;
     return finish({
-      status, error,
-      ...(after ? { rowsAfter: after.rows, fragmentsAfter: after.fragments, smallFragmentsAfter: after.smallFragments, versionsAfter: after.versions, diskBytesAfter: after.diskBytes, indexedRows: after.indexedRows, unindexedRows: after.unindexedRows, indexes: after.indexes } : {}),
+      status,
+      error,
+      ...(after
+        ? {
+            rowsAfter: after.rows,
+            fragmentsAfter: after.fragments,
+            smallFragmentsAfter: after.smallFragments,
+            versionsAfter: after.versions,
+            diskBytesAfter: after.diskBytes,
+            indexedRows: after.indexedRows,
+            unindexedRows: after.unindexedRows,
+            indexes: after.indexes,
+          }
+        : {}),
     });
   } catch (e) {
     const err = toSeamlineError(e, 'STORE_FAILED', 'optimize');
@@ -212,8 +351,22 @@ export async function runOptimizePass(deps: OptimizerDeps, o: OptimizerOptions, 
       /* the failure is what matters; the after-measure is best effort */
     }
     return finish({
-      status: aborted ? 'skipped' : 'failed', error: aborted ? `stopped by shutdown after: ${done.join(', ') || 'nothing'}` : `${err.code}: ${err.message}`,
-      ...(after ? { rowsAfter: after.rows, fragmentsAfter: after.fragments, smallFragmentsAfter: after.smallFragments, versionsAfter: after.versions, diskBytesAfter: after.diskBytes, indexedRows: after.indexedRows, unindexedRows: after.unindexedRows, indexes: after.indexes } : {}),
+      status: aborted ? 'skipped' : 'failed',
+      error: aborted
+        ? `stopped by shutdown after: ${done.join(', ') || 'nothing'}`
+        : `${err.code}: ${err.message}`,
+      ...(after
+        ? {
+            rowsAfter: after.rows,
+            fragmentsAfter: after.fragments,
+            smallFragmentsAfter: after.smallFragments,
+            versionsAfter: after.versions,
+            diskBytesAfter: after.diskBytes,
+            indexedRows: after.indexedRows,
+            unindexedRows: after.unindexedRows,
+            indexes: after.indexes,
+          }
+        : {}),
     });
   } finally {
     maint?.close();
@@ -229,7 +382,14 @@ export async function runOptimizePass(deps: OptimizerDeps, o: OptimizerOptions, 
         // cutoff from its own clock when the prune step starts, so a long compaction before it would
         // shift the cutoff past a tagged version (which LanceDB refuses to prune: the call fails).
         const c = await withRetry('optimize', () => m.optimize(null));
-        log.info({ event: 'optimize.compacted', fragments_removed: c.fragmentsRemoved, fragments_added: c.fragmentsAdded }, 'optimize: compacted and folded new rows into indexes');
+        log.info(
+          {
+            event: 'optimize.compacted',
+            fragments_removed: c.fragmentsRemoved,
+            fragments_added: c.fragmentsAdded,
+          },
+          'optimize: compacted and folded new rows into indexes',
+        );
         if (a.cleanupOlderThanMs === null) return;
         let cutoff = a.cleanupOlderThanMs;
         const p = await withRetry('prune', async () => {
@@ -244,13 +404,24 @@ export async function runOptimizePass(deps: OptimizerDeps, o: OptimizerOptions, 
           }
         });
         bytesReclaimed += p.bytesRemoved;
-        log.info({ event: 'optimize.pruned', versions_removed: p.versionsRemoved, bytes_removed: p.bytesRemoved, cutoff: new Date(cutoff).toISOString() }, `optimize: pruned ${p.versionsRemoved} old version(s)`);
+        log.info(
+          {
+            event: 'optimize.pruned',
+            versions_removed: p.versionsRemoved,
+            bytes_removed: p.bytesRemoved,
+            cutoff: new Date(cutoff).toISOString(),
+          },
+          `optimize: pruned ${p.versionsRemoved} old version(s)`,
+        );
         return;
       }
       case 'create-vector-index': {
         const t0 = clock.nowMs();
         await withRetry('create-vector-index', () => m.createVectorIndex(a.indexType));
-        log.info({ event: 'optimize.index_built', index: a.indexType, ms: clock.nowMs() - t0 }, `built the ${a.indexType} vector index`);
+        log.info(
+          { event: 'optimize.index_built', index: a.indexType, ms: clock.nowMs() - t0 },
+          `built the ${a.indexType} vector index`,
+        );
         return;
       }
       case 'create-fts-index':

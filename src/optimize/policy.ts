@@ -70,14 +70,20 @@ export interface PolicyOptions {
 export type Action =
   | { readonly kind: 'delete-tags'; readonly names: readonly string[] }
   /** One LanceDB optimize() call: compaction + pruning + folding new rows into existing indexes. */
-  | { readonly kind: 'optimize'; readonly compact: boolean; readonly foldIndexes: boolean; readonly cleanupOlderThanMs: number | null }
+  | {
+      readonly kind: 'optimize';
+      readonly compact: boolean;
+      readonly foldIndexes: boolean;
+      readonly cleanupOlderThanMs: number | null;
+    }
   | { readonly kind: 'create-vector-index'; readonly indexType: AnnIndexType }
   | { readonly kind: 'create-fts-index' }
   | { readonly kind: 'tag-rollback-point' }
   | { readonly kind: 'drop-table'; readonly name: string };
 
 export interface Reason {
-  readonly action: 'compact' | 'prune' | 'fold-indexes' | 'vector-index' | 'fts-index' | 'rollback-tag' | 'drop-table';
+  readonly action:
+    'compact' | 'prune' | 'fold-indexes' | 'vector-index' | 'fts-index' | 'rollback-tag' | 'drop-table';
   readonly decision: 'do' | 'skip';
   readonly why: string;
 }
@@ -110,7 +116,9 @@ export function decide(input: PolicyInput, o: PolicyOptions): Decision {
 
     // Own rollback tags beyond the newest keepRollbackTags-1 go first (a new one is made after this run);
     // LanceDB refuses to prune a tagged version, so every remaining tag bounds the prune cutoff.
-    const own = t.tags.filter((x) => x.name.startsWith(o.rollbackTagPrefix)).sort((a, b) => b.version - a.version);
+    const own = t.tags
+      .filter((x) => x.name.startsWith(o.rollbackTagPrefix))
+      .sort((a, b) => b.version - a.version);
     const keepOwn = o.keepRollbackTags > 0 ? own.slice(0, o.keepRollbackTags - 1) : own.slice(0, 0);
     const dropOwn = own.filter((x) => !keepOwn.includes(x));
     const remainingTags = t.tags.filter((x) => !dropOwn.includes(x));
@@ -127,14 +135,18 @@ export function decide(input: PolicyInput, o: PolicyOptions): Decision {
       }
     }
     const tagged = new Set(remainingTags.map((x) => x.version));
-    const prunable = t.versions.filter((v) => v.version !== t.version && !tagged.has(v.version) && v.timestampMs < cutoff).length;
+    const prunable = t.versions.filter(
+      (v) => v.version !== t.version && !tagged.has(v.version) && v.timestampMs < cutoff,
+    ).length;
     const prune = prunable > 0;
     reasons.push({
       action: 'prune',
       decision: prune ? 'do' : 'skip',
       why:
         `${prunable} of ${t.versions.length} version(s) older than the retention window (${o.versionRetentionMs} ms)` +
-        (limitedBy ? `; limited to versions before tag "${limitedBy.name}" (v${limitedBy.version}), which LanceDB keeps` : '') +
+        (limitedBy
+          ? `; limited to versions before tag "${limitedBy.name}" (v${limitedBy.version}), which LanceDB keeps`
+          : '') +
         (tagged.size ? `; ${tagged.size} tagged version(s) kept` : ''),
     });
 
@@ -143,58 +155,103 @@ export function decide(input: PolicyInput, o: PolicyOptions): Decision {
     reasons.push({
       action: 'fold-indexes',
       decision: fold ? 'do' : 'skip',
-      why: fold ? unindexed.map((i) => `${i.name}: ${i.unindexedRows} unindexed row(s)`).join('; ') : t.indices.length ? 'every index covers every row' : 'no index yet',
+      why: fold
+        ? unindexed.map((i) => `${i.name}: ${i.unindexedRows} unindexed row(s)`).join('; ')
+        : t.indices.length
+          ? 'every index covers every row'
+          : 'no index yet',
     });
 
     const runOptimize = compact || prune || fold;
     if (rebuild) {
       serving.push({ kind: 'create-vector-index', indexType: o.annIndexType });
-      reasons.push({ action: 'vector-index', decision: 'do', why: `${vec.name} has ${vec.segments} segments ≥ maxIndexDeltas ${o.maxIndexDeltas}: rebuild (LanceDB does not compact fragments across index deltas)` });
+      reasons.push({
+        action: 'vector-index',
+        decision: 'do',
+        why: `${vec.name} has ${vec.segments} segments ≥ maxIndexDeltas ${o.maxIndexDeltas}: rebuild (LanceDB does not compact fragments across index deltas)`,
+      });
     }
     if (runOptimize) {
       if (dropOwn.length) serving.push({ kind: 'delete-tags', names: dropOwn.map((x) => x.name) });
-      serving.push({ kind: 'optimize', compact, foldIndexes: fold, cleanupOlderThanMs: prune ? cutoff : null });
+      serving.push({
+        kind: 'optimize',
+        compact,
+        foldIndexes: fold,
+        cleanupOlderThanMs: prune ? cutoff : null,
+      });
     }
 
     if (rebuild) {
       /* decided above */
     } else if (!vec && t.rows >= o.annMinRows) {
       serving.push({ kind: 'create-vector-index', indexType: o.annIndexType });
-      reasons.push({ action: 'vector-index', decision: 'do', why: `${t.rows} row(s) ≥ annMinRows ${o.annMinRows} and no vector index: build ${o.annIndexType}` });
+      reasons.push({
+        action: 'vector-index',
+        decision: 'do',
+        why: `${t.rows} row(s) ≥ annMinRows ${o.annMinRows} and no vector index: build ${o.annIndexType}`,
+      });
     } else {
       reasons.push({
         action: 'vector-index',
         decision: 'skip',
-        why: vec ? `${vec.name} (${vec.type}) exists: ${vec.indexedRows} indexed, ${vec.unindexedRows} unindexed` : `${t.rows} row(s) < annMinRows ${o.annMinRows}: exact search is fast enough`,
+        why: vec
+          ? `${vec.name} (${vec.type}) exists: ${vec.indexedRows} indexed, ${vec.unindexedRows} unindexed`
+          : `${t.rows} row(s) < annMinRows ${o.annMinRows}: exact search is fast enough`,
       });
     }
     if (o.ftsIndex && !fts && t.rows > 0) {
       serving.push({ kind: 'create-fts-index' });
       reasons.push({ action: 'fts-index', decision: 'do', why: 'no full-text index on text yet' });
     } else {
-      reasons.push({ action: 'fts-index', decision: 'skip', why: !o.ftsIndex ? 'disabled (optimize.ftsIndex=false)' : fts ? `${fts.name} exists: ${fts.indexedRows} indexed, ${fts.unindexedRows} unindexed` : 'table is empty' });
+      reasons.push({
+        action: 'fts-index',
+        decision: 'skip',
+        why: !o.ftsIndex
+          ? 'disabled (optimize.ftsIndex=false)'
+          : fts
+            ? `${fts.name} exists: ${fts.indexedRows} indexed, ${fts.unindexedRows} unindexed`
+            : 'table is empty',
+      });
     }
     if (runOptimize && o.keepRollbackTags > 0) {
       serving.push({ kind: 'tag-rollback-point' });
-      reasons.push({ action: 'rollback-tag', decision: 'do', why: `tag the optimized version as a rollback point (keep ${o.keepRollbackTags}); dropping ${dropOwn.length} older` });
+      reasons.push({
+        action: 'rollback-tag',
+        decision: 'do',
+        why: `tag the optimized version as a rollback point (keep ${o.keepRollbackTags}); dropping ${dropOwn.length} older`,
+      });
     }
   }
 
   const drops: Action[] = [];
-  const protectedNames = new Set([input.serving?.name, input.serving?.previous].filter((x): x is string => typeof x === 'string'));
+  const protectedNames = new Set(
+    [input.serving?.name, input.serving?.previous].filter((x): x is string => typeof x === 'string'),
+  );
   const inStore = new Set(input.storeTables);
   for (const r of input.registry) {
     if (r.state !== 'retired' || r.droppedAtMs !== null || !inStore.has(r.name)) continue;
     if (protectedNames.has(r.name)) {
-      reasons.push({ action: 'drop-table', decision: 'skip', why: `${r.name} is the serving table or its rollback target` });
+      reasons.push({
+        action: 'drop-table',
+        decision: 'skip',
+        why: `${r.name} is the serving table or its rollback target`,
+      });
       continue;
     }
     const age = r.retiredAtMs === null ? null : input.nowMs - r.retiredAtMs;
     if (age !== null && age >= o.retiredTableRetentionMs) {
       drops.push({ kind: 'drop-table', name: r.name });
-      reasons.push({ action: 'drop-table', decision: 'do', why: `${r.name} retired ${age} ms ago ≥ retention ${o.retiredTableRetentionMs} ms` });
+      reasons.push({
+        action: 'drop-table',
+        decision: 'do',
+        why: `${r.name} retired ${age} ms ago ≥ retention ${o.retiredTableRetentionMs} ms`,
+      });
     } else {
-      reasons.push({ action: 'drop-table', decision: 'skip', why: `${r.name} retired ${age ?? '?'} ms ago < retention ${o.retiredTableRetentionMs} ms` });
+      reasons.push({
+        action: 'drop-table',
+        decision: 'skip',
+        why: `${r.name} retired ${age ?? '?'} ms ago < retention ${o.retiredTableRetentionMs} ms`,
+      });
     }
   }
   return { actions: [...serving, ...drops], reasons, touchesServing: serving.length > 0 };

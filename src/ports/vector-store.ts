@@ -45,7 +45,17 @@ export interface TableStats {
 }
 
 /** Provenance columns a search may filter on (server side, before top-k). */
-export const FILTER_COLUMNS = ['id', 'chunk', 'source_version', 'event_time_ms', 'bronze_seq', 'file', 'batch_id', 'model_id', 'pipeline_version'] as const;
+export const FILTER_COLUMNS = [
+  'id',
+  'chunk',
+  'source_version',
+  'event_time_ms',
+  'bronze_seq',
+  'file',
+  'batch_id',
+  'model_id',
+  'pipeline_version',
+] as const;
 export type FilterColumn = (typeof FILTER_COLUMNS)[number];
 export type FilterOp = 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'in';
 export type FilterScalar = string | number;

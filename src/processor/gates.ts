@@ -11,7 +11,8 @@ export interface GateConfig {
   readonly waive: readonly string[];
 }
 
-export type FailureMode = 'quarantine_ratio' | 'output_anomaly' | 'bad_vectors' | 'merge_mismatch' | 'ledger_conflict';
+export type FailureMode =
+  'quarantine_ratio' | 'output_anomaly' | 'bad_vectors' | 'merge_mismatch' | 'ledger_conflict';
 
 /** Why a gate refused a batch: what the incident record stores. */
 export interface GateVerdict {
@@ -28,7 +29,9 @@ export class GateError extends SeamlineError {
   readonly affectedRows: number;
   readonly guard: string;
   constructor(v: GateVerdict) {
-    super('GATE_FAILED', v.message, { details: { failureMode: v.failureMode, affectedRows: v.affectedRows, guard: v.guard } });
+    super('GATE_FAILED', v.message, {
+      details: { failureMode: v.failureMode, affectedRows: v.affectedRows, guard: v.guard },
+    });
     this.failureMode = v.failureMode;
     this.affectedRows = v.affectedRows;
     this.guard = v.guard;
@@ -36,7 +39,10 @@ export class GateError extends SeamlineError {
 }
 
 /** Quarantine ratio of the batch's input files. Pure. Null when the batch passes. */
-export function quarantineGate(input: { readonly files: number; readonly read: number; readonly quarantined: number }, g: GateConfig): GateVerdict | null {
+export function quarantineGate(
+  input: { readonly files: number; readonly read: number; readonly quarantined: number },
+  g: GateConfig,
+): GateVerdict | null {
   if (input.read < g.quarantineMinRecords || input.read === 0) return null;
   const ratio = input.quarantined / input.read;
   if (ratio <= g.maxQuarantineRatio) return null;
@@ -59,7 +65,12 @@ export function median(xs: readonly number[]): number {
  * Output anomaly: rows this batch would change per input record, against the median of recent
  * committed batches (per record, so a big backlog batch is not an anomaly by size alone). Pure.
  */
-export function outputGate(rowsOut: number, recordsIn: number, history: readonly { readonly recordsIn: number; readonly rowsOut: number }[], g: GateConfig): GateVerdict | null {
+export function outputGate(
+  rowsOut: number,
+  recordsIn: number,
+  history: readonly { readonly recordsIn: number; readonly rowsOut: number }[],
+  g: GateConfig,
+): GateVerdict | null {
   if (rowsOut < g.outputMinRows || recordsIn === 0) return null;
   const ratios = history.filter((h) => h.recordsIn > 0).map((h) => h.rowsOut / h.recordsIn);
   if (ratios.length < g.outputMinHistory) return null;
@@ -79,5 +90,10 @@ export function vectorGate(vectors: Iterable<Float32Array>, dim: number): GateVe
   let bad = 0;
   for (const v of vectors) if (v.length !== dim || v.some((x) => !Number.isFinite(x))) bad += 1;
   if (bad === 0) return null;
-  return { failureMode: 'bad_vectors', affectedRows: bad, guard: `vector dim=${dim}, finite`, message: `${bad} vector(s) are NaN or not ${dim}-dimensional; batch not published` };
+  return {
+    failureMode: 'bad_vectors',
+    affectedRows: bad,
+    guard: `vector dim=${dim}, finite`,
+    message: `${bad} vector(s) are NaN or not ${dim}-dimensional; batch not published`,
+  };
 }

@@ -15,7 +15,12 @@ export function normalizeText(text: string): string {
 
 /** Decides vector reuse: the same normalized text under the same model gives the same vector. */
 export function contentHash(modelId: string, text: string): string {
-  return createHash('sha256').update(modelId).update('\u0000').update(normalizeText(text)).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(modelId)
+    .update('\u0000')
+    .update(normalizeText(text))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** The rows an id should have in the table right now: its winning event, chunked. */
@@ -30,7 +35,11 @@ export interface DesiredRow {
   readonly event: BronzeEvent;
 }
 
-export function desiredRowsFor(event: BronzeEvent, chunks: readonly TextChunk[], modelId: string): DesiredRow[] {
+export function desiredRowsFor(
+  event: BronzeEvent,
+  chunks: readonly TextChunk[],
+  modelId: string,
+): DesiredRow[] {
   if (event.op === 'delete') return [];
   return chunks.map((c, i) => ({
     rowKey: rowKeyOf(event.id, i),
@@ -63,7 +72,11 @@ export interface MaterializePlan {
   readonly anomalies: readonly string[];
 }
 
-const orderOf = (v: { sourceVersion: number; eventTimeMs: number; bronzeSeq: number }): [number, number, number] => [v.sourceVersion, v.eventTimeMs, v.bronzeSeq];
+const orderOf = (v: {
+  sourceVersion: number;
+  eventTimeMs: number;
+  bronzeSeq: number;
+}): [number, number, number] => [v.sourceVersion, v.eventTimeMs, v.bronzeSeq];
 function cmp(a: [number, number, number], b: [number, number, number]): number {
   return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 }
@@ -72,7 +85,11 @@ function cmp(a: [number, number, number], b: [number, number, number]): number {
  * Pure: compares the desired rows of a set of ids with what the table holds and decides, row by row,
  * insert / update / keep, which vectors can be reused, which rows go, and what counts the merge must report.
  */
-export function planMaterialize(desired: readonly DesiredRow[], existing: readonly VectorRow[], modelId: string): MaterializePlan {
+export function planMaterialize(
+  desired: readonly DesiredRow[],
+  existing: readonly VectorRow[],
+  modelId: string,
+): MaterializePlan {
   const byKey = new Map<string, VectorRow>();
   const reuseByHash = new Map<string, Float32Array>();
   for (const r of existing) {
@@ -98,7 +115,9 @@ export function planMaterialize(desired: readonly DesiredRow[], existing: readon
       decisions.push({ desired: d, action: 'update', existing: ex, reuse });
       updated += 1;
     } else {
-      anomalies.push(`row ${JSON.stringify(d.rowKey)} in the table is newer (v${ex.sourceVersion}, seq ${ex.bronzeSeq}) than the key state winner (v${d.event.version}, seq ${d.event.seq})`);
+      anomalies.push(
+        `row ${JSON.stringify(d.rowKey)} in the table is newer (v${ex.sourceVersion}, seq ${ex.bronzeSeq}) than the key state winner (v${d.event.version}, seq ${d.event.seq})`,
+      );
       decisions.push({ desired: d, action: 'keep', existing: ex, reuse: ex.vector });
     }
   }
@@ -111,7 +130,13 @@ export function winners(events: readonly BronzeEvent[]): Map<string, BronzeEvent
   const out = new Map<string, BronzeEvent>();
   for (const e of events) {
     const cur = out.get(e.id);
-    if (!cur || e.version > cur.version || (e.version === cur.version && (e.eventTimeMs > cur.eventTimeMs || (e.eventTimeMs === cur.eventTimeMs && e.seq > cur.seq)))) out.set(e.id, e);
+    if (
+      !cur ||
+      e.version > cur.version ||
+      (e.version === cur.version &&
+        (e.eventTimeMs > cur.eventTimeMs || (e.eventTimeMs === cur.eventTimeMs && e.seq > cur.seq)))
+    )
+      out.set(e.id, e);
   }
   return out;
 }

@@ -5,7 +5,13 @@ import type { Embedder, TextChunk } from '../ports/embedder.js';
 import type { VectorRow, VectorTable } from '../ports/vector-store.js';
 import type { FaultHook } from '../runtime/fault.js';
 import { GateError, vectorGate } from './gates.js';
-import { desiredRowsFor, normalizeText, planMaterialize, winners, type DesiredRow } from './materialize-plan.js';
+import {
+  desiredRowsFor,
+  normalizeText,
+  planMaterialize,
+  winners,
+  type DesiredRow,
+} from './materialize-plan.js';
 
 export { GateError } from './gates.js';
 
@@ -47,13 +53,21 @@ export interface MaterializeOptions {
   /** Test-only switches (SEAMLINE_UNSAFE): no-guard = last event wins; no-dedupe = every event becomes rows. */
   readonly unsafe?: ReadonlySet<'no-guard' | 'no-dedupe'>;
   /** Sees the planned counts before anything is embedded or written; throws (GateError) to refuse. */
-  readonly gate?: (expected: { readonly inserted: number; readonly updated: number; readonly deleted: number }) => void;
+  readonly gate?: (expected: {
+    readonly inserted: number;
+    readonly updated: number;
+    readonly deleted: number;
+  }) => void;
   /** Runs after embedding and the vector gate, right before the merge (the processor folds here). */
   readonly beforeMerge?: () => void;
 }
 
 /** The event each id should be materialized from: max(key state, batch events), or the unsafe variants. */
-function winningEvents(deps: MaterializeDeps, ids: readonly string[], opts: MaterializeOptions): BronzeEvent[] {
+function winningEvents(
+  deps: MaterializeDeps,
+  ids: readonly string[],
+  opts: MaterializeOptions,
+): BronzeEvent[] {
   const batch = opts.batchEvents ?? [];
   if (opts.unsafe?.has('no-dedupe') && batch.length > 0) return [...batch];
   const ks = deps.ledger.keyStates(ids);
@@ -73,11 +87,24 @@ function winningEvents(deps: MaterializeDeps, ids: readonly string[], opts: Mate
  * state-based, so running it again for the same ids changes nothing. Used by the processor for the
  * ids of a batch, by reconcile / replay / reindex for any set of ids, and by verify --repair.
  */
-export async function materialize(deps: MaterializeDeps, table: VectorTable, ids: readonly string[], batchId: string, signal?: AbortSignal, opts: MaterializeOptions = {}): Promise<MaterializeResult> {
+export async function materialize(
+  deps: MaterializeDeps,
+  table: VectorTable,
+  ids: readonly string[],
+  batchId: string,
+  signal?: AbortSignal,
+  opts: MaterializeOptions = {},
+): Promise<MaterializeResult> {
   const { embedder } = deps;
   const events = winningEvents(deps, ids, opts);
   const upserts = events.filter((e) => e.op === 'upsert');
-  const chunked = upserts.length ? await embedder.chunk(upserts.map((e) => e.text), deps.chunking.maxTokens, deps.chunking.overlapTokens) : [];
+  const chunked = upserts.length
+    ? await embedder.chunk(
+        upserts.map((e) => e.text),
+        deps.chunking.maxTokens,
+        deps.chunking.overlapTokens,
+      )
+    : [];
   const desired: DesiredRow[] = [];
   upserts.forEach((e, i) => desired.push(...desiredRowsFor(e, chunked[i]!, embedder.modelId)));
   signal?.throwIfAborted();
@@ -85,25 +112,42 @@ export async function materialize(deps: MaterializeDeps, table: VectorTable, ids
   const existing = await table.rowsForIds(ids);
   const plan = planMaterialize(desired, existing, embedder.modelId);
   if (plan.anomalies.length > 0) {
-    throw new SeamlineError('LEDGER_CONFLICT', `the table holds rows newer than bronze's key state (${plan.anomalies.length}); first: ${plan.anomalies[0]}. Run seamline verify.`);
+    throw new SeamlineError(
+      'LEDGER_CONFLICT',
+      `the table holds rows newer than bronze's key state (${plan.anomalies.length}); first: ${plan.anomalies[0]}. Run seamline verify.`,
+    );
   }
   const changes = plan.decisions.filter((d) => d.action !== 'keep');
   if (changes.length === 0 && plan.removals.length === 0) {
     opts.beforeMerge?.();
-    return { inserted: 0, updated: 0, deleted: 0, embedded: 0, reused: 0, version: await table.version(), changed: false, embedMs: 0, mergeMs: 0 };
+    return {
+      inserted: 0,
+      updated: 0,
+      deleted: 0,
+      embedded: 0,
+      reused: 0,
+      version: await table.version(),
+      changed: false,
+      embedMs: 0,
+      mergeMs: 0,
+    };
   }
   opts.gate?.(plan.expected);
   const missing = changes.filter((d) => d.reuse === undefined);
   const borrowed = new Map<string, Float32Array>();
   if (missing.length > 0 && deps.vectorSource) {
     for (const r of await deps.vectorSource([...new Set(missing.map((d) => d.desired.id))])) {
-      if (r.modelId === embedder.modelId && r.vector.length === table.dim) borrowed.set(r.contentHash, r.vector);
+      if (r.modelId === embedder.modelId && r.vector.length === table.dim)
+        borrowed.set(r.contentHash, r.vector);
     }
   }
   const toEmbed = missing.filter((d) => !borrowed.has(d.desired.contentHash));
   const embedStarted = performance.now();
   const vectors = toEmbed.length
-    ? await embedder.embed(toEmbed.map((d): TextChunk => ({ text: normalizeText(d.desired.text), tokens: d.desired.tokens })), signal)
+    ? await embedder.embed(
+        toEmbed.map((d): TextChunk => ({ text: normalizeText(d.desired.text), tokens: d.desired.tokens })),
+        signal,
+      )
     : [];
   const embedMs = Math.round(performance.now() - embedStarted);
   const fresh = new Map<string, Float32Array>();
@@ -117,10 +161,25 @@ export async function materialize(deps: MaterializeDeps, table: VectorTable, ids
 
   const embeddedAt = deps.nowIso();
   const toRow = (d: DesiredRow, vector: Float32Array): VectorRow => ({
-    rowKey: d.rowKey, id: d.id, chunk: d.chunk, chunkCount: d.chunkCount, text: d.text, vector,
-    sourceVersion: d.event.version, eventTime: d.event.eventTime, eventTimeMs: d.event.eventTimeMs, bronzeSeq: d.event.seq,
-    file: d.event.file, line: d.event.line, batchId, contentHash: d.contentHash, modelId: embedder.modelId, dim: table.dim,
-    pipelineVersion: deps.pipelineVersion, embeddedAt, metadataJson: d.event.metadataJson,
+    rowKey: d.rowKey,
+    id: d.id,
+    chunk: d.chunk,
+    chunkCount: d.chunkCount,
+    text: d.text,
+    vector,
+    sourceVersion: d.event.version,
+    eventTime: d.event.eventTime,
+    eventTimeMs: d.event.eventTimeMs,
+    bronzeSeq: d.event.seq,
+    file: d.event.file,
+    line: d.event.line,
+    batchId,
+    contentHash: d.contentHash,
+    modelId: embedder.modelId,
+    dim: table.dim,
+    pipelineVersion: deps.pipelineVersion,
+    embeddedAt,
+    metadataJson: d.event.metadataJson,
   });
   // Rows of ids that lose chunks go in the same merge (one version): those ids are the delete scope,
   // so all their desired rows — kept ones too — must be in the source.
@@ -132,18 +191,34 @@ export async function materialize(deps: MaterializeDeps, table: VectorTable, ids
       if (scope.has(d.desired.id)) rows.push(d.existing!);
       continue;
     }
-    rows.push(toRow(d.desired, fresh.get(d.desired.rowKey) ?? d.reuse ?? borrowed.get(d.desired.contentHash)!));
+    rows.push(
+      toRow(d.desired, fresh.get(d.desired.rowKey) ?? d.reuse ?? borrowed.get(d.desired.contentHash)!),
+    );
   }
   if (scopeIds.length > 0) deps.fault('mid-chunk-cleanup');
   const mergeStarted = performance.now();
   const r = await table.merge(rows, scopeIds);
   const mergeMs = Math.round(performance.now() - mergeStarted);
-  if (r.inserted !== plan.expected.inserted || r.updated !== plan.expected.updated || r.deleted !== plan.expected.deleted) {
+  if (
+    r.inserted !== plan.expected.inserted ||
+    r.updated !== plan.expected.updated ||
+    r.deleted !== plan.expected.deleted
+  ) {
     throw new SeamlineError(
       'MERGE_MISMATCH',
       `merge into ${table.name} reported inserted=${r.inserted} updated=${r.updated} deleted=${r.deleted}; the plan expected inserted=${plan.expected.inserted} updated=${plan.expected.updated} deleted=${plan.expected.deleted}`,
       { details: { expected: plan.expected, actual: r } },
     );
   }
-  return { inserted: r.inserted, updated: r.updated, deleted: r.deleted, embedded: toEmbed.length, reused: changes.length - toEmbed.length, version: r.version, changed: true, embedMs, mergeMs };
+  return {
+    inserted: r.inserted,
+    updated: r.updated,
+    deleted: r.deleted,
+    embedded: toEmbed.length,
+    reused: changes.length - toEmbed.length,
+    version: r.version,
+    changed: true,
+    embedMs,
+    mergeMs,
+  };
 }

@@ -39,7 +39,10 @@ export interface ProcessorDeps extends MaterializeDeps {
   readonly fault: FaultHook;
 }
 
-const LOUD_MODES: Partial<Record<string, FailureMode>> = { MERGE_MISMATCH: 'merge_mismatch', LEDGER_CONFLICT: 'ledger_conflict' };
+const LOUD_MODES: Partial<Record<string, FailureMode>> = {
+  MERGE_MISMATCH: 'merge_mismatch',
+  LEDGER_CONFLICT: 'ledger_conflict',
+};
 
 /**
  * Runs micro-batches for one table: plan (ledger row 'planned') → quarantine gate → plan rows from
@@ -115,7 +118,17 @@ export class Processor {
     const events = bronze.eventsInRange(batch.seqFrom, batch.seqTo);
     const ids = [...new Set(events.map((e) => e.id))];
     const waived = this.gates.waive.includes(batch.batchId);
-    log.debug({ event: 'batch.start', seq_from: batch.seqFrom, seq_to: batch.seqTo, records: events.length, ids: ids.length, gates_waived: waived }, 'batch started');
+    log.debug(
+      {
+        event: 'batch.start',
+        seq_from: batch.seqFrom,
+        seq_to: batch.seqTo,
+        records: events.length,
+        ids: ids.length,
+        gates_waived: waived,
+      },
+      'batch started',
+    );
     try {
       if (!waived) {
         const q = quarantineGate(ledger.batchInputFiles(batch.seqFrom, batch.seqTo), this.gates);
@@ -127,7 +140,12 @@ export class Processor {
         gate: waived
           ? undefined
           : (expected) => {
-              const v = outputGate(expected.inserted + expected.updated + expected.deleted, events.length, ledger.recentOutputs(table.name, batch.seqFrom, this.gates.outputWindow), this.gates);
+              const v = outputGate(
+                expected.inserted + expected.updated + expected.deleted,
+                events.length,
+                ledger.recentOutputs(table.name, batch.seqFrom, this.gates.outputWindow),
+                this.gates,
+              );
               if (v) throw new GateError(v);
             },
         // The key state moves only once the batch has passed every gate, right before the merge.
@@ -141,7 +159,15 @@ export class Processor {
         ledger.commit(
           batch.batchId,
           result.version,
-          { recordsIn: events.length, idsTouched: ids.length, rowsInserted: result.inserted, rowsUpdated: result.updated, rowsDeleted: result.deleted, textsEmbedded: result.embedded, textsReused: result.reused },
+          {
+            recordsIn: events.length,
+            idsTouched: ids.length,
+            rowsInserted: result.inserted,
+            rowsUpdated: result.updated,
+            rowsDeleted: result.deleted,
+            textsEmbedded: result.embedded,
+            textsReused: result.reused,
+          },
           clock.nowMs(),
         );
         this.incidents.close(batch.batchId, waived ? 'waived' : 'resolved', clock.nowMs());
@@ -149,7 +175,22 @@ export class Processor {
       fault('after-commit');
       const durationMs = clock.nowMs() - started;
       log.info(
-        { event: 'batch.committed', seq_from: batch.seqFrom, seq_to: batch.seqTo, records: events.length, ids: ids.length, inserted: result.inserted, updated: result.updated, deleted: result.deleted, embedded: result.embedded, reused: result.reused, table_version: result.version, embed_ms: result.embedMs, merge_ms: result.mergeMs, duration_ms: durationMs },
+        {
+          event: 'batch.committed',
+          seq_from: batch.seqFrom,
+          seq_to: batch.seqTo,
+          records: events.length,
+          ids: ids.length,
+          inserted: result.inserted,
+          updated: result.updated,
+          deleted: result.deleted,
+          embedded: result.embedded,
+          reused: result.reused,
+          table_version: result.version,
+          embed_ms: result.embedMs,
+          merge_ms: result.mergeMs,
+          duration_ms: durationMs,
+        },
         'batch committed',
       );
       return { batch, recordsIn: events.length, idsTouched: ids.length, result, durationMs };
@@ -157,7 +198,10 @@ export class Processor {
       const err = toSeamlineError(e, 'INTERNAL', `batch ${batch.batchId}`);
       ledger.fail(batch.batchId, `${err.code}: ${err.message}`);
       this.recordIncident(table, batch, err);
-      log.error({ event: 'batch.failed', code: err.code, err: err.message, retryable: err.retryable }, 'batch failed');
+      log.error(
+        { event: 'batch.failed', code: err.code, err: err.message, retryable: err.retryable },
+        'batch failed',
+      );
       throw err;
     }
   }
@@ -180,7 +224,13 @@ export class Processor {
       message: err.message,
     });
     this.deps.logger.warn(
-      { event: 'incident.recorded', incident_id: inc.incidentId, batch_id: batch.batchId, failure_mode: mode, guard: inc.guard },
+      {
+        event: 'incident.recorded',
+        incident_id: inc.incidentId,
+        batch_id: batch.batchId,
+        failure_mode: mode,
+        guard: inc.guard,
+      },
       `incident ${inc.incidentId}: batch ${batch.batchId} not published (${mode}); see docs/processor.md to proceed`,
     );
   }

@@ -34,7 +34,11 @@ export const RECONCILE_PAGE_IDS = 1000;
  * same id set. At the end, those batches are re-pointed at the version that now holds them.
  * Returns null when the table is not behind.
  */
-export async function reconcileTable(deps: ReconcileDeps, table: VectorTable, signal?: AbortSignal): Promise<ReconcileResult | null> {
+export async function reconcileTable(
+  deps: ReconcileDeps,
+  table: VectorTable,
+  signal?: AbortSignal,
+): Promise<ReconcileResult | null> {
   const { ledger, clock } = deps;
   const replays = ledger.replays();
   let run = replays.pending(table.name, 'reconcile');
@@ -49,7 +53,14 @@ export async function reconcileTable(deps: ReconcileDeps, table: VectorTable, si
   const lost = ledger.committedAbove(table.name, fromVersion);
   const ids = ledger.idsOfCommittedAbove(table.name, fromVersion);
   log.warn(
-    { event: 'reconcile.start', table: table.name, table_version: fromVersion, ledger_version: run.ledgerVersion, batches: lost.length, ids: ids.length },
+    {
+      event: 'reconcile.start',
+      table: table.name,
+      table_version: fromVersion,
+      ledger_version: run.ledgerVersion,
+      batches: lost.length,
+      ids: ids.length,
+    },
     `table ${table.name} is at version ${fromVersion} but the ledger recorded ${run.ledgerVersion}: re-materializing ${ids.length} id(s) of ${lost.length} batch(es) from bronze`,
   );
   let inserted = 0;
@@ -71,8 +82,43 @@ export async function reconcileTable(deps: ReconcileDeps, table: VectorTable, si
   const runId = run.replayId;
   ledger.inTransaction(() => {
     ledger.rebaseVersions(table.name, fromVersion, version);
-    replays.commit(runId, version, { idsTouched: ids.length, rowsInserted: inserted, rowsUpdated: updated, rowsDeleted: deleted, textsEmbedded: embedded, textsReused: reused }, clock.nowMs());
+    replays.commit(
+      runId,
+      version,
+      {
+        idsTouched: ids.length,
+        rowsInserted: inserted,
+        rowsUpdated: updated,
+        rowsDeleted: deleted,
+        textsEmbedded: embedded,
+        textsReused: reused,
+      },
+      clock.nowMs(),
+    );
   });
-  log.warn({ event: 'reconcile.done', table: table.name, ids: ids.length, inserted, updated, deleted, embedded, table_version: version }, `reconciled ${table.name}: ${inserted} inserted, ${updated} updated, ${deleted} deleted`);
-  return { replayId: runId, fromVersion, ledgerVersion: run.ledgerVersion ?? fromVersion, batches: lost.length, ids: ids.length, inserted, updated, deleted, embedded, version };
+  log.warn(
+    {
+      event: 'reconcile.done',
+      table: table.name,
+      ids: ids.length,
+      inserted,
+      updated,
+      deleted,
+      embedded,
+      table_version: version,
+    },
+    `reconciled ${table.name}: ${inserted} inserted, ${updated} updated, ${deleted} deleted`,
+  );
+  return {
+    replayId: runId,
+    fromVersion,
+    ledgerVersion: run.ledgerVersion ?? fromVersion,
+    batches: lost.length,
+    ids: ids.length,
+    inserted,
+    updated,
+    deleted,
+    embedded,
+    version,
+  };
 }

@@ -25,13 +25,20 @@ export interface ReplayResult extends ReplayCounts {
  * and embeds 0 texts; into an empty table it builds the index (reindex). A crash mid-way leaves the
  * table correct for the pages done; running it again finishes the rest.
  */
-export async function replayAll(deps: ReconcileDeps, table: VectorTable, opts: ReplayOptions = {}): Promise<ReplayResult> {
+export async function replayAll(
+  deps: ReconcileDeps,
+  table: VectorTable,
+  opts: ReplayOptions = {},
+): Promise<ReplayResult> {
   const { ledger, bronze, clock } = deps;
   const upTo = opts.upToSeq ?? bronze.publishedUpTo();
   const pageIds = opts.pageIds ?? 1000;
   const run = ledger.replays().plan(table.name, 'replay', { upToSeq: upTo }, clock.nowMs());
   const log = deps.logger.child({ batch_id: run.replayId });
-  log.info({ event: 'replay.start', table: table.name, up_to_seq: upTo }, `replaying bronze up to seq ${upTo} into ${table.name}`);
+  log.info(
+    { event: 'replay.start', table: table.name, up_to_seq: upTo },
+    `replaying bronze up to seq ${upTo} into ${table.name}`,
+  );
   const FOLD_PAGE = 5000;
   for (let from = 1; from <= upTo; from += FOLD_PAGE) {
     opts.signal?.throwIfAborted();
@@ -41,10 +48,18 @@ export async function replayAll(deps: ReconcileDeps, table: VectorTable, opts: R
   const known = new Set<string>();
   for (const page of ledger.allKeyIds()) for (const id of page) known.add(id);
   const strays = new Set<string>();
-  for await (const rows of table.scanAll('provenance')) for (const r of rows) if (!known.has(r.id)) strays.add(r.id);
+  for await (const rows of table.scanAll('provenance'))
+    for (const r of rows) if (!known.has(r.id)) strays.add(r.id);
   const ids = [...known, ...strays];
   known.clear();
-  const c = { idsTouched: ids.length, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, textsEmbedded: 0, textsReused: 0 };
+  const c = {
+    idsTouched: ids.length,
+    rowsInserted: 0,
+    rowsUpdated: 0,
+    rowsDeleted: 0,
+    textsEmbedded: 0,
+    textsReused: 0,
+  };
   for (let i = 0; i < ids.length; i += pageIds) {
     opts.signal?.throwIfAborted();
     const r = await materialize(deps, table, ids.slice(i, i + pageIds), run.replayId, opts.signal);
@@ -58,6 +73,18 @@ export async function replayAll(deps: ReconcileDeps, table: VectorTable, opts: R
   }
   const version = await table.version();
   ledger.replays().commit(run.replayId, version, c, clock.nowMs());
-  log.info({ event: 'replay.done', table: table.name, ids: c.idsTouched, inserted: c.rowsInserted, updated: c.rowsUpdated, deleted: c.rowsDeleted, embedded: c.textsEmbedded, table_version: version }, 'replay done');
+  log.info(
+    {
+      event: 'replay.done',
+      table: table.name,
+      ids: c.idsTouched,
+      inserted: c.rowsInserted,
+      updated: c.rowsUpdated,
+      deleted: c.rowsDeleted,
+      embedded: c.textsEmbedded,
+      table_version: version,
+    },
+    'replay done',
+  );
   return { replayId: run.replayId, version, ...c };
 }

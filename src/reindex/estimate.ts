@@ -31,7 +31,12 @@ export interface ReindexEstimate {
  * What a rebuild would cost, without writing anything: records, chunks, tokens, reusable vectors, and a
  * time estimate from a sample embed measured here (after a warm-up call).
  */
-export async function estimateReindex(rt: Runtime, modelId: string, maxRps: number, sampleSize = 64): Promise<ReindexEstimate> {
+export async function estimateReindex(
+  rt: Runtime,
+  modelId: string,
+  maxRps: number,
+  sampleSize = 64,
+): Promise<ReindexEstimate> {
   const c = rt.config;
   const jobs = new ReindexJobs(rt.db);
   const embedder: Embedder = await rt.embedder(modelId);
@@ -44,7 +49,7 @@ export async function estimateReindex(rt: Runtime, modelId: string, maxRps: numb
   let tokens = 0;
   let reusable = 0;
   const sample: TextChunk[] = [];
-  for (let after = ''; ; ) {
+  for (let after = ''; ;) {
     const page = jobs.keyPage(after, c.reindex.pageSize);
     if (page.length === 0) break;
     after = page[page.length - 1]!.id;
@@ -53,9 +58,15 @@ export async function estimateReindex(rt: Runtime, modelId: string, maxRps: numb
     records += live.length;
     const events = rt.bronze.eventsBySeq(live.map((k) => k.seq)).filter((e) => e.op === 'upsert');
     if (events.length === 0) continue;
-    const chunked = await embedder.chunk(events.map((e) => e.text), c.chunking.maxTokens, c.chunking.overlapTokens);
+    const chunked = await embedder.chunk(
+      events.map((e) => e.text),
+      c.chunking.maxTokens,
+      c.chunking.overlapTokens,
+    );
     const have = new Set<string>();
-    if (sameModel && oldTable) for (const r of await oldTable.rowsForIds(events.map((e) => e.id))) if (r.modelId === embedder.modelId) have.add(r.contentHash);
+    if (sameModel && oldTable)
+      for (const r of await oldTable.rowsForIds(events.map((e) => e.id)))
+        if (r.modelId === embedder.modelId) have.add(r.contentHash);
     for (const list of chunked) {
       for (const ch of list) {
         chunks += 1;
@@ -66,7 +77,10 @@ export async function estimateReindex(rt: Runtime, modelId: string, maxRps: numb
     }
   }
   let rate = 0;
-  const measured = sample.length > 0 ? sample : [{ text: 'a short warm-up sentence to measure the embedding throughput', tokens: 12 }];
+  const measured =
+    sample.length > 0
+      ? sample
+      : [{ text: 'a short warm-up sentence to measure the embedding throughput', tokens: 12 }];
   await embedder.embed(measured.slice(0, 4));
   const t0 = performance.now();
   await embedder.embed(measured);
@@ -76,8 +90,21 @@ export async function estimateReindex(rt: Runtime, modelId: string, maxRps: numb
   const embedMs = rate > 0 ? (toEmbed / rate) * 1000 : 0;
   const capMs = maxRps > 0 ? ((records + deleted) / maxRps) * 1000 : 0;
   return {
-    dryRun: true, modelId: embedder.modelId, dim: embedder.dim, sourceTable: serving?.tableName ?? null, sourceModelId: serving?.modelId ?? null,
-    records, deletedIds: deleted, chunks, tokens, reusableVectors: reusable, toEmbed, embedTextsPerSecond: Math.round(rate * 10) / 10, sampleTexts: measured.length,
-    maxRps, estimatedMs: Math.round(Math.max(embedMs, capMs)), boundBy: capMs > embedMs ? 'throughput cap' : 'embedding',
+    dryRun: true,
+    modelId: embedder.modelId,
+    dim: embedder.dim,
+    sourceTable: serving?.tableName ?? null,
+    sourceModelId: serving?.modelId ?? null,
+    records,
+    deletedIds: deleted,
+    chunks,
+    tokens,
+    reusableVectors: reusable,
+    toEmbed,
+    embedTextsPerSecond: Math.round(rate * 10) / 10,
+    sampleTexts: measured.length,
+    maxRps,
+    estimatedMs: Math.round(Math.max(embedMs, capMs)),
+    boundBy: capMs > embedMs ? 'throughput cap' : 'embedding',
   };
 }

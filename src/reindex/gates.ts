@@ -82,15 +82,33 @@ export class ParityCheck {
       if (k && k.seq > caughtUpSeq) continue;
       if (!k || k.deleted) extra.push(id);
     }
-    const passed = missing.length === 0 && extra.length === 0 && stale.length === 0 && badChunks.length === 0 && this.duplicates === 0;
+    const passed =
+      missing.length === 0 &&
+      extra.length === 0 &&
+      stale.length === 0 &&
+      badChunks.length === 0 &&
+      this.duplicates === 0;
     const sample = (a: string[]): string[] => a.slice(0, 5);
     return {
       name: 'parity',
       passed,
       figure: `${live - excused - missing.length}/${live - excused} live ids present (${this.rows} rows; missing ${missing.length}, extra ${extra.length}, stale ${stale.length}, bad chunks ${badChunks.length}, duplicate rows ${this.duplicates}; ${excused} in flight excused)`,
       details: {
-        liveIds: live, checkedIds: live - excused, excusedInFlight: excused, rows: this.rows, missing: missing.length, extra: extra.length, stale: stale.length,
-        badChunks: badChunks.length, duplicateRows: this.duplicates, examples: { missing: sample(missing), extra: sample(extra), stale: sample(stale), badChunks: sample(badChunks) },
+        liveIds: live,
+        checkedIds: live - excused,
+        excusedInFlight: excused,
+        rows: this.rows,
+        missing: missing.length,
+        extra: extra.length,
+        stale: stale.length,
+        badChunks: badChunks.length,
+        duplicateRows: this.duplicates,
+        examples: {
+          missing: sample(missing),
+          extra: sample(extra),
+          stale: sample(stale),
+          badChunks: sample(badChunks),
+        },
       },
     };
   }
@@ -104,7 +122,12 @@ export function badVector(v: ArrayLike<number>, dim: number): boolean {
 }
 
 export function vectorsGate(rows: number, bad: number, dim: number): GateResult {
-  return { name: 'vectors', passed: bad === 0, figure: `${bad} bad vector(s) in ${rows} rows (expected ${dim}-d, finite)`, details: { rows, bad, dim } };
+  return {
+    name: 'vectors',
+    passed: bad === 0,
+    figure: `${bad} bad vector(s) in ${rows} rows (expected ${dim}-d, finite)`,
+    details: { rows, bad, dim },
+  };
 }
 
 export interface ScoredKey {
@@ -117,7 +140,12 @@ export interface ScoredKey {
  * or beats the old k-th score (within eps): equal-scored rows may come back in any order, so ids
  * alone would punish a table for how its fragments happen to be laid out. 1 when both are empty.
  */
-export function topkOverlap(oldHits: readonly ScoredKey[], newHits: readonly ScoredKey[], k: number, eps = 1e-5): number {
+export function topkOverlap(
+  oldHits: readonly ScoredKey[],
+  newHits: readonly ScoredKey[],
+  k: number,
+  eps = 1e-5,
+): number {
   const x = oldHits.slice(0, k);
   const y = newHits.slice(0, k);
   const denom = Math.max(x.length, y.length);
@@ -152,8 +180,15 @@ export function distinctIds(hits: readonly { readonly id: string }[], k: number)
 }
 
 /** nDCG@k with graded gains (2^rel − 1) / log2(rank + 1); null when the query has no relevant id. */
-export function ndcgAt(ranked: readonly string[], relevant: ReadonlyMap<string, number>, k = 10): number | null {
-  const ideal = [...relevant.values()].filter((g) => g > 0).sort((a, b) => b - a).slice(0, k);
+export function ndcgAt(
+  ranked: readonly string[],
+  relevant: ReadonlyMap<string, number>,
+  k = 10,
+): number | null {
+  const ideal = [...relevant.values()]
+    .filter((g) => g > 0)
+    .sort((a, b) => b - a)
+    .slice(0, k);
   if (ideal.length === 0) return null;
   const gain = (g: number, i: number): number => (2 ** g - 1) / Math.log2(i + 2);
   const idcg = ideal.reduce((s, g, i) => s + gain(g, i), 0);
@@ -161,7 +196,13 @@ export function ndcgAt(ranked: readonly string[], relevant: ReadonlyMap<string, 
   return dcg / idcg;
 }
 
-export function ndcgGate(oldNdcg: number | null, newNdcg: number, queries: number, maxDrop: number, minNdcg: number): GateResult {
+export function ndcgGate(
+  oldNdcg: number | null,
+  newNdcg: number,
+  queries: number,
+  maxDrop: number,
+  minNdcg: number,
+): GateResult {
   const drop = oldNdcg === null ? 0 : oldNdcg - newNdcg;
   const passed = drop <= maxDrop + 1e-12 && newNdcg >= minNdcg;
   return {
@@ -204,7 +245,8 @@ export function parseEvaluation(text: string): EvalQuery[] {
   return items.map(({ item, where }) => {
     if (item === null || typeof item !== 'object') throw new Error(`${where}: expected an object`);
     const o = item as { query?: unknown; relevant?: unknown };
-    if (typeof o.query !== 'string' || o.query.trim() === '') throw new Error(`${where}: "query" must be a non-empty string`);
+    if (typeof o.query !== 'string' || o.query.trim() === '')
+      throw new Error(`${where}: "query" must be a non-empty string`);
     const rel = new Map<string, number>();
     if (Array.isArray(o.relevant)) {
       for (const id of o.relevant) {
@@ -213,7 +255,8 @@ export function parseEvaluation(text: string): EvalQuery[] {
       }
     } else if (o.relevant !== null && typeof o.relevant === 'object') {
       for (const [id, g] of Object.entries(o.relevant)) {
-        if (typeof g !== 'number' || !Number.isFinite(g) || g < 0) throw new Error(`${where}: grade of "${id}" must be a non-negative number`);
+        if (typeof g !== 'number' || !Number.isFinite(g) || g < 0)
+          throw new Error(`${where}: grade of "${id}" must be a non-negative number`);
         rel.set(id, g);
       }
     } else throw new Error(`${where}: "relevant" must be an array of ids or an object of id → grade`);

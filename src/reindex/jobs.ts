@@ -35,18 +35,57 @@ export interface ReindexJob {
 }
 
 type DbJob = {
-  job_id: number; table_name: string; source_table: string; model_id: string; dim: number; settings_key: string; state: JobState; base_seq: number;
-  caught_up_seq: number; cursor_id: string; records_total: number; records_done: number; rows_written: number; texts_embedded: number; texts_reused: number;
-  rate_rps: number | null; eta_ms: number | null; gates_json: string | null; error: string | null; pid: number | null; attempts: number;
-  started_at_ms: number; updated_at_ms: number; finished_at_ms: number | null;
+  job_id: number;
+  table_name: string;
+  source_table: string;
+  model_id: string;
+  dim: number;
+  settings_key: string;
+  state: JobState;
+  base_seq: number;
+  caught_up_seq: number;
+  cursor_id: string;
+  records_total: number;
+  records_done: number;
+  rows_written: number;
+  texts_embedded: number;
+  texts_reused: number;
+  rate_rps: number | null;
+  eta_ms: number | null;
+  gates_json: string | null;
+  error: string | null;
+  pid: number | null;
+  attempts: number;
+  started_at_ms: number;
+  updated_at_ms: number;
+  finished_at_ms: number | null;
 };
 
 const jobFrom = (r: DbJob): ReindexJob => ({
-  jobId: r.job_id, tableName: r.table_name, sourceTable: r.source_table, modelId: r.model_id, dim: r.dim, settingsKey: r.settings_key, state: r.state,
-  baseSeq: r.base_seq, caughtUpSeq: r.caught_up_seq, cursorId: r.cursor_id, recordsTotal: r.records_total, recordsDone: r.records_done,
-  rowsWritten: r.rows_written, textsEmbedded: r.texts_embedded, textsReused: r.texts_reused, rateRps: r.rate_rps, etaMs: r.eta_ms,
-  gates: r.gates_json === null ? null : (JSON.parse(r.gates_json) as unknown), error: r.error, pid: r.pid, attempts: r.attempts,
-  startedAtMs: r.started_at_ms, updatedAtMs: r.updated_at_ms, finishedAtMs: r.finished_at_ms,
+  jobId: r.job_id,
+  tableName: r.table_name,
+  sourceTable: r.source_table,
+  modelId: r.model_id,
+  dim: r.dim,
+  settingsKey: r.settings_key,
+  state: r.state,
+  baseSeq: r.base_seq,
+  caughtUpSeq: r.caught_up_seq,
+  cursorId: r.cursor_id,
+  recordsTotal: r.records_total,
+  recordsDone: r.records_done,
+  rowsWritten: r.rows_written,
+  textsEmbedded: r.texts_embedded,
+  textsReused: r.texts_reused,
+  rateRps: r.rate_rps,
+  etaMs: r.eta_ms,
+  gates: r.gates_json === null ? null : (JSON.parse(r.gates_json) as unknown),
+  error: r.error,
+  pid: r.pid,
+  attempts: r.attempts,
+  startedAtMs: r.started_at_ms,
+  updatedAtMs: r.updated_at_ms,
+  finishedAtMs: r.finished_at_ms,
 });
 
 export interface JobProgress {
@@ -66,12 +105,17 @@ export class ReindexJobs {
   constructor(private readonly db: Sqlite) {}
 
   active(): ReindexJob | null {
-    const r = this.db.prepare(`SELECT * FROM reindex_jobs WHERE state IN ('building','catching_up','gating') ORDER BY job_id DESC LIMIT 1`).get() as DbJob | undefined;
+    const r = this.db
+      .prepare(
+        `SELECT * FROM reindex_jobs WHERE state IN ('building','catching_up','gating') ORDER BY job_id DESC LIMIT 1`,
+      )
+      .get() as DbJob | undefined;
     return r ? jobFrom(r) : null;
   }
 
   latest(): ReindexJob | null {
-    const r = this.db.prepare('SELECT * FROM reindex_jobs ORDER BY job_id DESC LIMIT 1').get() as DbJob | undefined;
+    const r = this.db.prepare('SELECT * FROM reindex_jobs ORDER BY job_id DESC LIMIT 1').get() as
+      DbJob | undefined;
     return r ? jobFrom(r) : null;
   }
 
@@ -80,27 +124,59 @@ export class ReindexJobs {
     return r ? jobFrom(r) : null;
   }
 
-  create(j: { tableName: string; sourceTable: string; modelId: string; dim: number; settingsKey: string; baseSeq: number; recordsTotal: number }, nowMs: number): ReindexJob {
+  create(
+    j: {
+      tableName: string;
+      sourceTable: string;
+      modelId: string;
+      dim: number;
+      settingsKey: string;
+      baseSeq: number;
+      recordsTotal: number;
+    },
+    nowMs: number,
+  ): ReindexJob {
     const r = this.db
       .prepare(
         `INSERT INTO reindex_jobs (table_name, source_table, model_id, dim, settings_key, state, base_seq, caught_up_seq, records_total, pid, started_at_ms, updated_at_ms)
          VALUES (?, ?, ?, ?, ?, 'building', ?, ?, ?, ?, ?, ?)`,
       )
-      .run(j.tableName, j.sourceTable, j.modelId, j.dim, j.settingsKey, j.baseSeq, j.baseSeq, j.recordsTotal, process.pid, nowMs, nowMs);
+      .run(
+        j.tableName,
+        j.sourceTable,
+        j.modelId,
+        j.dim,
+        j.settingsKey,
+        j.baseSeq,
+        j.baseSeq,
+        j.recordsTotal,
+        process.pid,
+        nowMs,
+        nowMs,
+      );
     return this.get(Number(r.lastInsertRowid))!;
   }
 
   /** A resumed job: counts this attempt and records the new pid. */
   resume(jobId: number, nowMs: number): ReindexJob {
-    this.db.prepare('UPDATE reindex_jobs SET attempts = attempts + 1, pid = ?, updated_at_ms = ? WHERE job_id = ?').run(process.pid, nowMs, jobId);
+    this.db
+      .prepare('UPDATE reindex_jobs SET attempts = attempts + 1, pid = ?, updated_at_ms = ? WHERE job_id = ?')
+      .run(process.pid, nowMs, jobId);
     return this.get(jobId)!;
   }
 
   progress(jobId: number, p: JobProgress, nowMs: number): void {
     const sets: string[] = ['updated_at_ms = @now'];
     const cols: Record<keyof JobProgress, string> = {
-      cursorId: 'cursor_id', recordsDone: 'records_done', rowsWritten: 'rows_written', textsEmbedded: 'texts_embedded', textsReused: 'texts_reused',
-      caughtUpSeq: 'caught_up_seq', rateRps: 'rate_rps', etaMs: 'eta_ms', state: 'state',
+      cursorId: 'cursor_id',
+      recordsDone: 'records_done',
+      rowsWritten: 'rows_written',
+      textsEmbedded: 'texts_embedded',
+      textsReused: 'texts_reused',
+      caughtUpSeq: 'caught_up_seq',
+      rateRps: 'rate_rps',
+      etaMs: 'eta_ms',
+      state: 'state',
     };
     const params: Record<string, unknown> = { now: nowMs, id: jobId };
     for (const [k, col] of Object.entries(cols) as [keyof JobProgress, string][]) {
@@ -112,18 +188,33 @@ export class ReindexJobs {
   }
 
   setGates(jobId: number, gates: unknown, nowMs: number): void {
-    this.db.prepare('UPDATE reindex_jobs SET gates_json = ?, updated_at_ms = ? WHERE job_id = ?').run(JSON.stringify(gates), nowMs, jobId);
+    this.db
+      .prepare('UPDATE reindex_jobs SET gates_json = ?, updated_at_ms = ? WHERE job_id = ?')
+      .run(JSON.stringify(gates), nowMs, jobId);
   }
 
-  finish(jobId: number, state: 'swapped' | 'failed' | 'abandoned', error: string | null, nowMs: number): void {
-    this.db.prepare('UPDATE reindex_jobs SET state = ?, error = ?, finished_at_ms = ?, updated_at_ms = ?, eta_ms = NULL WHERE job_id = ?').run(state, error, nowMs, nowMs, jobId);
+  finish(
+    jobId: number,
+    state: 'swapped' | 'failed' | 'abandoned',
+    error: string | null,
+    nowMs: number,
+  ): void {
+    this.db
+      .prepare(
+        'UPDATE reindex_jobs SET state = ?, error = ?, finished_at_ms = ?, updated_at_ms = ?, eta_ms = NULL WHERE job_id = ?',
+      )
+      .run(state, error, nowMs, nowMs, jobId);
   }
 
   /** The key state after `afterId` in id order (the build's pages). */
   keyPage(afterId: string, limit: number): { id: string; seq: number; deleted: boolean }[] {
-    return (this.db.prepare('SELECT record_id, seq, deleted FROM key_state WHERE record_id > ? ORDER BY record_id LIMIT ?').all(afterId, limit) as { record_id: string; seq: number; deleted: number }[]).map(
-      (r) => ({ id: r.record_id, seq: r.seq, deleted: r.deleted === 1 }),
-    );
+    return (
+      this.db
+        .prepare(
+          'SELECT record_id, seq, deleted FROM key_state WHERE record_id > ? ORDER BY record_id LIMIT ?',
+        )
+        .all(afterId, limit) as { record_id: string; seq: number; deleted: number }[]
+    ).map((r) => ({ id: r.record_id, seq: r.seq, deleted: r.deleted === 1 }));
   }
 
   /** Distinct ids with a bronze record in (fromSeq, toSeq], in pages of seq windows. */
@@ -131,7 +222,8 @@ export class ReindexJobs {
     const out = new Set<string>();
     const stmt = this.db.prepare('SELECT DISTINCT record_id FROM bronze WHERE seq > ? AND seq <= ?');
     for (let s = fromSeqExclusive; s < toSeq; s += window) {
-      for (const r of stmt.all(s, Math.min(toSeq, s + window)) as { record_id: string }[]) out.add(r.record_id);
+      for (const r of stmt.all(s, Math.min(toSeq, s + window)) as { record_id: string }[])
+        out.add(r.record_id);
     }
     return [...out];
   }
@@ -140,7 +232,15 @@ export class ReindexJobs {
    * Marks the new table as covering bronze [1..seqTo] in the ledger (a synthetic committed batch), so
    * its processor continues from seqTo + 1 once it serves. Runs inside the swap transaction.
    */
-  recordCoverage(tableName: string, seqTo: number, tableVersion: number, modelId: string, pipelineVersion: string, counts: { idsTouched: number; rowsInserted: number; textsEmbedded: number; textsReused: number }, nowMs: number): void {
+  recordCoverage(
+    tableName: string,
+    seqTo: number,
+    tableVersion: number,
+    modelId: string,
+    pipelineVersion: string,
+    counts: { idsTouched: number; rowsInserted: number; textsEmbedded: number; textsReused: number },
+    nowMs: number,
+  ): void {
     if (seqTo < 1) return;
     this.db
       .prepare(
@@ -148,6 +248,20 @@ export class ReindexJobs {
          VALUES (?, ?, 1, ?, 'committed', ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?)
          ON CONFLICT(batch_id) DO NOTHING`,
       )
-      .run(`${tableName}:reindex:1-${seqTo}`, tableName, seqTo, nowMs, nowMs, tableVersion, seqTo, counts.idsTouched, counts.rowsInserted, counts.textsEmbedded, counts.textsReused, modelId, pipelineVersion);
+      .run(
+        `${tableName}:reindex:1-${seqTo}`,
+        tableName,
+        seqTo,
+        nowMs,
+        nowMs,
+        tableVersion,
+        seqTo,
+        counts.idsTouched,
+        counts.rowsInserted,
+        counts.textsEmbedded,
+        counts.textsReused,
+        modelId,
+        pipelineVersion,
+      );
   }
 }

@@ -55,7 +55,18 @@ export class ProgressReporter {
     if (nowMs - this.lastLogMs < this.intervalMs && s.done < s.total) return;
     this.lastLogMs = nowMs;
     const { rate, etaMs } = rateAndEta(s);
-    this.log.info({ event: 'reindex.progress', phase: s.phase, table: s.table, done: s.done, total: s.total, rate_rps: Math.round(rate), eta_ms: etaMs }, formatProgress(s));
+    this.log.info(
+      {
+        event: 'reindex.progress',
+        phase: s.phase,
+        table: s.table,
+        done: s.done,
+        total: s.total,
+        rate_rps: Math.round(rate),
+        eta_ms: etaMs,
+      },
+      formatProgress(s),
+    );
   }
 
   /** Ends the in-place line so what follows starts on a fresh line. */

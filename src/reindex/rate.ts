@@ -21,7 +21,8 @@ export class RateLimiter {
   /** Takes n records; returns how many ms to wait before the next take (0 = go on). */
   take(n: number, nowMs: number): number {
     if (this.perSecond <= 0) return 0;
-    if (this.lastMs !== null) this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.lastMs) * this.perSecond) / 1000);
+    if (this.lastMs !== null)
+      this.tokens = Math.min(this.burst, this.tokens + ((nowMs - this.lastMs) * this.perSecond) / 1000);
     this.lastMs = nowMs;
     this.tokens -= n;
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens * 1000) / this.perSecond);

@@ -51,7 +51,12 @@ export interface ReindexReport {
 
 /** What the model, pipeline and chunking of a build are: a job only resumes under the same key. */
 export function settingsKeyOf(config: Config, modelId: string): string {
-  return JSON.stringify({ modelId, pipelineVersion: config.pipelineVersion, maxTokens: config.chunking.maxTokens, overlapTokens: config.chunking.overlapTokens });
+  return JSON.stringify({
+    modelId,
+    pipelineVersion: config.pipelineVersion,
+    maxTokens: config.chunking.maxTokens,
+    overlapTokens: config.chunking.overlapTokens,
+  });
 }
 
 interface Counters {
@@ -72,7 +77,11 @@ const add = (c: Counters, r: MaterializeResult): void => {
  * gates, and swaps the serving pointer in one SQLite transaction — only if nothing newer committed since
  * the last catch-up. A kill at any point leaves serving untouched; running it again resumes the job.
  */
-export async function runReindex(rt: Runtime, opts: ReindexOptions, signal?: AbortSignal): Promise<ReindexReport> {
+export async function runReindex(
+  rt: Runtime,
+  opts: ReindexOptions,
+  signal?: AbortSignal,
+): Promise<ReindexReport> {
   const c = rt.config;
   const log = rt.logger.child({ component: 'reindex' });
   const leases = new Leases(rt.db);
@@ -80,9 +89,15 @@ export async function runReindex(rt: Runtime, opts: ReindexOptions, signal?: Abo
   const holder = `${selfHolder()}:${randomUUID().slice(0, 8)}`;
   if (!leases.tryAcquire(REINDEX_LEASE, holder, REINDEX_TTL_MS, rt.clock.nowMs())) {
     const h = leases.holder(REINDEX_LEASE, rt.clock.nowMs());
-    throw new SeamlineError('LOCKED', `another reindex (${h?.holder ?? 'unknown'}) is running on ${c.dataDir}; wait for it or stop it (a killed one is resumed by the next run)`);
+    throw new SeamlineError(
+      'LOCKED',
+      `another reindex (${h?.holder ?? 'unknown'}) is running on ${c.dataDir}; wait for it or stop it (a killed one is resumed by the next run)`,
+    );
   }
-  const renew = setInterval(() => leases.tryAcquire(REINDEX_LEASE, holder, REINDEX_TTL_MS, rt.clock.nowMs()), REINDEX_TTL_MS / 3);
+  const renew = setInterval(
+    () => leases.tryAcquire(REINDEX_LEASE, holder, REINDEX_TTL_MS, rt.clock.nowMs()),
+    REINDEX_TTL_MS / 3,
+  );
   renew.unref();
   try {
     return await build(rt, opts, log, signal);
@@ -92,14 +107,27 @@ export async function runReindex(rt: Runtime, opts: ReindexOptions, signal?: Abo
   }
 }
 
-async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], signal: AbortSignal | undefined): Promise<ReindexReport> {
+async function build(
+  rt: Runtime,
+  opts: ReindexOptions,
+  log: Runtime['logger'],
+  signal: AbortSignal | undefined,
+): Promise<ReindexReport> {
   const c = rt.config;
   const started = rt.clock.nowMs();
   const jobs = new ReindexJobs(rt.db);
   const serving = rt.tables.serving();
-  if (!serving) throw new SeamlineError('USAGE', `nothing is serving yet in ${c.dataDir}: ingest first (seamline ingest --once or run); reindex rebuilds an existing index`);
+  if (!serving)
+    throw new SeamlineError(
+      'USAGE',
+      `nothing is serving yet in ${c.dataDir}: ingest first (seamline ingest --once or run); reindex rebuilds an existing index`,
+    );
   const oldTable = await rt.store.openTable(serving.tableName);
-  if (!oldTable) throw new SeamlineError('STORE_FAILED', `serving table ${serving.tableName} is registered but missing on disk; run seamline rollback`);
+  if (!oldTable)
+    throw new SeamlineError(
+      'STORE_FAILED',
+      `serving table ${serving.tableName} is registered but missing on disk; run seamline rollback`,
+    );
   const embedder = await rt.embedder(opts.modelId);
   const settingsKey = settingsKeyOf(c, embedder.modelId);
   const sameModel = serving.modelId === embedder.modelId && serving.dim === embedder.dim;
@@ -109,17 +137,39 @@ async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], 
   let resumed = false;
   if (job) {
     const reg = rt.tables.get(job.tableName);
-    if (job.settingsKey === settingsKey && job.sourceTable === serving.tableName && reg?.state === 'building') {
+    if (
+      job.settingsKey === settingsKey &&
+      job.sourceTable === serving.tableName &&
+      reg?.state === 'building'
+    ) {
       job = jobs.resume(job.jobId, rt.clock.nowMs());
       resumed = true;
-      log.info({ event: 'reindex.resumed', job_id: job.jobId, table: job.tableName, cursor: job.cursorId, done: job.recordsDone, state: job.state }, `resuming reindex job ${job.jobId} into ${job.tableName}`);
+      log.info(
+        {
+          event: 'reindex.resumed',
+          job_id: job.jobId,
+          table: job.tableName,
+          cursor: job.cursorId,
+          done: job.recordsDone,
+          state: job.state,
+        },
+        `resuming reindex job ${job.jobId} into ${job.tableName}`,
+      );
     } else {
-      const why = job.sourceTable !== serving.tableName ? `serving moved from ${job.sourceTable} to ${serving.tableName}` : 'model, pipeline version or chunking changed';
-      rt.db.transaction(() => {
-        jobs.finish(job!.jobId, 'abandoned', `superseded: ${why}`, rt.clock.nowMs());
-        if (reg?.state === 'building') rt.tables.setState(job!.tableName, 'failed');
-      }).immediate();
-      log.warn({ event: 'reindex.abandoned', job_id: job.jobId, table: job.tableName, reason: why }, `abandoned unfinished reindex job ${job.jobId} (${why})`);
+      const why =
+        job.sourceTable !== serving.tableName
+          ? `serving moved from ${job.sourceTable} to ${serving.tableName}`
+          : 'model, pipeline version or chunking changed';
+      rt.db
+        .transaction(() => {
+          jobs.finish(job!.jobId, 'abandoned', `superseded: ${why}`, rt.clock.nowMs());
+          if (reg?.state === 'building') rt.tables.setState(job!.tableName, 'failed');
+        })
+        .immediate();
+      log.warn(
+        { event: 'reindex.abandoned', job_id: job.jobId, table: job.tableName, reason: why },
+        `abandoned unfinished reindex job ${job.jobId} (${why})`,
+      );
       job = null;
     }
   }
@@ -131,19 +181,51 @@ async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], 
         const now = rt.clock.nowMs();
         rt.tables.register(name, embedder.modelId, embedder.dim, c.pipelineVersion, 'building', now);
         const total = (rt.db.prepare('SELECT COUNT(*) AS n FROM key_state').get() as { n: number }).n;
-        return jobs.create({ tableName: name, sourceTable: serving.tableName, modelId: embedder.modelId, dim: embedder.dim, settingsKey, baseSeq: rt.ledger.committedUpTo(serving.tableName), recordsTotal: total }, now);
+        return jobs.create(
+          {
+            tableName: name,
+            sourceTable: serving.tableName,
+            modelId: embedder.modelId,
+            dim: embedder.dim,
+            settingsKey,
+            baseSeq: rt.ledger.committedUpTo(serving.tableName),
+            recordsTotal: total,
+          },
+          now,
+        );
       })
       .immediate();
-    log.info({ event: 'reindex.started', job_id: job.jobId, table: job.tableName, source: serving.tableName, model_id: embedder.modelId, dim: embedder.dim, base_seq: job.baseSeq, records: job.recordsTotal }, `reindex into ${job.tableName} (${embedder.modelId}, ${embedder.dim}-d) started`);
+    log.info(
+      {
+        event: 'reindex.started',
+        job_id: job.jobId,
+        table: job.tableName,
+        source: serving.tableName,
+        model_id: embedder.modelId,
+        dim: embedder.dim,
+        base_seq: job.baseSeq,
+        records: job.recordsTotal,
+      },
+      `reindex into ${job.tableName} (${embedder.modelId}, ${embedder.dim}-d) started`,
+    );
   }
   const jobId = job.jobId;
   const name = job.tableName;
 
   const table = await openBuildTable(rt, job, embedder, log);
   job = jobs.get(jobId)!;
-  const counters: Counters = { rowsWritten: job.rowsWritten, textsEmbedded: job.textsEmbedded, textsReused: job.textsReused };
+  const counters: Counters = {
+    rowsWritten: job.rowsWritten,
+    textsEmbedded: job.textsEmbedded,
+    textsReused: job.textsReused,
+  };
   const deps: MaterializeDeps = {
-    bronze: rt.bronze, ledger: rt.ledger, embedder, chunking: c.chunking, pipelineVersion: c.pipelineVersion, fault: opts.fault,
+    bronze: rt.bronze,
+    ledger: rt.ledger,
+    embedder,
+    chunking: c.chunking,
+    pipelineVersion: c.pipelineVersion,
+    fault: opts.fault,
     nowIso: () => new Date(rt.clock.nowMs()).toISOString(),
     // Same model: the serving table's vectors are reused by content hash (nothing is re-embedded).
     vectorSource: sameModel ? (ids) => oldTable.rowsForIds(ids) : undefined,
@@ -155,12 +237,31 @@ async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], 
     const wait = limiter.take(n, rt.clock.nowMs());
     if (wait > 0) await sleep(wait, undefined, { signal });
   };
-  const report = (state: 'swapped' | 'failed', gates: readonly GateResult[], rounds: number, error: string | null): ReindexReport => {
+  const report = (
+    state: 'swapped' | 'failed',
+    gates: readonly GateResult[],
+    rounds: number,
+    error: string | null,
+  ): ReindexReport => {
     const j = jobs.get(jobId)!;
     return {
-      jobId, state, resumed, table: name, sourceTable: serving.tableName, modelId: embedder.modelId, dim: embedder.dim, sourceModelId: serving.modelId,
-      records: j.recordsDone, rowsWritten: counters.rowsWritten, textsEmbedded: counters.textsEmbedded, textsReused: counters.textsReused,
-      catchUpRounds: rounds, caughtUpSeq: j.caughtUpSeq, gates, durationMs: rt.clock.nowMs() - started, error,
+      jobId,
+      state,
+      resumed,
+      table: name,
+      sourceTable: serving.tableName,
+      modelId: embedder.modelId,
+      dim: embedder.dim,
+      sourceModelId: serving.modelId,
+      records: j.recordsDone,
+      rowsWritten: counters.rowsWritten,
+      textsEmbedded: counters.textsEmbedded,
+      textsReused: counters.textsReused,
+      catchUpRounds: rounds,
+      caughtUpSeq: j.caughtUpSeq,
+      gates,
+      durationMs: rt.clock.nowMs() - started,
+      error,
     };
   };
 
@@ -184,14 +285,28 @@ async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], 
         doneHere += page.length;
         // Pace before measuring, so the reported rate includes the cap's waits (a kill here redoes one page, harmlessly).
         await pace(page.length);
-        const snap = { phase: 'build', table: name, done, total: Math.max(total, done), doneHere, elapsedMs: rt.clock.nowMs() - t0 };
+        const snap = {
+          phase: 'build',
+          table: name,
+          done,
+          total: Math.max(total, done),
+          doneHere,
+          elapsedMs: rt.clock.nowMs() - t0,
+        };
         const { rate, etaMs } = rateAndEta(snap);
-        jobs.progress(jobId, { cursorId: cursor, recordsDone: done, ...counters, rateRps: rate, etaMs }, rt.clock.nowMs());
+        jobs.progress(
+          jobId,
+          { cursorId: cursor, recordsDone: done, ...counters, rateRps: rate, etaMs },
+          rt.clock.nowMs(),
+        );
         progress.update(snap, rt.clock.nowMs());
       }
       progress.end();
       jobs.progress(jobId, { state: 'catching_up', etaMs: null }, rt.clock.nowMs());
-      log.info({ event: 'reindex.built', job_id: jobId, table: name, records: done, ...counters }, `built ${name}: ${done} record(s), ${counters.textsEmbedded} embedded, ${counters.textsReused} reused`);
+      log.info(
+        { event: 'reindex.built', job_id: jobId, table: name, records: done, ...counters },
+        `built ${name}: ${done} record(s), ${counters.textsEmbedded} embedded, ${counters.textsReused} reused`,
+      );
     }
 
     // 2. Catch up what the live daemon committed meanwhile (state-based: replaying is harmless).
@@ -203,7 +318,11 @@ async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], 
         const s = rt.ledger.committedUpTo(serving.tableName);
         if (s <= caught) return;
         if (rounds >= c.reindex.maxCatchUpRounds) {
-          throw new SeamlineError('LEDGER_CONFLICT', `reindex catch-up did not converge after ${rounds} round(s) (ingest keeps committing); run seamline reindex again to resume, or raise reindex.maxCatchUpRounds`, { retryable: true });
+          throw new SeamlineError(
+            'LEDGER_CONFLICT',
+            `reindex catch-up did not converge after ${rounds} round(s) (ingest keeps committing); run seamline reindex again to resume, or raise reindex.maxCatchUpRounds`,
+            { retryable: true },
+          );
         }
         rounds += 1;
         const ids = jobs.idsTouched(caught, s);
@@ -212,7 +331,18 @@ async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], 
           add(counters, await materialize(deps, table, part, `${name}:catchup:${caught + 1}-${s}`, signal));
           await pace(part.length);
         }
-        log.info({ event: 'reindex.catchup', job_id: jobId, table: name, seq_from: caught + 1, seq_to: s, ids: ids.length, round: rounds }, `caught up ${name} with bronze ${caught + 1}..${s} (${ids.length} id(s))`);
+        log.info(
+          {
+            event: 'reindex.catchup',
+            job_id: jobId,
+            table: name,
+            seq_from: caught + 1,
+            seq_to: s,
+            ids: ids.length,
+            round: rounds,
+          },
+          `caught up ${name} with bronze ${caught + 1}..${s} (${ids.length} id(s))`,
+        );
         opts.fault('reindex-after-catchup');
         caught = s;
         jobs.progress(jobId, { caughtUpSeq: s, state: 'catching_up', ...counters }, rt.clock.nowMs());
@@ -222,17 +352,42 @@ async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], 
 
     // 3. Gates: a failure marks the table failed and leaves serving untouched.
     jobs.progress(jobId, { state: 'gating' }, rt.clock.nowMs());
-    const gates = await runGates(rt, { oldTable, newTable: table, oldModelId: serving.modelId, embedder, sameModel, caughtUpSeq: caught, evaluationFile: opts.evaluationFile, signal });
+    const gates = await runGates(rt, {
+      oldTable,
+      newTable: table,
+      oldModelId: serving.modelId,
+      embedder,
+      sameModel,
+      caughtUpSeq: caught,
+      evaluationFile: opts.evaluationFile,
+      signal,
+    });
     jobs.setGates(jobId, gates, rt.clock.nowMs());
-    for (const g of gates) log.info({ event: 'reindex.gate', job_id: jobId, gate: g.name, passed: g.passed, skipped: g.skipped ?? null, ...g.details }, `gate ${g.name}: ${g.passed ? 'passed' : 'FAILED'} — ${g.figure}`);
+    for (const g of gates)
+      log.info(
+        {
+          event: 'reindex.gate',
+          job_id: jobId,
+          gate: g.name,
+          passed: g.passed,
+          skipped: g.skipped ?? null,
+          ...g.details,
+        },
+        `gate ${g.name}: ${g.passed ? 'passed' : 'FAILED'} — ${g.figure}`,
+      );
     const failed = gates.filter((g) => !g.passed);
     if (failed.length > 0) {
       const msg = `gate(s) failed: ${failed.map((g) => `${g.name} (${g.figure})`).join('; ')}`;
-      rt.db.transaction(() => {
-        rt.tables.setState(name, 'failed');
-        jobs.finish(jobId, 'failed', msg, rt.clock.nowMs());
-      }).immediate();
-      log.error({ event: 'reindex.failed', job_id: jobId, table: name, gates: failed.map((g) => g.name) }, `${name} not swapped: ${msg}`);
+      rt.db
+        .transaction(() => {
+          rt.tables.setState(name, 'failed');
+          jobs.finish(jobId, 'failed', msg, rt.clock.nowMs());
+        })
+        .immediate();
+      log.error(
+        { event: 'reindex.failed', job_id: jobId, table: name, gates: failed.map((g) => g.name) },
+        `${name} not swapped: ${msg}`,
+      );
       return report('failed', gates, rounds, msg);
     }
 
@@ -245,11 +400,27 @@ async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], 
         .transaction(() => {
           const cur = rt.tables.serving();
           if (!cur || cur.tableName !== serving.tableName) {
-            throw new SeamlineError('LEDGER_CONFLICT', `serving moved from ${serving.tableName} to ${cur?.tableName ?? 'nothing'} during the reindex (rollback or another swap); ${name} is not swapped`);
+            throw new SeamlineError(
+              'LEDGER_CONFLICT',
+              `serving moved from ${serving.tableName} to ${cur?.tableName ?? 'nothing'} during the reindex (rollback or another swap); ${name} is not swapped`,
+            );
           }
           if (rt.ledger.committedUpTo(serving.tableName) !== caught) return false;
           const now = rt.clock.nowMs();
-          jobs.recordCoverage(name, caught, version, embedder.modelId, c.pipelineVersion, { idsTouched: jobs.get(jobId)!.recordsDone, rowsInserted: counters.rowsWritten, textsEmbedded: counters.textsEmbedded, textsReused: counters.textsReused }, now);
+          jobs.recordCoverage(
+            name,
+            caught,
+            version,
+            embedder.modelId,
+            c.pipelineVersion,
+            {
+              idsTouched: jobs.get(jobId)!.recordsDone,
+              rowsInserted: counters.rowsWritten,
+              textsEmbedded: counters.textsEmbedded,
+              textsReused: counters.textsReused,
+            },
+            now,
+          );
           rt.tables.swap(name, now);
           jobs.progress(jobId, counters, now);
           jobs.finish(jobId, 'swapped', null, now);
@@ -258,16 +429,28 @@ async function build(rt: Runtime, opts: ReindexOptions, log: Runtime['logger'], 
         .immediate();
       if (swapped) break;
     }
-    log.info({ event: 'reindex.swapped', job_id: jobId, table: name, previous: serving.tableName, caught_up_seq: caught, ...counters }, `serving ${name} (previous: ${serving.tableName}; rollback with seamline rollback)`);
+    log.info(
+      {
+        event: 'reindex.swapped',
+        job_id: jobId,
+        table: name,
+        previous: serving.tableName,
+        caught_up_seq: caught,
+        ...counters,
+      },
+      `serving ${name} (previous: ${serving.tableName}; rollback with seamline rollback)`,
+    );
     return report('swapped', gates, rounds, null);
   } catch (e) {
     progress.end();
     const err = toSeamlineError(e, 'INTERNAL', `reindex into ${name}`);
     if (err.code === 'LEDGER_CONFLICT' && !err.retryable) {
-      rt.db.transaction(() => {
-        rt.tables.setState(name, 'failed');
-        jobs.finish(jobId, 'failed', err.message, rt.clock.nowMs());
-      }).immediate();
+      rt.db
+        .transaction(() => {
+          rt.tables.setState(name, 'failed');
+          jobs.finish(jobId, 'failed', err.message, rt.clock.nowMs());
+        })
+        .immediate();
     } else {
       // Anything else (abort, a store or embed error) leaves the job resumable.
       jobs.progress(jobId, { ...counters }, rt.clock.nowMs());
@@ -284,14 +467,22 @@ function freeName(rt: Runtime, base: string, onDisk: ReadonlySet<string>): strin
 }
 
 /** Opens the job's table; a table a kill left missing or unreadable is recreated and the build restarts. */
-async function openBuildTable(rt: Runtime, job: ReindexJob, embedder: Embedder, log: Runtime['logger']): Promise<VectorTable> {
+async function openBuildTable(
+  rt: Runtime,
+  job: ReindexJob,
+  embedder: Embedder,
+  log: Runtime['logger'],
+): Promise<VectorTable> {
   const jobs = new ReindexJobs(rt.db);
   let t: VectorTable | null = null;
   try {
     t = await rt.store.openTable(job.tableName);
     if (t) await t.countRows();
   } catch (e) {
-    log.warn({ event: 'reindex.table_unreadable', table: job.tableName, err: String(e) }, `table ${job.tableName} is unreadable; recreating it`);
+    log.warn(
+      { event: 'reindex.table_unreadable', table: job.tableName, err: String(e) },
+      `table ${job.tableName} is unreadable; recreating it`,
+    );
     t = null;
     try {
       await rt.store.dropTable(job.tableName);
@@ -302,7 +493,19 @@ async function openBuildTable(rt: Runtime, job: ReindexJob, embedder: Embedder, 
   if (t && t.dim === embedder.dim) return t;
   if (t) await rt.store.dropTable(job.tableName);
   if (job.recordsDone > 0 || job.state !== 'building') {
-    jobs.progress(job.jobId, { cursorId: '', recordsDone: 0, rowsWritten: 0, textsEmbedded: 0, textsReused: 0, caughtUpSeq: job.baseSeq, state: 'building' }, rt.clock.nowMs());
+    jobs.progress(
+      job.jobId,
+      {
+        cursorId: '',
+        recordsDone: 0,
+        rowsWritten: 0,
+        textsEmbedded: 0,
+        textsReused: 0,
+        caughtUpSeq: job.baseSeq,
+        state: 'building',
+      },
+      rt.clock.nowMs(),
+    );
   }
   return rt.store.createTable(job.tableName, embedder.dim);
 }

@@ -4,7 +4,20 @@ import type { Embedder } from '../ports/embedder.js';
 import type { VectorTable } from '../ports/vector-store.js';
 import { normalizeText } from '../processor/materialize-plan.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { badVector, distinctIds, ndcgAt, ndcgGate, overlapGate, ParityCheck, parseEvaluation, skippedGate, topkOverlap, vectorsGate, type GateResult, type KeyEntry } from './gates.js';
+import {
+  badVector,
+  distinctIds,
+  ndcgAt,
+  ndcgGate,
+  overlapGate,
+  ParityCheck,
+  parseEvaluation,
+  skippedGate,
+  topkOverlap,
+  vectorsGate,
+  type GateResult,
+  type KeyEntry,
+} from './gates.js';
 import { ReindexJobs } from './jobs.js';
 
 export interface GateInputs {
@@ -25,7 +38,7 @@ export async function runGates(rt: Runtime, g: GateInputs): Promise<GateResult[]
   const out: GateResult[] = [];
 
   const keys = new Map<string, KeyEntry>();
-  for (let after = ''; ; ) {
+  for (let after = ''; ;) {
     const page = jobs.keyPage(after, 5000);
     if (page.length === 0) break;
     for (const k of page) keys.set(k.id, { seq: k.seq, deleted: k.deleted });
@@ -43,45 +56,90 @@ export async function runGates(rt: Runtime, g: GateInputs): Promise<GateResult[]
       if (cfg.parity) parity.add(batch);
       if (cfg.vectors) for (const r of batch) if (badVector(r.vector, g.newTable.dim)) bad += 1;
     }
-    out.push(cfg.parity ? parity.finish(keys, g.caughtUpSeq) : skippedGate('parity', 'disabled (reindex.gates.parity)'));
-    out.push(cfg.vectors ? vectorsGate(rows, bad, g.newTable.dim) : skippedGate('vectors', 'disabled (reindex.gates.vectors)'));
+    out.push(
+      cfg.parity
+        ? parity.finish(keys, g.caughtUpSeq)
+        : skippedGate('parity', 'disabled (reindex.gates.parity)'),
+    );
+    out.push(
+      cfg.vectors
+        ? vectorsGate(rows, bad, g.newTable.dim)
+        : skippedGate('vectors', 'disabled (reindex.gates.vectors)'),
+    );
   } else {
-    out.push(skippedGate('parity', 'disabled (reindex.gates.parity)'), skippedGate('vectors', 'disabled (reindex.gates.vectors)'));
+    out.push(
+      skippedGate('parity', 'disabled (reindex.gates.parity)'),
+      skippedGate('vectors', 'disabled (reindex.gates.vectors)'),
+    );
   }
 
-  if (!g.sameModel) out.push(skippedGate('overlap', `model changed (${g.oldModelId} → ${g.embedder.modelId})`));
-  else if (cfg.overlapSample === 0) out.push(skippedGate('overlap', 'disabled (reindex.gates.overlapSample = 0)'));
+  if (!g.sameModel)
+    out.push(skippedGate('overlap', `model changed (${g.oldModelId} → ${g.embedder.modelId})`));
+  else if (cfg.overlapSample === 0)
+    out.push(skippedGate('overlap', 'disabled (reindex.gates.overlapSample = 0)'));
   else {
     // Queries are texts of live records spread evenly over the id space: deterministic, no extra input.
     const live = [...keys.entries()].filter(([, k]) => !k.deleted);
     const step = Math.max(1, Math.floor(live.length / cfg.overlapSample));
-    const seqs = live.filter((_, i) => i % step === 0).slice(0, cfg.overlapSample).map(([, k]) => k.seq);
-    const texts = rt.bronze.eventsBySeq(seqs).map((e) => normalizeText(e.text).slice(0, 400)).filter((t) => t !== '');
-    const vecs = texts.length ? await g.embedder.embed(texts.map((text) => ({ text, tokens: Math.ceil(text.length / 4) })), g.signal) : [];
+    const seqs = live
+      .filter((_, i) => i % step === 0)
+      .slice(0, cfg.overlapSample)
+      .map(([, k]) => k.seq);
+    const texts = rt.bronze
+      .eventsBySeq(seqs)
+      .map((e) => normalizeText(e.text).slice(0, 400))
+      .filter((t) => t !== '');
+    const vecs = texts.length
+      ? await g.embedder.embed(
+          texts.map((text) => ({ text, tokens: Math.ceil(text.length / 4) })),
+          g.signal,
+        )
+      : [];
     const overlaps: number[] = [];
     for (const v of vecs) {
-      const a = (await g.oldTable.vectorSearch(v, cfg.overlapK)).map((h) => ({ key: h.row.rowKey, score: h.score }));
-      const b = (await g.newTable.vectorSearch(v, cfg.overlapK)).map((h) => ({ key: h.row.rowKey, score: h.score }));
+      const a = (await g.oldTable.vectorSearch(v, cfg.overlapK)).map((h) => ({
+        key: h.row.rowKey,
+        score: h.score,
+      }));
+      const b = (await g.newTable.vectorSearch(v, cfg.overlapK)).map((h) => ({
+        key: h.row.rowKey,
+        score: h.score,
+      }));
       overlaps.push(topkOverlap(a, b, cfg.overlapK));
     }
     out.push(overlapGate(overlaps, cfg.overlapK, cfg.minOverlap));
   }
 
-  if (g.evaluationFile === null) out.push(skippedGate('ndcg', 'no evaluation file (reindex.gates.evaluationFile)'));
+  if (g.evaluationFile === null)
+    out.push(skippedGate('ndcg', 'no evaluation file (reindex.gates.evaluationFile)'));
   else {
     let queries;
     try {
       queries = parseEvaluation(await readFile(g.evaluationFile, 'utf8'));
     } catch (e) {
-      throw new SeamlineError('CONFIG_INVALID', `evaluation file ${g.evaluationFile}: ${(e as Error).message}`, { cause: e });
+      throw new SeamlineError(
+        'CONFIG_INVALID',
+        `evaluation file ${g.evaluationFile}: ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     queries = queries.filter((q) => [...q.relevant.values()].some((v) => v > 0));
-    if (queries.length === 0) throw new SeamlineError('CONFIG_INVALID', `evaluation file ${g.evaluationFile} has no query with a relevant id`);
+    if (queries.length === 0)
+      throw new SeamlineError(
+        'CONFIG_INVALID',
+        `evaluation file ${g.evaluationFile} has no query with a relevant id`,
+      );
     const score = async (table: VectorTable, embedder: Embedder): Promise<number> => {
-      const vecs = await embedder.embed(queries.map((q) => ({ text: normalizeText(q.query), tokens: Math.ceil(q.query.length / 4) })), g.signal);
+      const vecs = await embedder.embed(
+        queries.map((q) => ({ text: normalizeText(q.query), tokens: Math.ceil(q.query.length / 4) })),
+        g.signal,
+      );
       let sum = 0;
       for (let i = 0; i < queries.length; i++) {
-        const ranked = distinctIds((await table.vectorSearch(vecs[i]!, 30)).map((h) => h.row), 10);
+        const ranked = distinctIds(
+          (await table.vectorSearch(vecs[i]!, 30)).map((h) => h.row),
+          10,
+        );
         sum += ndcgAt(ranked, queries[i]!.relevant, 10) ?? 0;
       }
       return sum / queries.length;

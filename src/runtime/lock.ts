@@ -35,18 +35,24 @@ export class Leases {
   tryAcquire(name: string, holder: string, ttlMs: number, nowMs: number): boolean {
     return this.db
       .transaction(() => {
-        const cur = this.db.prepare('SELECT holder, expires_at_ms FROM leases WHERE name = ?').get(name) as { holder: string; expires_at_ms: number } | undefined;
+        const cur = this.db.prepare('SELECT holder, expires_at_ms FROM leases WHERE name = ?').get(name) as
+          { holder: string; expires_at_ms: number } | undefined;
         if (cur && cur.holder !== holder && cur.expires_at_ms > nowMs) {
           if (!holderDead(cur.holder)) return false;
         }
-        this.db.prepare('INSERT INTO leases (name, holder, expires_at_ms) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms').run(name, holder, nowMs + ttlMs);
+        this.db
+          .prepare(
+            'INSERT INTO leases (name, holder, expires_at_ms) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms',
+          )
+          .run(name, holder, nowMs + ttlMs);
         return true;
       })
       .immediate();
   }
 
   holder(name: string, nowMs: number): { holder: string; expiresAtMs: number } | null {
-    const cur = this.db.prepare('SELECT holder, expires_at_ms FROM leases WHERE name = ?').get(name) as { holder: string; expires_at_ms: number } | undefined;
+    const cur = this.db.prepare('SELECT holder, expires_at_ms FROM leases WHERE name = ?').get(name) as
+      { holder: string; expires_at_ms: number } | undefined;
     if (!cur || cur.expires_at_ms <= nowMs) return null;
     return { holder: cur.holder, expiresAtMs: cur.expires_at_ms };
   }
@@ -62,7 +68,9 @@ export class Leases {
    * (expired and taken by someone else, or released): the caller must stop its critical section.
    */
   renew(name: string, holder: string, ttlMs: number, nowMs: number): boolean {
-    const r = this.db.prepare('UPDATE leases SET expires_at_ms = ? WHERE name = ? AND holder = ? AND expires_at_ms > ?').run(nowMs + ttlMs, name, holder, nowMs);
+    const r = this.db
+      .prepare('UPDATE leases SET expires_at_ms = ? WHERE name = ? AND holder = ? AND expires_at_ms > ?')
+      .run(nowMs + ttlMs, name, holder, nowMs);
     return r.changes === 1;
   }
 
@@ -87,7 +95,10 @@ export function acquireWriter(leases: Leases, dataDir: string, nowMs: number): s
   const me = selfHolder();
   if (!leases.tryAcquire(WRITER_LEASE, me, WRITER_TTL_MS, nowMs)) {
     const h = leases.holder(WRITER_LEASE, nowMs);
-    throw new SeamlineError('LOCKED', `another seamline process (${h?.holder ?? 'unknown'}) is writing to ${dataDir}; stop it first (its lease expires at ${h ? new Date(h.expiresAtMs).toISOString() : '?'})`);
+    throw new SeamlineError(
+      'LOCKED',
+      `another seamline process (${h?.holder ?? 'unknown'}) is writing to ${dataDir}; stop it first (its lease expires at ${h ? new Date(h.expiresAtMs).toISOString() : '?'})`,
+    );
   }
   return me;
 }

@@ -54,8 +54,19 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     let e = embedders.get(modelId);
     if (!e) {
       const t0 = Date.now();
-      e = WorkerEmbedder.start({ modelId, modelsDir: config.model.modelsDir, dtype: config.model.dtype, allowRemote: config.model.allowRemote, threads: config.model.threads, maxBatchTokens: config.embed.maxBatchTokens, maxBatchTexts: config.embed.maxBatchTexts }).then((x) => {
-        logger.info({ event: 'model.loaded', model_id: modelId, dim: x.dim, ms: Date.now() - t0 }, `model ${modelId} loaded (${x.dim}-d)`);
+      e = WorkerEmbedder.start({
+        modelId,
+        modelsDir: config.model.modelsDir,
+        dtype: config.model.dtype,
+        allowRemote: config.model.allowRemote,
+        threads: config.model.threads,
+        maxBatchTokens: config.embed.maxBatchTokens,
+        maxBatchTexts: config.embed.maxBatchTexts,
+      }).then((x) => {
+        logger.info(
+          { event: 'model.loaded', model_id: modelId, dim: x.dim, ms: Date.now() - t0 },
+          `model ${modelId} loaded (${x.dim}-d)`,
+        );
         return x;
       });
       embedders.set(modelId, e);
@@ -68,7 +79,11 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     const cur = tables.serving();
     if (cur) {
       const t = await store.openTable(cur.tableName);
-      if (!t) throw new SeamlineError('STORE_FAILED', `serving table ${cur.tableName} is registered but missing from ${path.join(config.dataDir, LANCE_DIR)}; run seamline reindex or rollback`);
+      if (!t)
+        throw new SeamlineError(
+          'STORE_FAILED',
+          `serving table ${cur.tableName} is registered but missing from ${path.join(config.dataDir, LANCE_DIR)}; run seamline reindex or rollback`,
+        );
       return t;
     }
     if (!create) return null;
@@ -77,12 +92,25 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     const t = await store.createTable(name, emb.dim);
     tables.register(name, emb.modelId, emb.dim, config.pipelineVersion, 'building', systemClock.nowMs());
     tables.swap(name, systemClock.nowMs());
-    logger.info({ event: 'table.created', table: name, model_id: emb.modelId, dim: emb.dim }, `created serving table ${name}`);
+    logger.info(
+      { event: 'table.created', table: name, model_id: emb.modelId, dim: emb.dim },
+      `created serving table ${name}`,
+    );
     return t;
   };
 
   return {
-    config, logger, clock: systemClock, db, bronze, ledger, tables, store, contract: buildContract(config.contract as never), embedder, servingTable,
+    config,
+    logger,
+    clock: systemClock,
+    db,
+    bronze,
+    ledger,
+    tables,
+    store,
+    contract: buildContract(config.contract as never),
+    embedder,
+    servingTable,
     async close() {
       if (closed) return;
       closed = true;

@@ -45,11 +45,22 @@ const PROVENANCE: Readonly<Record<string, { column: FilterColumn; type: FilterVa
   pipeline_version: { column: 'pipeline_version', type: 'string' },
 };
 
-const FILTERABLE_METADATA: ReadonlySet<MetadataFieldType> = new Set(['string', 'number', 'integer', 'boolean', 'timestamp']);
+const FILTERABLE_METADATA: ReadonlySet<MetadataFieldType> = new Set([
+  'string',
+  'number',
+  'integer',
+  'boolean',
+  'timestamp',
+]);
 
 /** The fields a filter may name for this contract: provenance fields and `metadata.NAME` for scalar metadata. */
 export function filterableFields(metadata: Readonly<Record<string, MetadataFieldType>>): string[] {
-  return [...Object.keys(PROVENANCE), ...Object.entries(metadata).filter(([, t]) => FILTERABLE_METADATA.has(t)).map(([n]) => `metadata.${n}`)];
+  return [
+    ...Object.keys(PROVENANCE),
+    ...Object.entries(metadata)
+      .filter(([, t]) => FILTERABLE_METADATA.has(t))
+      .map(([n]) => `metadata.${n}`),
+  ];
 }
 
 const usage = (msg: string): SeamlineError => new SeamlineError('USAGE', msg);
@@ -63,15 +74,18 @@ function coerce(field: string, type: FilterValueType, v: unknown): FilterScalar 
       return v;
     case 'number':
     case 'integer':
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw usage(`filter ${field}: value must be a finite number`);
-      if (type === 'integer' && !Number.isInteger(v)) throw usage(`filter ${field}: value must be an integer`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw usage(`filter ${field}: value must be a finite number`);
+      if (type === 'integer' && !Number.isInteger(v))
+        throw usage(`filter ${field}: value must be an integer`);
       return v;
     case 'boolean':
       if (typeof v !== 'boolean') throw usage(`filter ${field}: value must be true or false`);
       return v;
     case 'timestamp': {
       if (typeof v === 'number' && Number.isFinite(v)) return v;
-      if (typeof v !== 'string') throw usage(`filter ${field}: value must be an ISO-8601 time with a zone or epoch milliseconds`);
+      if (typeof v !== 'string')
+        throw usage(`filter ${field}: value must be an ISO-8601 time with a zone or epoch milliseconds`);
       const t = parseTimestamp(v);
       if (!t.ok) throw usage(`filter ${field}: ${t.message}`);
       return t.ms;
@@ -83,25 +97,39 @@ function coerce(field: string, type: FilterValueType, v: unknown): FilterScalar 
  * Validates client filters against the allow-list of fields and operators and types every value.
  * Pure. Throws USAGE naming the offending field, operator or value.
  */
-export function compileFilterSpecs(specs: readonly FilterSpec[], metadata: Readonly<Record<string, MetadataFieldType>>): CompiledFilters {
+export function compileFilterSpecs(
+  specs: readonly FilterSpec[],
+  metadata: Readonly<Record<string, MetadataFieldType>>,
+): CompiledFilters {
   if (specs.length > MAX_FILTERS) throw usage(`at most ${MAX_FILTERS} filters`);
   const columns: ColumnFilter[] = [];
   const meta: MetadataPredicate[] = [];
   for (const s of specs) {
-    if (!FILTER_OPS.includes(s.op)) throw usage(`filter ${String(s.field)}: unknown op ${JSON.stringify(s.op)} (allowed: ${FILTER_OPS.join(', ')})`);
+    if (!FILTER_OPS.includes(s.op))
+      throw usage(
+        `filter ${String(s.field)}: unknown op ${JSON.stringify(s.op)} (allowed: ${FILTER_OPS.join(', ')})`,
+      );
     let type: FilterValueType;
     let column: FilterColumn | null = null;
     if (Object.prototype.hasOwnProperty.call(PROVENANCE, s.field)) {
       ({ column, type } = PROVENANCE[s.field]!);
-    } else if (s.field.startsWith('metadata.') && Object.prototype.hasOwnProperty.call(metadata, s.field.slice(9)) && FILTERABLE_METADATA.has(metadata[s.field.slice(9)]!)) {
+    } else if (
+      s.field.startsWith('metadata.') &&
+      Object.prototype.hasOwnProperty.call(metadata, s.field.slice(9)) &&
+      FILTERABLE_METADATA.has(metadata[s.field.slice(9)]!)
+    ) {
       type = metadata[s.field.slice(9)] as FilterValueType;
     } else {
-      throw usage(`filter field ${JSON.stringify(s.field)} is not filterable (allowed: ${filterableFields(metadata).join(', ')})`);
+      throw usage(
+        `filter field ${JSON.stringify(s.field)} is not filterable (allowed: ${filterableFields(metadata).join(', ')})`,
+      );
     }
-    if (type === 'boolean' && !['eq', 'ne', 'in'].includes(s.op)) throw usage(`filter ${s.field}: op ${s.op} does not apply to a boolean`);
+    if (type === 'boolean' && !['eq', 'ne', 'in'].includes(s.op))
+      throw usage(`filter ${s.field}: op ${s.op} does not apply to a boolean`);
     let value: FilterScalar | boolean | (FilterScalar | boolean)[];
     if (s.op === 'in') {
-      if (!Array.isArray(s.value) || s.value.length === 0 || s.value.length > MAX_IN_VALUES) throw usage(`filter ${s.field}: op in needs an array of 1 to ${MAX_IN_VALUES} values`);
+      if (!Array.isArray(s.value) || s.value.length === 0 || s.value.length > MAX_IN_VALUES)
+        throw usage(`filter ${s.field}: op in needs an array of 1 to ${MAX_IN_VALUES} values`);
       value = (s.value as unknown[]).map((v) => coerce(s.field, type, v));
     } else value = coerce(s.field, type, s.value);
     if (column) columns.push({ column, op: s.op, value: value as FilterScalar | FilterScalar[] });
@@ -134,22 +162,37 @@ export function matchesMetadata(metadata: unknown, preds: readonly MetadataPredi
   const m = metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>) : {};
   return preds.every((p) => {
     const v = metaValue(p.type, Object.prototype.hasOwnProperty.call(m, p.name) ? m[p.name] : null);
-    if (p.op === 'in') return v !== null && (p.value as readonly (FilterScalar | boolean)[]).some((x) => compare(v, x) === 0);
+    if (p.op === 'in')
+      return v !== null && (p.value as readonly (FilterScalar | boolean)[]).some((x) => compare(v, x) === 0);
     if (v === null) return p.op === 'ne';
     const c = compare(v, p.value as FilterScalar | boolean);
     switch (p.op) {
-      case 'eq': return c === 0;
-      case 'ne': return c !== 0;
-      case 'lt': return c < 0;
-      case 'lte': return c <= 0;
-      case 'gt': return c > 0;
-      case 'gte': return c >= 0;
+      case 'eq':
+        return c === 0;
+      case 'ne':
+        return c !== 0;
+      case 'lt':
+        return c < 0;
+      case 'lte':
+        return c <= 0;
+      case 'gt':
+        return c > 0;
+      case 'gte':
+        return c >= 0;
     }
   });
 }
 
 const WHERE_RE = /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(!=|<=|>=|=|<|>|\bin\b)\s*(.*)$/s;
-const OP_OF: Readonly<Record<string, FilterOp>> = { '=': 'eq', '!=': 'ne', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte', in: 'in' };
+const OP_OF: Readonly<Record<string, FilterOp>> = {
+  '=': 'eq',
+  '!=': 'ne',
+  '<': 'lt',
+  '<=': 'lte',
+  '>': 'gt',
+  '>=': 'gte',
+  in: 'in',
+};
 
 /**
  * Parses the CLI form `FIELD OP VALUE` (ops = != < <= > >= in; `in` takes a comma list) into a spec.
@@ -157,10 +200,13 @@ const OP_OF: Readonly<Record<string, FilterOp>> = { '=': 'eq', '!=': 'ne', '<': 
  */
 export function parseWhere(expr: string, metadata: Readonly<Record<string, MetadataFieldType>>): FilterSpec {
   const m = WHERE_RE.exec(expr);
-  if (!m) throw usage(`--where ${JSON.stringify(expr)}: expected FIELD OP VALUE with OP one of = != < <= > >= in`);
+  if (!m)
+    throw usage(`--where ${JSON.stringify(expr)}: expected FIELD OP VALUE with OP one of = != < <= > >= in`);
   const [, field, opText, rawValue] = m;
   const op = OP_OF[opText!]!;
-  const type: FilterValueType | undefined = PROVENANCE[field!]?.type ?? (field!.startsWith('metadata.') ? (metadata[field!.slice(9)] as FilterValueType | undefined) : undefined);
+  const type: FilterValueType | undefined =
+    PROVENANCE[field!]?.type ??
+    (field!.startsWith('metadata.') ? (metadata[field!.slice(9)] as FilterValueType | undefined) : undefined);
   const typed = (s: string): unknown => {
     const t = s.trim();
     if (type === 'number' || type === 'integer') return t === '' ? t : Number(t);

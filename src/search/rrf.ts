@@ -10,7 +10,11 @@ export interface Fused<T> {
  * Only ranks matter, so scores of different kinds (cosine, BM25) need no normalization. Ties keep
  * the order of first appearance (earlier list first). Pure.
  */
-export function reciprocalRankFusion<T>(lists: readonly (readonly T[])[], keyOf: (t: T) => string, k: number): Fused<T>[] {
+export function reciprocalRankFusion<T>(
+  lists: readonly (readonly T[])[],
+  keyOf: (t: T) => string,
+  k: number,
+): Fused<T>[] {
   const acc = new Map<string, { item: T; score: number; ranks: (number | undefined)[]; first: number }>();
   let order = 0;
   lists.forEach((list, li) => {
@@ -26,5 +30,7 @@ export function reciprocalRankFusion<T>(lists: readonly (readonly T[])[], keyOf:
       e.score += 1 / (k + i + 1);
     });
   });
-  return [...acc.values()].sort((a, b) => b.score - a.score || a.first - b.first).map(({ item, score, ranks }) => ({ item, score, ranks }));
+  return [...acc.values()]
+    .sort((a, b) => b.score - a.score || a.first - b.first)
+    .map(({ item, score, ranks }) => ({ item, score, ranks }));
 }

@@ -3,8 +3,25 @@ import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Field, FixedSizeList, Float32, Float64, Int32, Schema, Utf8 } from 'apache-arrow';
 import { SeamlineError } from '../errors/errors.js';
-import { FILTER_COLUMNS, type ColumnFilter, type FilterScalar, type IndexInfo, type MergeResult, type SearchHit, type TableStats, type VectorRow, type VectorStore, type VectorTable } from '../ports/vector-store.js';
-import type { AnnIndexKind, MaintainableTable, OptimizeOutcome, TableTag, TableVersion } from '../ports/vector-store.js';
+import {
+  FILTER_COLUMNS,
+  type ColumnFilter,
+  type FilterScalar,
+  type IndexInfo,
+  type MergeResult,
+  type SearchHit,
+  type TableStats,
+  type VectorRow,
+  type VectorStore,
+  type VectorTable,
+} from '../ports/vector-store.js';
+import type {
+  AnnIndexKind,
+  MaintainableTable,
+  OptimizeOutcome,
+  TableTag,
+  TableVersion,
+} from '../ports/vector-store.js';
 import { sqlString } from './sql.js';
 
 /**
@@ -68,7 +85,7 @@ function toRecord(r: VectorRow): Raw {
 
 function toVector(v: unknown): Float32Array {
   if (v instanceof Float32Array) return v;
-  if (v && typeof v === 'object' && 'toArray' in v && typeof (v).toArray === 'function') {
+  if (v && typeof v === 'object' && 'toArray' in v && typeof v.toArray === 'function') {
     return Float32Array.from((v as { toArray(): ArrayLike<number> }).toArray());
   }
   return Float32Array.from(v as ArrayLike<number>);
@@ -105,7 +122,8 @@ const NUMERIC_FILTER_COLUMNS = new Set(['chunk', 'source_version', 'event_time_m
 
 function filterLiteral(column: string, v: FilterScalar): string {
   if (NUMERIC_FILTER_COLUMNS.has(column)) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new SeamlineError('USAGE', `filter on ${column} needs a finite number`);
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new SeamlineError('USAGE', `filter on ${column} needs a finite number`);
     return String(v);
   }
   if (typeof v !== 'string') throw new SeamlineError('USAGE', `filter on ${column} needs a string`);
@@ -120,14 +138,18 @@ export function compileFilters(filters: readonly ColumnFilter[]): string | null 
   if (filters.length === 0) return null;
   return filters
     .map((f) => {
-      if (!(FILTER_COLUMNS as readonly string[]).includes(f.column)) throw new SeamlineError('USAGE', `column ${JSON.stringify(f.column)} cannot be filtered`);
+      if (!(FILTER_COLUMNS as readonly string[]).includes(f.column))
+        throw new SeamlineError('USAGE', `column ${JSON.stringify(f.column)} cannot be filtered`);
       const col = `\`${f.column}\``;
       if (f.op === 'in') {
-        const vals = Array.isArray(f.value) ? (f.value as readonly FilterScalar[]) : [f.value as FilterScalar];
+        const vals = Array.isArray(f.value)
+          ? (f.value as readonly FilterScalar[])
+          : [f.value as FilterScalar];
         if (vals.length === 0) return 'FALSE';
         return `${col} IN (${vals.map((v) => filterLiteral(f.column, v)).join(', ')})`;
       }
-      if (Array.isArray(f.value)) throw new SeamlineError('USAGE', `filter op ${f.op} on ${f.column} needs a single value`);
+      if (Array.isArray(f.value))
+        throw new SeamlineError('USAGE', `filter op ${f.op} on ${f.column} needs a single value`);
       const op = FILTER_SQL_OPS[f.op];
       if (op === undefined) throw new SeamlineError('USAGE', `unknown filter op ${JSON.stringify(f.op)}`);
       return `${col} ${op} ${filterLiteral(f.column, f.value as FilterScalar)}`;
@@ -171,37 +193,73 @@ class LanceTable implements VectorTable {
   async merge(rows: readonly VectorRow[], scopeIds: readonly string[]): Promise<MergeResult> {
     try {
       if (rows.length === 0) {
-        if (scopeIds.length === 0) return { inserted: 0, updated: 0, deleted: 0, version: await this.table.version() };
+        if (scopeIds.length === 0)
+          return { inserted: 0, updated: 0, deleted: 0, version: await this.table.version() };
         const before = await this.table.countRows(`id IN (${scopeIds.map(sqlString).join(', ')})`);
         if (before === 0) return { inserted: 0, updated: 0, deleted: 0, version: await this.table.version() };
         const res = await this.table.delete(`id IN (${scopeIds.map(sqlString).join(', ')})`);
         return { inserted: 0, updated: 0, deleted: before, version: res.version };
       }
       const data = lancedb.makeArrowTable(rows.map(toRecord), { schema: rowSchema(this.dim) });
-      let builder = this.table.mergeInsert('row_key').whenMatchedUpdateAll({ where: VERSION_GUARD }).whenNotMatchedInsertAll();
+      let builder = this.table
+        .mergeInsert('row_key')
+        .whenMatchedUpdateAll({ where: VERSION_GUARD })
+        .whenNotMatchedInsertAll();
       if (scopeIds.length > 0) {
-        builder = builder.whenNotMatchedBySourceDelete({ where: `id IN (${scopeIds.map(sqlString).join(', ')})` });
+        builder = builder.whenNotMatchedBySourceDelete({
+          where: `id IN (${scopeIds.map(sqlString).join(', ')})`,
+        });
       }
       const r = await builder.execute(data);
-      return { inserted: r.numInsertedRows, updated: r.numUpdatedRows, deleted: r.numDeletedRows, version: r.version };
+      return {
+        inserted: r.numInsertedRows,
+        updated: r.numUpdatedRows,
+        deleted: r.numDeletedRows,
+        version: r.version,
+      };
     } catch (e) {
       throw storeError(`merge into table ${this.name} failed`, e);
     }
   }
 
   async vectorSearch(vector: Float32Array, k: number): Promise<SearchHit[]> {
-    const rows = (await tuneAnnQuery(this.table.vectorSearch(Array.from(vector)).distanceType('cosine').limit(k), k).toArray()) as Raw[];
+    const rows = (await tuneAnnQuery(
+      this.table.vectorSearch(Array.from(vector)).distanceType('cosine').limit(k),
+      k,
+    ).toArray()) as Raw[];
     return rows.map((r) => ({ row: fromRecord(r), score: 1 - Number(r._distance) }));
   }
 
   async *scanAll(columns: 'provenance' | 'all' = 'all'): AsyncIterable<VectorRow[]> {
     let q = this.table.query();
     if (columns === 'provenance') {
-      q = q.select(['row_key', 'id', 'chunk', 'chunk_count', 'source_version', 'event_time', 'event_time_ms', 'bronze_seq', 'file', 'line', 'batch_id', 'content_hash', 'model_id', 'dim', 'pipeline_version', 'embedded_at']);
+      q = q.select([
+        'row_key',
+        'id',
+        'chunk',
+        'chunk_count',
+        'source_version',
+        'event_time',
+        'event_time_ms',
+        'bronze_seq',
+        'file',
+        'line',
+        'batch_id',
+        'content_hash',
+        'model_id',
+        'dim',
+        'pipeline_version',
+        'embedded_at',
+      ]);
     }
     for await (const batch of q) {
       const rows: VectorRow[] = [];
-      for (const r of batch.toArray() as Raw[]) rows.push(fromRecord(typeof (r as { toJSON?: unknown }).toJSON === 'function' ? ((r as { toJSON(): Raw }).toJSON()) : r));
+      for (const r of batch.toArray() as Raw[])
+        rows.push(
+          fromRecord(
+            typeof (r as { toJSON?: unknown }).toJSON === 'function' ? (r as { toJSON(): Raw }).toJSON() : r,
+          ),
+        );
       yield rows;
     }
   }
@@ -217,7 +275,11 @@ class LanceTable implements VectorTable {
     };
   }
 
-  async searchVector(vector: Float32Array, k: number, filters: readonly ColumnFilter[]): Promise<SearchHit[]> {
+  async searchVector(
+    vector: Float32Array,
+    k: number,
+    filters: readonly ColumnFilter[],
+  ): Promise<SearchHit[]> {
     let q = tuneAnnQuery(this.table.vectorSearch(Array.from(vector)).distanceType('cosine').limit(k), k);
     const where = compileFilters(filters);
     if (where) q = q.where(where);
@@ -230,7 +292,10 @@ class LanceTable implements VectorTable {
   }
 
   async searchText(query: string, k: number, filters: readonly ColumnFilter[]): Promise<SearchHit[]> {
-    let q = this.table.query().fullTextSearch(query, { columns: ['text'] }).limit(k);
+    let q = this.table
+      .query()
+      .fullTextSearch(query, { columns: ['text'] })
+      .limit(k);
     const where = compileFilters(filters);
     if (where) q = q.where(where);
     try {
@@ -242,14 +307,17 @@ class LanceTable implements VectorTable {
   }
 
   async ensureFtsIndex(): Promise<boolean> {
-    const has = (await this.table.listIndices()).some((i) => i.columns.includes('text') && i.indexType === 'FTS');
+    const has = (await this.table.listIndices()).some(
+      (i) => i.columns.includes('text') && i.indexType === 'FTS',
+    );
     if (has) return false;
     try {
       await this.table.createIndex('text', { config: lancedb.Index.fts(), replace: false });
       return true;
     } catch (e) {
       // Another process may have created it between our check and our create.
-      if ((await this.table.listIndices()).some((i) => i.columns.includes('text') && i.indexType === 'FTS')) return false;
+      if ((await this.table.listIndices()).some((i) => i.columns.includes('text') && i.indexType === 'FTS'))
+        return false;
       throw storeError(`cannot create the full-text index on ${this.name}`, e);
     }
   }
@@ -258,7 +326,13 @@ class LanceTable implements VectorTable {
     const out: IndexInfo[] = [];
     for (const i of await this.table.listIndices()) {
       const s = await this.table.indexStats(i.name);
-      out.push({ name: i.name, type: i.indexType, columns: i.columns, indexedRows: s?.numIndexedRows ?? 0, unindexedRows: s?.numUnindexedRows ?? 0 });
+      out.push({
+        name: i.name,
+        type: i.indexType,
+        columns: i.columns,
+        indexedRows: s?.numIndexedRows ?? 0,
+        unindexedRows: s?.numUnindexedRows ?? 0,
+      });
     }
     return out;
   }
@@ -270,7 +344,10 @@ class LanceTable implements VectorTable {
   async deleteIds(ids: readonly string[]): Promise<number> {
     let n = 0;
     for (let i = 0; i < ids.length; i += IN_CHUNK) {
-      const pred = `id IN (${ids.slice(i, i + IN_CHUNK).map(sqlString).join(', ')})`;
+      const pred = `id IN (${ids
+        .slice(i, i + IN_CHUNK)
+        .map(sqlString)
+        .join(', ')})`;
       const before = await this.table.countRows(pred);
       if (before === 0) continue;
       await this.table.delete(pred);
@@ -307,7 +384,9 @@ class LanceMaintenance implements MaintainableTable {
   }
 
   async versions(): Promise<TableVersion[]> {
-    return (await this.table.listVersions()).map((v) => ({ version: v.version, timestampMs: new Date(v.timestamp).getTime() })).sort((a, b) => a.version - b.version);
+    return (await this.table.listVersions())
+      .map((v) => ({ version: v.version, timestampMs: new Date(v.timestamp).getTime() }))
+      .sort((a, b) => a.version - b.version);
   }
 
   async tagList(): Promise<TableTag[]> {
@@ -325,19 +404,31 @@ class LanceMaintenance implements MaintainableTable {
 
   async optimize(cleanupOlderThanMs: number | null): Promise<OptimizeOutcome> {
     // deleteUnverified stays false: files of a writer's in-flight commit look unverified.
-    const s = await this.table.optimize({ cleanupOlderThan: new Date(cleanupOlderThanMs ?? 0), deleteUnverified: false });
-    return { fragmentsRemoved: s.compaction.fragmentsRemoved, fragmentsAdded: s.compaction.fragmentsAdded, bytesRemoved: s.prune.bytesRemoved, versionsRemoved: s.prune.oldVersionsRemoved };
+    const s = await this.table.optimize({
+      cleanupOlderThan: new Date(cleanupOlderThanMs ?? 0),
+      deleteUnverified: false,
+    });
+    return {
+      fragmentsRemoved: s.compaction.fragmentsRemoved,
+      fragmentsAdded: s.compaction.fragmentsAdded,
+      bytesRemoved: s.prune.bytesRemoved,
+      versionsRemoved: s.prune.oldVersionsRemoved,
+    };
   }
 
   async indexSegments(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    for (const i of await this.table.listIndices()) out[i.name] = (await this.table.indexStats(i.name))?.numIndices ?? 0;
+    for (const i of await this.table.listIndices())
+      out[i.name] = (await this.table.indexStats(i.name))?.numIndices ?? 0;
     return out;
   }
 
   async createVectorIndex(kind: AnnIndexKind): Promise<void> {
     // One partition: a single HNSW graph builds fastest and has the best recall at our table sizes.
-    const config = kind === 'hnsw_sq' ? lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: 1 }) : lancedb.Index.ivfPq({ distanceType: 'cosine' });
+    const config =
+      kind === 'hnsw_sq'
+        ? lancedb.Index.hnswSq({ distanceType: 'cosine', numPartitions: 1 })
+        : lancedb.Index.ivfPq({ distanceType: 'cosine' });
     await this.table.createIndex('vector', { config, replace: true });
   }
 
@@ -381,7 +472,10 @@ export class LanceStore implements VectorStore {
     const t = await this.conn.openTable(name);
     const schema = await t.schema();
     const vec = schema.fields.find((f) => f.name === 'vector');
-    const dim = vec && vec.type instanceof FixedSizeList ? vec.type.listSize : Number((vec?.type as { listSize?: number } | undefined)?.listSize ?? 0);
+    const dim =
+      vec && vec.type instanceof FixedSizeList
+        ? vec.type.listSize
+        : Number((vec?.type as { listSize?: number } | undefined)?.listSize ?? 0);
     return new LanceTable(t, name, dim);
   }
 

@@ -19,7 +19,8 @@ export interface CommittedBatch {
   readonly seqTo: number;
 }
 
-export type FindingKind = 'missing' | 'stale' | 'duplicate' | 'deleted_present' | 'unknown_id' | 'newer_than_ledger';
+export type FindingKind =
+  'missing' | 'stale' | 'duplicate' | 'deleted_present' | 'unknown_id' | 'newer_than_ledger';
 
 export interface Finding {
   readonly kind: FindingKind;
@@ -48,7 +49,8 @@ export interface AuditResult {
   readonly unreflectedBatches: { batchId: string; ids: number }[];
 }
 
-const fmtV = (v: { sourceVersion: number; eventTimeMs: number; bronzeSeq: number }): string => `v${v.sourceVersion}/t${v.eventTimeMs}/seq${v.bronzeSeq}`;
+const fmtV = (v: { sourceVersion: number; eventTimeMs: number; bronzeSeq: number }): string =>
+  `v${v.sourceVersion}/t${v.eventTimeMs}/seq${v.bronzeSeq}`;
 
 function batchOf(batches: readonly CommittedBatch[], seq: number): string | undefined {
   let lo = 0;
@@ -86,26 +88,71 @@ export function audit(input: AuditInput): AuditResult {
     const batchId = batchOf(batches, ks.seq);
     const dupKeys = new Map<string, number>();
     for (const r of rows) dupKeys.set(r.rowKey, (dupKeys.get(r.rowKey) ?? 0) + 1);
-    for (const [key, n] of dupKeys) if (n > 1) findings.push({ kind: 'duplicate', id: ks.id, detail: `row ${JSON.stringify(key)} appears ${n} times` });
+    for (const [key, n] of dupKeys)
+      if (n > 1)
+        findings.push({
+          kind: 'duplicate',
+          id: ks.id,
+          detail: `row ${JSON.stringify(key)} appears ${n} times`,
+        });
     if (ks.deleted) {
-      if (rows.length > 0) findings.push({ kind: 'deleted_present', id: ks.id, detail: `deleted at ${fmtV(winner)} but ${rows.length} row(s) remain`, ...(batchId ? { batchId } : {}) });
+      if (rows.length > 0)
+        findings.push({
+          kind: 'deleted_present',
+          id: ks.id,
+          detail: `deleted at ${fmtV(winner)} but ${rows.length} row(s) remain`,
+          ...(batchId ? { batchId } : {}),
+        });
       continue;
     }
     if (rows.length === 0) {
-      findings.push({ kind: 'missing', id: ks.id, detail: `latest ${fmtV(winner)} has no row in the table`, ...(batchId ? { batchId } : {}) });
+      findings.push({
+        kind: 'missing',
+        id: ks.id,
+        detail: `latest ${fmtV(winner)} has no row in the table`,
+        ...(batchId ? { batchId } : {}),
+      });
       continue;
     }
-    const newer = rows.find((r) => r.sourceVersion > winner.sourceVersion || (r.sourceVersion === winner.sourceVersion && (r.eventTimeMs > winner.eventTimeMs || (r.eventTimeMs === winner.eventTimeMs && r.bronzeSeq > winner.bronzeSeq))));
+    const newer = rows.find(
+      (r) =>
+        r.sourceVersion > winner.sourceVersion ||
+        (r.sourceVersion === winner.sourceVersion &&
+          (r.eventTimeMs > winner.eventTimeMs ||
+            (r.eventTimeMs === winner.eventTimeMs && r.bronzeSeq > winner.bronzeSeq))),
+    );
     if (newer) {
-      findings.push({ kind: 'newer_than_ledger', id: ks.id, detail: `row ${fmtV(newer)} is newer than the key state winner ${fmtV(winner)}` });
+      findings.push({
+        kind: 'newer_than_ledger',
+        id: ks.id,
+        detail: `row ${fmtV(newer)} is newer than the key state winner ${fmtV(winner)}`,
+      });
       continue;
     }
-    const wrong = rows.filter((r) => r.sourceVersion !== winner.sourceVersion || r.eventTimeMs !== winner.eventTimeMs || r.bronzeSeq !== winner.bronzeSeq);
+    const wrong = rows.filter(
+      (r) =>
+        r.sourceVersion !== winner.sourceVersion ||
+        r.eventTimeMs !== winner.eventTimeMs ||
+        r.bronzeSeq !== winner.bronzeSeq,
+    );
     const n = rows[0]!.chunkCount;
     const chunks = new Set(rows.map((r) => r.chunk));
-    const shapeOk = rows.every((r) => r.chunkCount === n) && chunks.size === n && [...chunks].every((c) => c >= 0 && c < n);
-    if (wrong.length > 0) findings.push({ kind: 'stale', id: ks.id, detail: `table has ${fmtV(wrong[0]!)}, latest is ${fmtV(winner)}`, ...(batchId ? { batchId } : {}) });
-    else if (!shapeOk) findings.push({ kind: 'stale', id: ks.id, detail: `chunks ${[...chunks].sort((a, b) => a - b).join(',')} do not form 0..${n - 1}`, ...(batchId ? { batchId } : {}) });
+    const shapeOk =
+      rows.every((r) => r.chunkCount === n) && chunks.size === n && [...chunks].every((c) => c >= 0 && c < n);
+    if (wrong.length > 0)
+      findings.push({
+        kind: 'stale',
+        id: ks.id,
+        detail: `table has ${fmtV(wrong[0]!)}, latest is ${fmtV(winner)}`,
+        ...(batchId ? { batchId } : {}),
+      });
+    else if (!shapeOk)
+      findings.push({
+        kind: 'stale',
+        id: ks.id,
+        detail: `chunks ${[...chunks].sort((a, b) => a - b).join(',')} do not form 0..${n - 1}`,
+        ...(batchId ? { batchId } : {}),
+      });
   }
   for (const [id, rows] of input.rowsById) {
     if (seen.has(id)) continue;
@@ -113,15 +160,30 @@ export function audit(input: AuditInput): AuditResult {
       pending += 1;
       continue;
     }
-    findings.push({ kind: 'unknown_id', id, detail: `${rows.length} row(s) for an id bronze has never seen (first from ${rows[0]!.file}, batch ${rows[0]!.batchId})` });
+    findings.push({
+      kind: 'unknown_id',
+      id,
+      detail: `${rows.length} row(s) for an id bronze has never seen (first from ${rows[0]!.file}, batch ${rows[0]!.batchId})`,
+    });
   }
   const perBatch = new Map<string, number>();
-  for (const f of findings) if (f.batchId && (f.kind === 'missing' || f.kind === 'stale' || f.kind === 'deleted_present')) perBatch.set(f.batchId, (perBatch.get(f.batchId) ?? 0) + 1);
-  return { findings, checkedIds: checked, pendingIds: pending, unreflectedBatches: [...perBatch.entries()].map(([batchId, ids]) => ({ batchId, ids })) };
+  for (const f of findings)
+    if (f.batchId && (f.kind === 'missing' || f.kind === 'stale' || f.kind === 'deleted_present'))
+      perBatch.set(f.batchId, (perBatch.get(f.batchId) ?? 0) + 1);
+  return {
+    findings,
+    checkedIds: checked,
+    pendingIds: pending,
+    unreflectedBatches: [...perBatch.entries()].map(([batchId, ids]) => ({ batchId, ids })),
+  };
 }
 
 /** Ids that --repair replays from bronze, and the subset whose rows are first removed (duplicates, rows newer than bronze). */
-export function repairPlan(findings: readonly Finding[]): { replay: string[]; clearFirst: string[]; unexplained: string[] } {
+export function repairPlan(findings: readonly Finding[]): {
+  replay: string[];
+  clearFirst: string[];
+  unexplained: string[];
+} {
   const replay = new Set<string>();
   const clear = new Set<string>();
   const unexplained = new Set<string>();

@@ -4,7 +4,14 @@ import type { VectorTable } from '../ports/vector-store.js';
 import { materialize } from '../processor/materialize.js';
 import { noFaults } from '../runtime/fault.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { audit, repairPlan, type CommittedBatch, type Finding, type FindingKind, type RowProvenance } from './audit.js';
+import {
+  audit,
+  repairPlan,
+  type CommittedBatch,
+  type Finding,
+  type FindingKind,
+  type RowProvenance,
+} from './audit.js';
 
 export interface VerifyReport {
   readonly consistent: boolean;
@@ -35,7 +42,14 @@ export interface RepairReport {
   readonly unexplainedIds: readonly string[];
 }
 
-const KINDS: readonly FindingKind[] = ['missing', 'stale', 'duplicate', 'deleted_present', 'unknown_id', 'newer_than_ledger'];
+const KINDS: readonly FindingKind[] = [
+  'missing',
+  'stale',
+  'duplicate',
+  'deleted_present',
+  'unknown_id',
+  'newer_than_ledger',
+];
 const MAX_LISTED = 200;
 const REPAIR_CHUNK = 500;
 
@@ -43,7 +57,17 @@ async function rowsById(table: VectorTable): Promise<Map<string, RowProvenance[]
   const out = new Map<string, RowProvenance[]>();
   for await (const batch of table.scanAll('provenance')) {
     for (const r of batch) {
-      const p: RowProvenance = { rowKey: r.rowKey, id: r.id, chunk: r.chunk, chunkCount: r.chunkCount, sourceVersion: r.sourceVersion, eventTimeMs: r.eventTimeMs, bronzeSeq: r.bronzeSeq, batchId: r.batchId, file: r.file };
+      const p: RowProvenance = {
+        rowKey: r.rowKey,
+        id: r.id,
+        chunk: r.chunk,
+        chunkCount: r.chunkCount,
+        sourceVersion: r.sourceVersion,
+        eventTimeMs: r.eventTimeMs,
+        bronzeSeq: r.bronzeSeq,
+        batchId: r.batchId,
+        file: r.file,
+      };
       const list = out.get(r.id);
       if (list) list.push(p);
       else out.set(r.id, [p]);
@@ -53,14 +77,23 @@ async function rowsById(table: VectorTable): Promise<Map<string, RowProvenance[]
 }
 
 function committedBatches(rt: Runtime, tableName: string): CommittedBatch[] {
-  return (rt.db.prepare(`SELECT batch_id, seq_from, seq_to FROM batches WHERE table_name = ? AND state = 'committed' ORDER BY seq_from`).all(tableName) as { batch_id: string; seq_from: number; seq_to: number }[]).map((r) => ({ batchId: r.batch_id, seqFrom: r.seq_from, seqTo: r.seq_to }));
+  return (
+    rt.db
+      .prepare(
+        `SELECT batch_id, seq_from, seq_to FROM batches WHERE table_name = ? AND state = 'committed' ORDER BY seq_from`,
+      )
+      .all(tableName) as { batch_id: string; seq_from: number; seq_to: number }[]
+  ).map((r) => ({ batchId: r.batch_id, seqFrom: r.seq_from, seqTo: r.seq_to }));
 }
 
 /**
  * Audits bronze ↔ ledger ↔ the serving table. Reads the ledger before and after the table scan and
  * retries when a batch committed in between (a concurrent daemon), so findings are never races.
  */
-export async function verifyTable(rt: Runtime, table: VectorTable): Promise<VerifyReport & { allFindings: Finding[] }> {
+export async function verifyTable(
+  rt: Runtime,
+  table: VectorTable,
+): Promise<VerifyReport & { allFindings: Finding[] }> {
   const inBronze = rt.db.prepare('SELECT 1 FROM bronze WHERE record_id = ? LIMIT 1');
   for (let attempt = 0; ; attempt++) {
     const before = rt.ledger.committedUpTo(table.name);
@@ -71,7 +104,13 @@ export async function verifyTable(rt: Runtime, table: VectorTable): Promise<Veri
     const keyStates = (function* () {
       for (const page of rt.ledger.allKeyStates()) yield* page;
     })();
-    const r = audit({ keyStates, rowsById: rows, committedUpTo: before, committedBatches: committedBatches(rt, table.name), inBronze: (id) => inBronze.get(id) !== undefined });
+    const r = audit({
+      keyStates,
+      rowsById: rows,
+      committedUpTo: before,
+      committedBatches: committedBatches(rt, table.name),
+      inBronze: (id) => inBronze.get(id) !== undefined,
+    });
     const counts = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<FindingKind, number>;
     for (const f of r.findings) counts[f.kind] += 1;
     const ledgerVersion = rt.ledger.lastCommittedVersion(table.name);
@@ -100,11 +139,22 @@ export async function verifyTable(rt: Runtime, table: VectorTable): Promise<Veri
  * are already right change nothing). Ids with duplicate rows or rows newer than bronze are cleared
  * first, since a guarded merge cannot fix those. Rows of ids bronze has never seen are left alone.
  */
-export async function repair(rt: Runtime, table: VectorTable, embedder: Embedder, findings: readonly Finding[], logger: Logger): Promise<RepairReport> {
+export async function repair(
+  rt: Runtime,
+  table: VectorTable,
+  embedder: Embedder,
+  findings: readonly Finding[],
+  logger: Logger,
+): Promise<RepairReport> {
   const plan = repairPlan(findings);
   const c = rt.config;
   const deps = {
-    bronze: rt.bronze, ledger: rt.ledger, embedder, chunking: c.chunking, pipelineVersion: c.pipelineVersion, fault: noFaults,
+    bronze: rt.bronze,
+    ledger: rt.ledger,
+    embedder,
+    chunking: c.chunking,
+    pipelineVersion: c.pipelineVersion,
+    fault: noFaults,
     nowIso: () => new Date(rt.clock.nowMs()).toISOString(),
   };
   const batchId = `verify-repair:${new Date(rt.clock.nowMs()).toISOString()}`;
@@ -112,7 +162,10 @@ export async function repair(rt: Runtime, table: VectorTable, embedder: Embedder
   const totals = { inserted: 0, updated: 0, deleted: 0, embedded: 0, reused: 0 };
   if (plan.clearFirst.length > 0) {
     rowsCleared = await table.deleteIds(plan.clearFirst);
-    logger.warn({ event: 'verify.cleared', ids: plan.clearFirst.length, rows: rowsCleared }, 'removed rows of ids with duplicates or rows newer than bronze before replaying them');
+    logger.warn(
+      { event: 'verify.cleared', ids: plan.clearFirst.length, rows: rowsCleared },
+      'removed rows of ids with duplicates or rows newer than bronze before replaying them',
+    );
   }
   for (let i = 0; i < plan.replay.length; i += REPAIR_CHUNK) {
     const r = await materialize(deps, table, plan.replay.slice(i, i + REPAIR_CHUNK), batchId);
@@ -123,8 +176,20 @@ export async function repair(rt: Runtime, table: VectorTable, embedder: Embedder
     totals.reused += r.reused;
   }
   if (plan.unexplained.length > 0) {
-    logger.warn({ event: 'verify.unexplained', ids: plan.unexplained.length }, 'rows of ids unknown to bronze were left in place; inspect them (see the report) and remove them by hand if they do not belong');
+    logger.warn(
+      { event: 'verify.unexplained', ids: plan.unexplained.length },
+      'rows of ids unknown to bronze were left in place; inspect them (see the report) and remove them by hand if they do not belong',
+    );
   }
-  logger.info({ event: 'verify.repaired', replayed: plan.replay.length, ...totals }, 'repair replayed affected ids from bronze');
-  return { replayedIds: plan.replay.length, clearedIds: plan.clearFirst.length, rowsCleared, ...totals, unexplainedIds: plan.unexplained };
+  logger.info(
+    { event: 'verify.repaired', replayed: plan.replay.length, ...totals },
+    'repair replayed affected ids from bronze',
+  );
+  return {
+    replayedIds: plan.replay.length,
+    clearedIds: plan.clearFirst.length,
+    rowsCleared,
+    ...totals,
+    unexplainedIds: plan.unexplained,
+  };
 }

@@ -17,7 +17,17 @@ export const MODEL_ID = 'local/glove-sif-100d';
 export const CHUNKING = { maxTokens: 12, overlapTokens: 3 } as const;
 
 /** Named fault points the harness kills at (processor + landing + reconcile). */
-export const NAMED_POINTS = ['after-plan', 'after-fold', 'after-embed', 'mid-chunk-cleanup', 'after-merge', 'after-commit', 'mid-landing', 'before-publish', 'mid-reconcile'] as const;
+export const NAMED_POINTS = [
+  'after-plan',
+  'after-fold',
+  'after-embed',
+  'mid-chunk-cleanup',
+  'after-merge',
+  'after-commit',
+  'mid-landing',
+  'before-publish',
+  'mid-reconcile',
+] as const;
 export type CycleMode = (typeof NAMED_POINTS)[number] | 'random-kill' | 'daemon-kill' | 'clean';
 
 // ---------------------------------------------------------------- generator
@@ -70,7 +80,10 @@ export class StreamGen {
   private fileNo = 0;
   readonly files: GenFile[] = [];
 
-  constructor(seed: number, private readonly idCount = 24) {
+  constructor(
+    seed: number,
+    private readonly idCount = 24,
+  ) {
     this.rnd = prng(seed);
   }
 
@@ -84,13 +97,35 @@ export class StreamGen {
     return Array.from({ length: n }, () => this.pick(WORDS)).join(' ');
   }
 
-  private make(id: string, version: number, op: 'upsert' | 'delete', text: string, tag: string, valid = true): GenRecord {
+  private make(
+    id: string,
+    version: number,
+    op: 'upsert' | 'delete',
+    text: string,
+    tag: string,
+    valid = true,
+  ): GenRecord {
     this.clock += 1000;
     const eventTimeMs = this.clock;
     const et = valid ? iso(eventTimeMs) : iso(eventTimeMs).replace('Z', '');
-    const obj: Record<string, unknown> = { id, version, event_time: et, text: op === 'delete' ? '' : text, tag };
+    const obj: Record<string, unknown> = {
+      id,
+      version,
+      event_time: et,
+      text: op === 'delete' ? '' : text,
+      tag,
+    };
     if (op === 'delete') obj.op = 'delete';
-    return { id, version, eventTimeMs, op, text: op === 'delete' ? '' : text, tag, valid, line: JSON.stringify(obj) };
+    return {
+      id,
+      version,
+      eventTimeMs,
+      op,
+      text: op === 'delete' ? '' : text,
+      tag,
+      valid,
+      line: JSON.stringify(obj),
+    };
   }
 
   private record(): GenRecord {
@@ -99,16 +134,30 @@ export class StreamGen {
     const r = this.rnd();
     let rec: GenRecord;
     if (r < 0.1 && this.history.length > 0) return this.pick(this.history); // exact duplicate (re-sent event)
-    if (r < 0.25 && max !== undefined && max > 0) rec = this.make(id, Math.floor(this.rnd() * max), 'upsert', this.text(), `late-${this.fileNo}`);
-    else if (r < 0.32 && max !== undefined) rec = this.make(id, max, 'upsert', this.text(), `same-${this.fileNo}`);
+    if (r < 0.25 && max !== undefined && max > 0)
+      rec = this.make(id, Math.floor(this.rnd() * max), 'upsert', this.text(), `late-${this.fileNo}`);
+    else if (r < 0.32 && max !== undefined)
+      rec = this.make(id, max, 'upsert', this.text(), `same-${this.fileNo}`);
     else if (r < 0.4 && max !== undefined) rec = this.make(id, max + 1, 'delete', '', `del-${this.fileNo}`);
-    else if (r < 0.47 && this.live.has(id)) rec = this.make(id, max! + 1, 'upsert', this.live.get(id)!.text, `meta-${this.fileNo}`);
+    else if (r < 0.47 && this.live.has(id))
+      rec = this.make(id, max! + 1, 'upsert', this.live.get(id)!.text, `meta-${this.fileNo}`);
     else if (r < 0.5) return this.make(id, (max ?? 0) + 1, 'upsert', this.text(), 'bad', false);
-    else rec = this.make(id, (max ?? 0) + 1 + Math.floor(this.rnd() * 2), 'upsert', this.text(), `v-${this.fileNo}`);
+    else
+      rec = this.make(
+        id,
+        (max ?? 0) + 1 + Math.floor(this.rnd() * 2),
+        'upsert',
+        this.text(),
+        `v-${this.fileNo}`,
+      );
     this.history.push(rec);
     this.maxVersion.set(id, Math.max(max ?? 0, rec.version));
     const cur = this.live.get(id);
-    if (!cur || rec.version > cur.version || (rec.version === cur.version && rec.eventTimeMs > cur.eventTimeMs)) {
+    if (
+      !cur ||
+      rec.version > cur.version ||
+      (rec.version === cur.version && rec.eventTimeMs > cur.eventTimeMs)
+    ) {
       if (rec.op === 'delete') this.live.delete(id);
       else this.live.set(id, rec);
     }
@@ -120,7 +169,11 @@ export class StreamGen {
     this.fileNo += 1;
     const n = 2 + Math.floor(this.rnd() * 7);
     const records = Array.from({ length: n }, () => this.record());
-    const f = { name: `f${String(this.fileNo).padStart(5, '0')}.jsonl`, content: records.map((x) => x.line).join('\n') + '\n', records };
+    const f = {
+      name: `f${String(this.fileNo).padStart(5, '0')}.jsonl`,
+      content: records.map((x) => x.line).join('\n') + '\n',
+      records,
+    };
     this.files.push(f);
     return f;
   }
@@ -130,7 +183,11 @@ export class StreamGen {
     if (this.files.length === 0) return null;
     const src = this.pick(this.files);
     this.fileNo += 1;
-    const f = { name: `redrop-${String(this.fileNo).padStart(5, '0')}.jsonl`, content: src.content, records: src.records };
+    const f = {
+      name: `redrop-${String(this.fileNo).padStart(5, '0')}.jsonl`,
+      content: src.content,
+      records: src.records,
+    };
     this.files.push(f);
     return f;
   }
@@ -157,13 +214,20 @@ export function oracle(files: readonly GenFile[]): { expected: Map<string, Expec
       if (!p) positions.set(key, (p = new Set()));
       p.add(`${f.name}:${i + 1}`);
       const cur = best.get(r.id);
-      if (!cur || r.version > cur.version || (r.version === cur.version && r.eventTimeMs > cur.eventTimeMs)) best.set(r.id, r);
+      if (!cur || r.version > cur.version || (r.version === cur.version && r.eventTimeMs > cur.eventTimeMs))
+        best.set(r.id, r);
     });
   }
   const expected = new Map<string, Expected>();
-  for (const [id, w] of best) if (w.op === 'upsert') expected.set(id, { winner: w, positions: positions.get(`${id}\u0000${w.version}\u0000${w.eventTimeMs}`)! });
+  for (const [id, w] of best)
+    if (w.op === 'upsert')
+      expected.set(id, {
+        winner: w,
+        positions: positions.get(`${id}\u0000${w.version}\u0000${w.eventTimeMs}`)!,
+      });
   let invalid = 0;
-  for (const f of files) if (files.find((g) => g.content === f.content) === f) invalid += f.records.filter((r) => !r.valid).length;
+  for (const f of files)
+    if (files.find((g) => g.content === f.content) === f) invalid += f.records.filter((r) => !r.valid).length;
   return { expected, invalid };
 }
 
@@ -178,11 +242,25 @@ export interface Violations {
   examples: string[];
 }
 
-export const totalViolations = (v: Violations): number => v.lost + v.duplicate + v.stale + v.unexpected + v.provenance + v.ledger + v.quarantine;
+export const totalViolations = (v: Violations): number =>
+  v.lost + v.duplicate + v.stale + v.unexpected + v.provenance + v.ledger + v.quarantine;
 
 /** Compares the serving table (and the ledger) with the oracle. */
-export async function compare(ws: Workspace, files: readonly GenFile[], embedder: WorkerEmbedder): Promise<Violations> {
-  const v: Violations = { lost: 0, duplicate: 0, stale: 0, unexpected: 0, provenance: 0, ledger: 0, quarantine: 0, examples: [] };
+export async function compare(
+  ws: Workspace,
+  files: readonly GenFile[],
+  embedder: WorkerEmbedder,
+): Promise<Violations> {
+  const v: Violations = {
+    lost: 0,
+    duplicate: 0,
+    stale: 0,
+    unexpected: 0,
+    provenance: 0,
+    ledger: 0,
+    quarantine: 0,
+    examples: [],
+  };
   const note = (kind: keyof Omit<Violations, 'examples'>, msg: string): void => {
     v[kind] += 1;
     if (v.examples.length < 12) v.examples.push(`${kind}: ${msg}`);
@@ -195,23 +273,38 @@ export async function compare(ws: Workspace, files: readonly GenFile[], embedder
     const l = byKey.get(k) ?? [];
     l.push(r);
     byKey.set(k, l);
-    if (r.rowKey !== k) note('provenance', `row_key ${JSON.stringify(r.rowKey)} does not match id/chunk ${r.id}/${r.chunk}`);
+    if (r.rowKey !== k)
+      note('provenance', `row_key ${JSON.stringify(r.rowKey)} does not match id/chunk ${r.id}/${r.chunk}`);
   }
-  for (const [k, l] of byKey) if (l.length > 1) note('duplicate', `${l.length} rows for ${JSON.stringify(k)}`);
+  for (const [k, l] of byKey)
+    if (l.length > 1) note('duplicate', `${l.length} rows for ${JSON.stringify(k)}`);
 
   const db = openSqlite(path.join(ws.data, 'seamline.db'), { synchronous: 'FULL', busyTimeoutMs: 5000 });
   let writers: Set<string>;
   try {
-    const batches = db.prepare('SELECT batch_id, state FROM batches').all() as { batch_id: string; state: string }[];
+    const batches = db.prepare('SELECT batch_id, state FROM batches').all() as {
+      batch_id: string;
+      state: string;
+    }[];
     writers = new Set(batches.filter((b) => b.state === 'committed').map((b) => b.batch_id));
-    for (const r of db.prepare('SELECT replay_id FROM replays').all() as { replay_id: string }[]) writers.add(r.replay_id);
+    for (const r of db.prepare('SELECT replay_id FROM replays').all() as { replay_id: string }[])
+      writers.add(r.replay_id);
     for (const b of batches) if (b.state !== 'committed') note('ledger', `batch ${b.batch_id} is ${b.state}`);
     const maxSeq = (db.prepare('SELECT COALESCE(MAX(seq),0) AS s FROM bronze').get() as { s: number }).s;
-    const covered = (db.prepare(`SELECT COALESCE(MAX(seq_to),0) AS s FROM batches WHERE state = 'committed'`).get() as { s: number }).s;
+    const covered = (
+      db.prepare(`SELECT COALESCE(MAX(seq_to),0) AS s FROM batches WHERE state = 'committed'`).get() as {
+        s: number;
+      }
+    ).s;
     if (covered < maxSeq) note('ledger', `committed batches cover seq ${covered} of ${maxSeq}`);
     const q = (db.prepare('SELECT COUNT(*) AS n FROM quarantine').get() as { n: number }).n;
-    if (q !== invalid) note('quarantine', `${q} quarantined record(s), the inputs hold ${invalid} invalid one(s)`);
-    const landing = (db.prepare(`SELECT COUNT(*) AS n FROM files WHERE state NOT IN ('verified','unverified')`).get() as { n: number }).n;
+    if (q !== invalid)
+      note('quarantine', `${q} quarantined record(s), the inputs hold ${invalid} invalid one(s)`);
+    const landing = (
+      db.prepare(`SELECT COUNT(*) AS n FROM files WHERE state NOT IN ('verified','unverified')`).get() as {
+        n: number;
+      }
+    ).n;
     if (landing > 0) note('ledger', `${landing} file(s) not landed cleanly`);
   } finally {
     db.close();
@@ -219,9 +312,17 @@ export async function compare(ws: Workspace, files: readonly GenFile[], embedder
 
   // Expected chunks, from the model's own tokenizer; expected vectors, from the model.
   const ids = [...expected.keys()].sort();
-  const chunks = await embedder.chunk(ids.map((id) => expected.get(id)!.winner.text), CHUNKING.maxTokens, CHUNKING.overlapTokens);
+  const chunks = await embedder.chunk(
+    ids.map((id) => expected.get(id)!.winner.text),
+    CHUNKING.maxTokens,
+    CHUNKING.overlapTokens,
+  );
   const want = new Map<string, { id: string; chunk: number; count: number; text: string; tokens: number }>();
-  ids.forEach((id, i) => chunks[i]!.forEach((c, j) => want.set(rowKeyOf(id, j), { id, chunk: j, count: chunks[i]!.length, text: c.text, tokens: c.tokens })));
+  ids.forEach((id, i) =>
+    chunks[i]!.forEach((c, j) =>
+      want.set(rowKeyOf(id, j), { id, chunk: j, count: chunks[i]!.length, text: c.text, tokens: c.tokens }),
+    ),
+  );
   const wantList = [...want.values()];
   const vecs = await embedder.embed(wantList.map((w) => ({ text: normalizeText(w.text), tokens: w.tokens })));
   const wantVec = new Map(wantList.map((w, i) => [rowKeyOf(w.id, w.chunk), vecs[i]!]));
@@ -235,10 +336,12 @@ export async function compare(ws: Workspace, files: readonly GenFile[], embedder
     const e = expected.get(w.id)!.winner;
     const problems: string[] = [];
     if (got.sourceVersion !== e.version) problems.push(`version ${got.sourceVersion} != ${e.version}`);
-    if (got.eventTimeMs !== e.eventTimeMs) problems.push(`event time ${got.eventTime} != ${iso(e.eventTimeMs)}`);
+    if (got.eventTimeMs !== e.eventTimeMs)
+      problems.push(`event time ${got.eventTime} != ${iso(e.eventTimeMs)}`);
     if (got.text !== w.text) problems.push(`text differs`);
     if (got.chunkCount !== w.count) problems.push(`chunk_count ${got.chunkCount} != ${w.count}`);
-    if ((JSON.parse(got.metadataJson) as { tag?: unknown }).tag !== e.tag) problems.push(`metadata ${got.metadataJson} (want tag ${e.tag})`);
+    if ((JSON.parse(got.metadataJson) as { tag?: unknown }).tag !== e.tag)
+      problems.push(`metadata ${got.metadataJson} (want tag ${e.tag})`);
     const ev = wantVec.get(k)!;
     let dot = 0;
     for (let i = 0; i < ev.length; i++) dot += ev[i]! * (got.vector[i] ?? 0);
@@ -246,15 +349,19 @@ export async function compare(ws: Workspace, files: readonly GenFile[], embedder
     if (problems.length) note('stale', `${JSON.stringify(k)}: ${problems.join('; ')}`);
     // Provenance (I7).
     const prov: string[] = [];
-    if (!expected.get(w.id)!.positions.has(`${got.file}:${got.line}`)) prov.push(`file:line ${got.file}:${got.line} is not where v${e.version} came from`);
+    if (!expected.get(w.id)!.positions.has(`${got.file}:${got.line}`))
+      prov.push(`file:line ${got.file}:${got.line} is not where v${e.version} came from`);
     if (!writers.has(got.batchId)) prov.push(`batch ${got.batchId} is not a committed batch or replay`);
     if (got.contentHash !== contentHash(MODEL_ID, w.text)) prov.push('content hash');
-    if (got.modelId !== MODEL_ID || got.dim !== 100 || got.vector.length !== 100) prov.push(`model ${got.modelId}/${got.dim}`);
+    if (got.modelId !== MODEL_ID || got.dim !== 100 || got.vector.length !== 100)
+      prov.push(`model ${got.modelId}/${got.dim}`);
     if (got.pipelineVersion !== '1') prov.push(`pipeline version ${got.pipelineVersion}`);
-    if (!(got.bronzeSeq > 0) || Number.isNaN(Date.parse(got.embeddedAt))) prov.push(`bronze_seq ${got.bronzeSeq} / embedded_at ${got.embeddedAt}`);
+    if (!(got.bronzeSeq > 0) || Number.isNaN(Date.parse(got.embeddedAt)))
+      prov.push(`bronze_seq ${got.bronzeSeq} / embedded_at ${got.embeddedAt}`);
     if (prov.length) note('provenance', `${JSON.stringify(k)}: ${prov.join('; ')}`);
   }
-  for (const k of byKey.keys()) if (!want.has(k)) note('unexpected', `${JSON.stringify(k)} should not be in the table`);
+  for (const k of byKey.keys())
+    if (!want.has(k)) note('unexpected', `${JSON.stringify(k)} should not be in the table`);
   return v;
 }
 
@@ -328,14 +435,21 @@ export function loseTail(dataDir: string, rnd: () => number): number {
   return lost;
 }
 
-async function runProcess(ws: Workspace, mode: CycleMode, rnd: () => number, unsafe: string | undefined): Promise<{ killed: boolean; code: number | null; stderr: string }> {
+async function runProcess(
+  ws: Workspace,
+  mode: CycleMode,
+  rnd: () => number,
+  unsafe: string | undefined,
+): Promise<{ killed: boolean; code: number | null; stderr: string }> {
   const extra: Record<string, string> = {};
   if (unsafe) extra.SEAMLINE_UNSAFE = unsafe;
-  if ((NAMED_POINTS as readonly string[]).includes(mode)) extra.SEAMLINE_FAULT = `${mode}:${1 + Math.floor(rnd() * 2)}`;
+  if ((NAMED_POINTS as readonly string[]).includes(mode))
+    extra.SEAMLINE_FAULT = `${mode}:${1 + Math.floor(rnd() * 2)}`;
   const daemon = mode === 'daemon-kill';
   const p = startCli(daemon ? ['run'] : ['ingest', '--once'], ws.env(extra));
   let timer: NodeJS.Timeout | undefined;
-  if (mode === 'random-kill' || daemon) timer = setTimeout(() => p.child.kill('SIGKILL'), Math.floor((daemon ? 500 : 100) + rnd() * 1800));
+  if (mode === 'random-kill' || daemon)
+    timer = setTimeout(() => p.child.kill('SIGKILL'), Math.floor((daemon ? 500 : 100) + rnd() * 1800));
   const hard = setTimeout(() => p.child.kill('SIGKILL'), 90_000);
   try {
     const r = await p.exited;
@@ -359,17 +473,33 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessReport> {
   let kills = 0;
   let tailLosses = 0;
   let cycles = 0;
-  const embedderP = WorkerEmbedder.start({ modelId: MODEL_ID, modelsDir: path.join(packageRoot(), 'models'), dtype: 'auto', allowRemote: false, threads: 1, maxBatchTokens: 8192, maxBatchTexts: 64 });
+  const embedderP = WorkerEmbedder.start({
+    modelId: MODEL_ID,
+    modelsDir: path.join(packageRoot(), 'models'),
+    dtype: 'auto',
+    allowRemote: false,
+    threads: 1,
+    maxBatchTokens: 8192,
+    maxBatchTexts: 64,
+  });
   try {
-    const modes: CycleMode[] = o.noKills ? ['clean'] : [...NAMED_POINTS, 'random-kill', 'random-kill', 'daemon-kill', 'clean'];
+    const modes: CycleMode[] = o.noKills
+      ? ['clean']
+      : [...NAMED_POINTS, 'random-kill', 'random-kill', 'daemon-kill', 'clean'];
     while (cycles < o.maxCycles && !(o.minKills && kills >= o.minKills)) {
       // Every mode once first, then a random mix that favours named points not yet killed at
       // (mid-chunk-cleanup and mid-reconcile are only reached when an id loses chunks / the table lost versions).
       const unhit = o.noKills ? [] : NAMED_POINTS.filter((p) => !killsByMode[p]);
-      const mode: CycleMode = cycles < modes.length ? modes[cycles]! : unhit.length > 0 && rnd() < 0.5 ? unhit[Math.floor(rnd() * unhit.length)]! : modes[Math.floor(rnd() * modes.length)]!;
+      const mode: CycleMode =
+        cycles < modes.length
+          ? modes[cycles]!
+          : unhit.length > 0 && rnd() < 0.5
+            ? unhit[Math.floor(rnd() * unhit.length)]!
+            : modes[Math.floor(rnd() * modes.length)]!;
       cycles += 1;
       const r = rnd();
-      if (r < 0.85 || gen.files.length === 0) ws.drop(gen.nextFile().name, gen.files[gen.files.length - 1]!.content);
+      if (r < 0.85 || gen.files.length === 0)
+        ws.drop(gen.nextFile().name, gen.files[gen.files.length - 1]!.content);
       else {
         const f = gen.redrop();
         if (f) ws.drop(f.name, f.content);
@@ -381,19 +511,37 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessReport> {
       if (res.killed) {
         kills += 1;
         killsByMode[mode] = (killsByMode[mode] ?? 0) + 1;
-      } else if (res.code !== 0) errors.push(`cycle ${cycles} (${mode}): exit ${res.code}: ${res.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 600)}`);
+      } else if (res.code !== 0)
+        errors.push(
+          `cycle ${cycles} (${mode}): exit ${res.code}: ${res.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 600)}`,
+        );
       log(`cycle ${cycles} ${mode}: ${res.killed ? 'killed' : `exit ${res.code}`} (kills ${kills})`);
     }
     // Settle: a clean run lands and processes whatever is left (a broken pipeline may never settle).
     for (let i = 0; i < 3; i++) {
       const res = await runProcess(ws, 'clean', rnd, o.unsafe);
       if (res.code === 0) break;
-      errors.push(`settle ${i + 1}: exit ${res.code}: ${res.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 600)}`);
+      errors.push(
+        `settle ${i + 1}: exit ${res.code}: ${res.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 600)}`,
+      );
     }
     const embedder = await embedderP;
     const violations = await compare(ws, gen.files, embedder);
     const records = gen.files.reduce((a, f) => a + f.records.length, 0);
-    return { seed: o.seed, cycles, kills, killsByMode, cyclesByMode, tailLosses, files: gen.files.length, records, errors, violations, ms: Date.now() - t0, dir: ws.dir };
+    return {
+      seed: o.seed,
+      cycles,
+      kills,
+      killsByMode,
+      cyclesByMode,
+      tailLosses,
+      files: gen.files.length,
+      records,
+      errors,
+      violations,
+      ms: Date.now() - t0,
+      dir: ws.dir,
+    };
   } finally {
     await (await embedderP.catch(() => null))?.close();
     if (!o.keep) ws.cleanup();

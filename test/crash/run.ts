@@ -4,7 +4,13 @@ import { parseArgs } from 'node:util';
 import { runHarness, totalViolations } from './harness.js';
 
 const { values } = parseArgs({
-  options: { cycles: { type: 'string', default: '200' }, seed: { type: 'string' }, unsafe: { type: 'string' }, keep: { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false } },
+  options: {
+    cycles: { type: 'string', default: '200' },
+    seed: { type: 'string' },
+    unsafe: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+  },
   allowPositionals: false,
 });
 const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
@@ -17,5 +23,6 @@ const report = await runHarness({
   log: values.quiet ? undefined : (l) => process.stderr.write(`${l}\n`),
 });
 process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-const bad = totalViolations(report.violations) > 0 || (values.unsafe === undefined && report.errors.length > 0);
+const bad =
+  totalViolations(report.violations) > 0 || (values.unsafe === undefined && report.errors.length > 0);
 process.exitCode = values.unsafe !== undefined ? (bad ? 0 : 1) : bad ? 1 : 0;

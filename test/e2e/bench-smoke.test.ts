@@ -11,9 +11,17 @@ import { after, describe, it } from 'node:test';
 const BENCH = fileURLToPath(new URL('../../benchmarks/', import.meta.url));
 const out = mkdtempSync(path.join(tmpdir(), 'seamline-bench-smoke-'));
 
-function run(script: string, args: readonly string[], timeoutMs = 150_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  script: string,
+  args: readonly string[],
+  timeoutMs = 150_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(BENCH, `${script}.js`), '--quick', '--out', out, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [path.join(BENCH, `${script}.js`), '--quick', '--out', out, ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -29,7 +37,8 @@ function run(script: string, args: readonly string[], timeoutMs = 150_000): Prom
   });
 }
 
-const latest = <T>(name: string): T => JSON.parse(readFileSync(path.join(out, `${name}-latest.json`), 'utf8')) as T;
+const latest = <T>(name: string): T =>
+  JSON.parse(readFileSync(path.join(out, `${name}-latest.json`), 'utf8')) as T;
 
 describe('benchmarks --quick (smoke, not a timing gate)', () => {
   after(() => rmSync(out, { recursive: true, force: true }));
@@ -38,18 +47,40 @@ describe('benchmarks --quick (smoke, not a timing gate)', () => {
     const r = await run('embed-profile', ['--batch', '1,16']);
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     assert.match(r.stdout, /seam\/ort/);
-    const p = latest<{ cells: { paths: Record<string, { textsPerS: number; paddingEfficiency: number }> }[]; agreement: { ortVsPlain: number; seamlineVsPlain: number }[] }>('embed-profile');
+    const p = latest<{
+      cells: { paths: Record<string, { textsPerS: number; paddingEfficiency: number }> }[];
+      agreement: { ortVsPlain: number; seamlineVsPlain: number }[];
+    }>('embed-profile');
     assert.ok(p.cells.length >= 4);
-    for (const c of p.cells) for (const k of ['ort', 'plain', 'seamline']) assert.ok(c.paths[k]!.textsPerS > 0 && c.paths[k]!.paddingEfficiency <= 1.0001, k);
-    for (const a of p.agreement) assert.ok(a.ortVsPlain < 1e-4 && a.seamlineVsPlain < 1e-4, JSON.stringify(a));
+    for (const c of p.cells)
+      for (const k of ['ort', 'plain', 'seamline'])
+        assert.ok(c.paths[k]!.textsPerS > 0 && c.paths[k]!.paddingEfficiency <= 1.0001, k);
+    for (const a of p.agreement)
+      assert.ok(a.ortVsPlain < 1e-4 && a.seamlineVsPlain < 1e-4, JSON.stringify(a));
     assert.ok(existsSync(path.join(out, 'embed-profile-use-lite-512d.svg')));
-    assert.match(readFileSync(path.join(out, 'embed-profile-use-lite-512d.svg'), 'utf8'), /^<svg[\s\S]*<polyline[\s\S]*<\/svg>\n$/);
+    assert.match(
+      readFileSync(path.join(out, 'embed-profile-use-lite-512d.svg'), 'utf8'),
+      /^<svg[\s\S]*<polyline[\s\S]*<\/svg>\n$/,
+    );
   });
 
   it('latency runs the daemon and reports percentiles and the budget', async () => {
-    const r = await run('latency', ['--model', 'local/glove-sif-100d', '--duration', '3', '--backfill-records', '200']);
+    const r = await run('latency', [
+      '--model',
+      'local/glove-sif-100d',
+      '--duration',
+      '3',
+      '--backfill-records',
+      '200',
+    ]);
     assert.equal(r.code, 0, r.stderr.slice(-3000));
-    const l = latest<{ phases: { records: number; latencyMs: { p50: number; p99: number } ; budgetMedianMs: Record<string, number> }[] }>('latency');
+    const l = latest<{
+      phases: {
+        records: number;
+        latencyMs: { p50: number; p99: number };
+        budgetMedianMs: Record<string, number>;
+      }[];
+    }>('latency');
     assert.equal(l.phases.length, 2);
     for (const p of l.phases) {
       assert.ok(p.records > 0 && p.latencyMs.p50 > 0 && p.latencyMs.p99 >= p.latencyMs.p50);
@@ -60,7 +91,15 @@ describe('benchmarks --quick (smoke, not a timing gate)', () => {
   it('backfill compares the pipeline with the ceiling and the plain loop', async () => {
     const r = await run('backfill', ['--neural-records', '100', '--records', '500']);
     assert.equal(r.code, 0, r.stderr.slice(-3000));
-    const b = latest<{ runs: { records: number; textsEmbedded: number; vsCeiling: number; vsPlain: number; pipeline: { recordsPerS: number; peakRssMiB: number } }[] }>('backfill');
+    const b = latest<{
+      runs: {
+        records: number;
+        textsEmbedded: number;
+        vsCeiling: number;
+        vsPlain: number;
+        pipeline: { recordsPerS: number; peakRssMiB: number };
+      }[];
+    }>('backfill');
     assert.equal(b.runs.length, 2);
     for (const x of b.runs) {
       assert.ok(x.textsEmbedded >= x.records, 'every record was embedded');

@@ -5,14 +5,29 @@ import { parsePrometheus } from '../helpers/prometheus.js';
 import { servingRows } from '../helpers/table.js';
 
 const records = (n: number, from = 0, version = 1) =>
-  Array.from({ length: n }, (_, i) => ({ id: `r${from + i}`, version, event_time: '2024-05-01T10:00:00Z', text: `record number ${from + i} about rivers mountains and ${i % 7 === 0 ? 'cats' : 'dogs'}` }));
+  Array.from({ length: n }, (_, i) => ({
+    id: `r${from + i}`,
+    version,
+    event_time: '2024-05-01T10:00:00Z',
+    text: `record number ${from + i} about rivers mountains and ${i % 7 === 0 ? 'cats' : 'dogs'}`,
+  }));
 
 async function portOf(d: ReturnType<typeof startCli>): Promise<number> {
-  const line = await waitFor(() => d.output().stdout.split('\n').find((l) => l.includes('http.listening')), 30_000, 'the http.listening line');
+  const line = await waitFor(
+    () =>
+      d
+        .output()
+        .stdout.split('\n')
+        .find((l) => l.includes('http.listening')),
+    30_000,
+    'the http.listening line',
+  );
   return (JSON.parse(line) as { port: number }).port;
 }
 
-const published = async (port: number): Promise<number> => ((JSON.parse((await get(port, '/status')).text) as { table?: { counters?: { recordsPublished?: number } } }).table?.counters?.recordsPublished ?? 0);
+const published = async (port: number): Promise<number> =>
+  (JSON.parse((await get(port, '/status')).text) as { table?: { counters?: { recordsPublished?: number } } })
+    .table?.counters?.recordsPublished ?? 0;
 
 const get = async (port: number, path: string): Promise<{ status: number; text: string }> => {
   const r = await fetch(`http://127.0.0.1:${port}${path}`);
@@ -23,7 +38,8 @@ describe('daemon lifecycle and HTTP (subprocess)', () => {
   const ws: Workspace[] = [];
   const kids: ReturnType<typeof startCli>[] = [];
   after(() => {
-    for (const k of kids) if (k.child.exitCode === null && k.child.signalCode === null) k.child.kill('SIGKILL');
+    for (const k of kids)
+      if (k.child.exitCode === null && k.child.signalCode === null) k.child.kill('SIGKILL');
     for (const w of ws) w.cleanup();
   });
 
@@ -35,12 +51,17 @@ describe('daemon lifecycle and HTTP (subprocess)', () => {
     const port = await portOf(d);
     // Poll /readyz from the first moment: every answer before the model is loaded must be 503.
     const seen: number[] = [];
-    await waitFor(async () => {
-      const r = await get(port, '/readyz');
-      seen.push(r.status);
-      if (r.status === 503) assert.match(r.text, /model is not loaded|starting/);
-      return r.status === 200;
-    }, 60_000, '/readyz 200', 20);
+    await waitFor(
+      async () => {
+        const r = await get(port, '/readyz');
+        seen.push(r.status);
+        if (r.status === 503) assert.match(r.text, /model is not loaded|starting/);
+        return r.status === 200;
+      },
+      60_000,
+      '/readyz 200',
+      20,
+    );
     const loadedAt = d.output().stderr.indexOf('"event":"model.loaded"');
     assert.ok(loadedAt >= 0, 'the model.loaded log line was written before ready');
     assert.equal(seen[seen.length - 1], 200);
@@ -56,7 +77,18 @@ describe('daemon lifecycle and HTTP (subprocess)', () => {
     w.drop('a.jsonl', jsonl(records(50)));
     await waitFor(async () => (await published(port)) === 50, 60_000, '50 records published');
     const m = parsePrometheus((await get(port, '/metrics')).text);
-    const s = await runJson<{ records: { read: number; landed: number; quarantined: number }; table: { rows: number; counters: { batchesCommitted: number; recordsPublished: number; textsEmbedded: number; textsReused: number } } }>(['status'], w.env());
+    const s = await runJson<{
+      records: { read: number; landed: number; quarantined: number };
+      table: {
+        rows: number;
+        counters: {
+          batchesCommitted: number;
+          recordsPublished: number;
+          textsEmbedded: number;
+          textsReused: number;
+        };
+      };
+    }>(['status'], w.env());
     assert.equal(m.get('seamline_records_read_total'), s.records.read);
     assert.equal(m.get('seamline_records_landed_total'), s.records.landed);
     assert.equal(m.get('seamline_records_quarantined_total'), s.records.quarantined);
@@ -70,7 +102,16 @@ describe('daemon lifecycle and HTTP (subprocess)', () => {
     assert.equal(m.get('seamline_model_loaded'), 1);
 
     // POST /search through the daemon.
-    const sr = await fetch(`http://127.0.0.1:${port}/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'cats', k: 3, mode: 'hybrid', filters: [{ field: 'id', op: 'in', value: ['r0', 'r7', "x' OR 1=1 --"] }] }) });
+    const sr = await fetch(`http://127.0.0.1:${port}/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'cats',
+        k: 3,
+        mode: 'hybrid',
+        filters: [{ field: 'id', op: 'in', value: ['r0', 'r7', "x' OR 1=1 --"] }],
+      }),
+    });
     const body = (await sr.json()) as { results: { id: string }[] };
     assert.equal(sr.status, 200);
     assert.deepEqual(body.results.map((r) => r.id).sort(), ['r0', 'r7']);
@@ -88,7 +129,11 @@ describe('daemon lifecycle and HTTP (subprocess)', () => {
     const d2 = startCli(['run', '--json'], w.env());
     kids.push(d2);
     const port2 = await portOf(d2);
-    await waitFor(async () => (await published(port2)) === 1050, 90_000, 'all 1050 records published after restart');
+    await waitFor(
+      async () => (await published(port2)) === 1050,
+      90_000,
+      'all 1050 records published after restart',
+    );
     d2.child.kill('SIGKILL');
     await d2.exited;
     // After SIGKILL the lease of a dead pid does not block the next writer.

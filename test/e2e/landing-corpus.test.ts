@@ -4,11 +4,24 @@ import { gzipSync } from 'node:zlib';
 import { runCli, runJson, workspace, type Workspace } from '../helpers/cli.js';
 import { servingRows } from '../helpers/table.js';
 
-const rec = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ id, version: 1, event_time: '2026-03-01T10:00:00Z', text: `corpus record ${id}`, ...extra });
+const rec = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  id,
+  version: 1,
+  event_time: '2026-03-01T10:00:00Z',
+  text: `corpus record ${id}`,
+  ...extra,
+});
 const line = (r: unknown): string => JSON.stringify(r);
 
 interface Status {
-  records: { read: number; landed: number; quarantined: number; withheld: number; bronze: number; quarantineByCode: Record<string, number> };
+  records: {
+    read: number;
+    landed: number;
+    quarantined: number;
+    withheld: number;
+    bronze: number;
+    quarantineByCode: Record<string, number>;
+  };
   files: {
     verified: number;
     unverified: number;
@@ -16,7 +29,15 @@ interface Status {
     waiting: number;
     completenessGap: number;
     waitingList: { rel: string; reason: string; detail: string }[];
-    list: { path: string; state: string; detail: string | null; read: number; landed: number; quarantined: number; withheld: number }[];
+    list: {
+      path: string;
+      state: string;
+      detail: string | null;
+      read: number;
+      landed: number;
+      quarantined: number;
+      withheld: number;
+    }[];
   };
 }
 
@@ -42,13 +63,23 @@ describe('bad-input corpus through ingest --once (subprocess): every record acco
       line(rec('dup', { version: 1, text: 'first version of dup' })),
       line(rec('dup', { version: 2, text: 'second version of dup' })),
     ].join('\r\n');
-    ws.drop('bad.jsonl', Buffer.concat([Buffer.from(bad + '\r\n'), Buffer.from([0xc3, 0x28, 0x0a]), Buffer.from(line(rec('ok-3')) + '\n')]));
+    ws.drop(
+      'bad.jsonl',
+      Buffer.concat([
+        Buffer.from(bad + '\r\n'),
+        Buffer.from([0xc3, 0x28, 0x0a]),
+        Buffer.from(line(rec('ok-3')) + '\n'),
+      ]),
+    );
     ws.drop('empty.jsonl', '');
     ws.drop('blank.jsonl', '\n \n\r\n');
     const gz = gzipSync(Array.from({ length: 500 }, (_, i) => line(rec(`tr-${i}`))).join('\n') + '\n');
     ws.drop('trunc.jsonl.gz', gz.subarray(0, gz.length - 300));
     ws.drop('fine.jsonl.gz', gzipSync(line(rec('gz-ok')) + '\n'));
-    ws.drop('table.csv', 'id,version,event_time,text,n\nc-1,1,2026-03-01T10:00:00Z,"csv, with ""quotes""\nand a newline",7\nc-2,1,2026-03-01T10:00:00Z,bad int,seven\n');
+    ws.drop(
+      'table.csv',
+      'id,version,event_time,text,n\nc-1,1,2026-03-01T10:00:00Z,"csv, with ""quotes""\nand a newline",7\nc-2,1,2026-03-01T10:00:00Z,bad int,seven\n',
+    );
     ws.drop('w.jsonl', line(rec('waiting-1')) + '\n');
     ws.drop('w.manifest.json', '{ not json');
     const r = await runCli(['ingest', '--once', '--json'], ws.env());
@@ -62,7 +93,8 @@ describe('bad-input corpus through ingest --once (subprocess): every record acco
 
   it('read = landed + quarantined for every published file, and + withheld in total', () => {
     for (const f of status.files.list) {
-      if (f.state === 'verified' || f.state === 'unverified') assert.equal(f.read, f.landed + f.quarantined, f.path);
+      if (f.state === 'verified' || f.state === 'unverified')
+        assert.equal(f.read, f.landed + f.quarantined, f.path);
       assert.equal(f.read, f.landed + f.quarantined + f.withheld, f.path);
     }
     const r = status.records;
@@ -74,7 +106,16 @@ describe('bad-input corpus through ingest --once (subprocess): every record acco
     const bad = status.files.list.find((f) => f.path === 'bad.jsonl')!;
     assert.deepEqual([bad.read, bad.landed, bad.quarantined], [14, 5, 9]);
     assert.deepEqual(status.records.quarantineByCode, {
-      EMPTY_ID: 1, FORBIDDEN_KEY: 1, INVALID_UTF8: 1, LINE_TOO_LONG: 1, MALFORMED_JSON: 1, MISSING_FIELD: 1, TOO_DEEP: 1, TRUNCATED_INPUT: 1, WRONG_TYPE: 2, ZONELESS_TIMESTAMP: 1,
+      EMPTY_ID: 1,
+      FORBIDDEN_KEY: 1,
+      INVALID_UTF8: 1,
+      LINE_TOO_LONG: 1,
+      MALFORMED_JSON: 1,
+      MISSING_FIELD: 1,
+      TOO_DEEP: 1,
+      TRUNCATED_INPUT: 1,
+      WRONG_TYPE: 2,
+      ZONELESS_TIMESTAMP: 1,
     });
   });
 
@@ -83,7 +124,10 @@ describe('bad-input corpus through ingest --once (subprocess): every record acco
     assert.equal(t.state, 'incomplete');
     assert.match(t.detail!, /^TRUNCATED_INPUT/);
     assert.equal(status.files.incomplete, 1);
-    assert.deepEqual(status.files.waitingList.map((w) => [w.rel, w.reason]), [['w.jsonl', 'manifest-invalid']]);
+    assert.deepEqual(
+      status.files.waitingList.map((w) => [w.rel, w.reason]),
+      [['w.jsonl', 'manifest-invalid']],
+    );
     assert.equal(status.files.waiting, 1);
     assert.equal(status.files.completenessGap, status.files.unverified);
   });
@@ -94,7 +138,8 @@ describe('bad-input corpus through ingest --once (subprocess): every record acco
     for (const id of ['ok-1', 'ok-2', 'ok-3', 'gz-ok', 'c-1', 'dup']) assert.ok(byId.has(id), id);
     assert.equal(byId.get('dup')!.sourceVersion, 2);
     assert.equal(byId.get('c-1')!.text, 'csv, with "quotes"\nand a newline');
-    for (const id of ['broken', 'wt', 'zl', 'pp', 'deep', 'huge', 'c-2', 'tr-0', 'waiting-1']) assert.ok(!byId.has(id), id);
+    for (const id of ['broken', 'wt', 'zl', 'pp', 'deep', 'huge', 'c-2', 'tr-0', 'waiting-1'])
+      assert.ok(!byId.has(id), id);
     assert.equal(rows.length, 6);
   });
 });

@@ -8,7 +8,13 @@ import { openSqlite } from '../../src/db/sqlite.js';
 import { jsonl, runJson, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
 import { servingRows } from '../helpers/table.js';
 
-const rec = (id: string, extra: Record<string, unknown> = {}) => ({ id, version: 1, event_time: '2026-03-01T10:00:00Z', text: `landing test record ${id} about copper lanterns`, ...extra });
+const rec = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  version: 1,
+  event_time: '2026-03-01T10:00:00Z',
+  text: `landing test record ${id} about copper lanterns`,
+  ...extra,
+});
 
 interface FileRowLite {
   path: string;
@@ -22,18 +28,27 @@ interface FileRowLite {
 function catalog(ws: Workspace): FileRowLite[] {
   let db;
   try {
-    db = openSqlite(path.join(ws.data, 'seamline.db'), { synchronous: 'FULL', busyTimeoutMs: 2000, readonly: true });
+    db = openSqlite(path.join(ws.data, 'seamline.db'), {
+      synchronous: 'FULL',
+      busyTimeoutMs: 2000,
+      readonly: true,
+    });
   } catch {
     return [];
   }
   try {
-    return db.prepare('SELECT path, state, records_read, records_landed, records_quarantined FROM files ORDER BY file_id').all() as FileRowLite[];
+    return db
+      .prepare(
+        'SELECT path, state, records_read, records_landed, records_quarantined FROM files ORDER BY file_id',
+      )
+      .all() as FileRowLite[];
   } finally {
     db.close();
   }
 }
 
-const ids = async (ws: Workspace): Promise<Set<string>> => new Set((await servingRows(ws.data)).map((r) => r.id));
+const ids = async (ws: Workspace): Promise<Set<string>> =>
+  new Set((await servingRows(ws.data)).map((r) => r.id));
 
 describe('landing with the real daemon, watcher and disk (subprocess)', () => {
   let ws: Workspace;
@@ -42,7 +57,11 @@ describe('landing with the real daemon, watcher and disk (subprocess)', () => {
 
   const start = async (): Promise<void> => {
     daemon = startCli(['run'], ws.env());
-    await waitFor(() => /listening on/.test(daemon!.output().stdout), 60_000, `daemon start\n${daemon.output().stderr.slice(-2000)}`);
+    await waitFor(
+      () => /listening on/.test(daemon!.output().stdout),
+      60_000,
+      `daemon start\n${daemon.output().stderr.slice(-2000)}`,
+    );
   };
   const stop = async (): Promise<void> => {
     const d = daemon!;
@@ -53,7 +72,11 @@ describe('landing with the real daemon, watcher and disk (subprocess)', () => {
   };
 
   before(async () => {
-    ws = workspace({ completeness: { stableWindowMs: 1500 }, landing: { rescanIntervalMs: 500 }, processor: { triggerIntervalMs: 200 } });
+    ws = workspace({
+      completeness: { stableWindowMs: 1500 },
+      landing: { rescanIntervalMs: 500 },
+      processor: { triggerIntervalMs: 200 },
+    });
     outside = mkdtempSync(path.join(tmpdir(), 'seamline-outside-'));
     writeFileSync(path.join(outside, 'secret.jsonl'), jsonl([rec('secret-1'), rec('secret-2')]));
     symlinkSync(path.join(outside, 'secret.jsonl'), path.join(ws.landing, 'secret.jsonl'));
@@ -81,14 +104,21 @@ describe('landing with the real daemon, watcher and disk (subprocess)', () => {
       if (k === 3) renameSync(tmp, path.join(ws.landing, 'renamed.jsonl'));
       await sleep(500);
     }
-    await waitFor(async () => {
-      const got = await ids(ws);
-      return [...Array(60).keys()].every((i) => got.has(`piece-${i}`)) && got.has('renamed-4');
-    }, 60_000, 'pieces and renamed searchable');
+    await waitFor(
+      async () => {
+        const got = await ids(ws);
+        return [...Array(60).keys()].every((i) => got.has(`piece-${i}`)) && got.has('renamed-4');
+      },
+      60_000,
+      'pieces and renamed searchable',
+    );
     const rows = catalog(ws);
     const pieces = rows.filter((r) => r.path === 'pieces.jsonl');
     assert.equal(pieces.length, 1, JSON.stringify(rows));
-    assert.deepEqual([pieces[0]!.state, pieces[0]!.records_read, pieces[0]!.records_landed, pieces[0]!.records_quarantined], ['unverified', 60, 60, 0]);
+    assert.deepEqual(
+      [pieces[0]!.state, pieces[0]!.records_read, pieces[0]!.records_landed, pieces[0]!.records_quarantined],
+      ['unverified', 60, 60, 0],
+    );
     assert.equal(rows.filter((r) => r.path === 'renamed.jsonl').length, 1);
     assert.equal(rows.filter((r) => r.path.endsWith('.tmp')).length, 0);
   });
@@ -97,22 +127,46 @@ describe('landing with the real daemon, watcher and disk (subprocess)', () => {
     const rs = Array.from({ length: 100 }, (_, i) => rec(`m-${i}`));
     ws.drop('m.manifest.json', JSON.stringify({ records: 100 }));
     ws.drop('m.jsonl', jsonl(rs.slice(0, 99)));
-    await waitFor(() => catalog(ws).some((r) => r.path === 'm.jsonl' && r.state === 'incomplete'), 30_000, 'm.jsonl incomplete');
-    const st = await runJson<{ files: { incomplete: number; list: { path: string; state: string; detail: string; withheld: number }[] } }>(['status'], ws.env());
+    await waitFor(
+      () => catalog(ws).some((r) => r.path === 'm.jsonl' && r.state === 'incomplete'),
+      30_000,
+      'm.jsonl incomplete',
+    );
+    const st = await runJson<{
+      files: {
+        incomplete: number;
+        list: { path: string; state: string; detail: string; withheld: number }[];
+      };
+    }>(['status'], ws.env());
     assert.equal(st.files.incomplete, 1);
     const m = st.files.list.find((f) => f.path === 'm.jsonl')!;
     assert.equal(m.detail, 'record count mismatch: manifest says 100, file holds 99');
     assert.equal(m.withheld, 99);
     await sleep(1000);
-    assert.ok(![...(await ids(ws))].some((i) => i.startsWith('m-')), 'nothing from the incomplete file is searchable');
+    assert.ok(
+      ![...(await ids(ws))].some((i) => i.startsWith('m-')),
+      'nothing from the incomplete file is searchable',
+    );
     appendFileSync(path.join(ws.landing, 'm.jsonl'), JSON.stringify(rs[99]) + '\n');
-    await waitFor(async () => [...(await ids(ws))].filter((i) => i.startsWith('m-')).length === 100, 30_000, 'fixed m.jsonl searchable');
-    assert.deepEqual(catalog(ws).filter((r) => r.path === 'm.jsonl').map((r) => r.state), ['incomplete', 'verified']);
+    await waitFor(
+      async () => [...(await ids(ws))].filter((i) => i.startsWith('m-')).length === 100,
+      30_000,
+      'fixed m.jsonl searchable',
+    );
+    assert.deepEqual(
+      catalog(ws)
+        .filter((r) => r.path === 'm.jsonl')
+        .map((r) => r.state),
+      ['incomplete', 'verified'],
+    );
   });
 
   it('a symlink pointing outside the landing folder is never read, and status reports the refusal', async () => {
     const st = await runJson<{ files: { refused: { rel: string; reason: string }[] } }>(['status'], ws.env());
-    assert.ok(st.files.refused.some((r) => r.rel === 'secret.jsonl' && /outside the landing folder/.test(r.reason)), JSON.stringify(st.files.refused));
+    assert.ok(
+      st.files.refused.some((r) => r.rel === 'secret.jsonl' && /outside the landing folder/.test(r.reason)),
+      JSON.stringify(st.files.refused),
+    );
     assert.ok(!catalog(ws).some((r) => r.path === 'secret.jsonl'));
     assert.ok(![...(await ids(ws))].some((i) => i.startsWith('secret')));
     assert.match(daemon!.output().stderr, /"event":"file.refused".*secret\.jsonl/);
@@ -123,14 +177,22 @@ describe('landing with the real daemon, watcher and disk (subprocess)', () => {
     ws.drop('offline-a.jsonl', jsonl([rec('offline-a')]));
     ws.drop('sub/offline-b.jsonl', jsonl([rec('offline-b')]));
     await start();
-    await waitFor(async () => {
-      const got = await ids(ws);
-      return got.has('offline-a') && got.has('offline-b');
-    }, 60_000, 'offline files searchable after restart');
+    await waitFor(
+      async () => {
+        const got = await ids(ws);
+        return got.has('offline-a') && got.has('offline-b');
+      },
+      60_000,
+      'offline files searchable after restart',
+    );
     const rows = catalog(ws);
     assert.equal(rows.filter((r) => r.path === 'offline-a.jsonl').length, 1);
     assert.equal(rows.filter((r) => r.path === 'sub/offline-b.jsonl').length, 1);
-    assert.equal(rows.filter((r) => r.path === 'pieces.jsonl').length, 1, 'nothing landed twice across the restart');
+    assert.equal(
+      rows.filter((r) => r.path === 'pieces.jsonl').length,
+      1,
+      'nothing landed twice across the restart',
+    );
     await stop();
   });
 });

@@ -7,10 +7,22 @@ const BOUND_MS = 8000;
 
 describe('optimize soak (CI variant, ~60 s)', () => {
   it('daemon ingesting while the optimize job runs every 3 s: runs succeed, fragments stay bounded, no lost/duplicate rows, pauses within the lease bound', async () => {
-    const r = await runSoak({ durationMs: 60_000, dropEveryMs: 400, recordsPerFile: 8, optimizeIntervalMs: 3000, maxWriterPauseMs: BOUND_MS }, (l) => console.log(`# ${l}`));
+    const r = await runSoak(
+      {
+        durationMs: 60_000,
+        dropEveryMs: 400,
+        recordsPerFile: 8,
+        optimizeIntervalMs: 3000,
+        maxWriterPauseMs: BOUND_MS,
+      },
+      (l) => console.log(`# ${l}`),
+    );
     for (const line of describeSoak(r).split('\n')) console.log(`# ${line}`);
     assert.ok(r.runs.length >= 10, `optimize runs: ${r.runs.length}`);
-    assert.ok(r.successRate >= 0.99, `success ${r.successRate}: ${JSON.stringify(r.runs.filter((x) => x.status === 'failed'))}`);
+    assert.ok(
+      r.successRate >= 0.99,
+      `success ${r.successRate}: ${JSON.stringify(r.runs.filter((x) => x.status === 'failed'))}`,
+    );
     assert.ok(r.compactions >= 3, `compactions: ${r.compactions}`);
     assert.ok(r.maxFragments <= 64, `max fragments ${r.maxFragments}: ${r.fragmentSamples.join(',')}`);
     assert.equal(r.duplicates, 0);
@@ -18,7 +30,10 @@ describe('optimize soak (CI variant, ~60 s)', () => {
     assert.deepEqual(r.stale, []);
     assert.deepEqual(r.extra, []);
     assert.equal(r.servingRows, r.expectedLive);
-    assert.ok(r.pauses.every((p) => p <= BOUND_MS + 1000), `pauses: ${r.pauses.join(',')}`);
+    assert.ok(
+      r.pauses.every((p) => p <= BOUND_MS + 1000),
+      `pauses: ${r.pauses.join(',')}`,
+    );
     assert.equal(r.verifyExit, 0, r.verifyOut);
     assert.equal(r.daemonExit, 0);
     assert.equal(r.jobExit, 0);

@@ -5,7 +5,16 @@ import { servingRows } from '../helpers/table.js';
 
 interface StatusOut {
   table: { batches: Record<string, number> };
-  incidents: { batchId: string; failureMode: string; status: string; affectedRows: number; guard: string; runId: string; pipeline: string; detail: { attempts: number } }[];
+  incidents: {
+    batchId: string;
+    failureMode: string;
+    status: string;
+    affectedRows: number;
+    guard: string;
+    runId: string;
+    pipeline: string;
+    detail: { attempts: number };
+  }[];
 }
 
 describe('quality gates through the CLI: a refused batch stays unpublished, is listed as an incident, and an operator can waive it', () => {
@@ -16,7 +25,12 @@ describe('quality gates through the CLI: a refused batch stays unpublished, is l
       { id: 'g1', version: 1, event_time: '2026-01-01T00:00:00Z', text: 'granite lantern orchard' },
       { id: 'g2', version: 1, event_time: '2026-01-01T00:00:01Z', text: 'violin harbor comet' },
     ];
-    const bad = [1, 2, 3, 4].map((i) => ({ id: `b${i}`, version: 1, event_time: '2026-01-01T00:00:00', text: 'no zone' }));
+    const bad = [1, 2, 3, 4].map((i) => ({
+      id: `b${i}`,
+      version: 1,
+      event_time: '2026-01-01T00:00:00',
+      text: 'no zone',
+    }));
     ws.drop('mostly-bad.jsonl', jsonl([...good, ...bad]));
   });
   after(() => ws.cleanup());
@@ -30,7 +44,10 @@ describe('quality gates through the CLI: a refused batch stays unpublished, is l
     assert.equal(s.table.batches.failed, 1);
     assert.equal(s.incidents.length, 1);
     const inc = s.incidents[0]!;
-    assert.deepEqual([inc.batchId, inc.failureMode, inc.status, inc.affectedRows, inc.pipeline], ['records_v1:1-2', 'quarantine_ratio', 'open', 4, 'processor:records_v1']);
+    assert.deepEqual(
+      [inc.batchId, inc.failureMode, inc.status, inc.affectedRows, inc.pipeline],
+      ['records_v1:1-2', 'quarantine_ratio', 'open', 4, 'processor:records_v1'],
+    );
     assert.match(inc.guard, /maxQuarantineRatio=0.5/);
     assert.match(inc.runId, /^[0-9a-f]{8}$/);
   });
@@ -44,11 +61,17 @@ describe('quality gates through the CLI: a refused batch stays unpublished, is l
   });
 
   it('SEAMLINE_GATES__WAIVE names the batch: it commits with exactly its planned range and the incident is closed as waived', async () => {
-    const out = await runJson<{ batches: number; inserted: number }>(['ingest', '--once'], ws.env({ SEAMLINE_GATES__WAIVE: '["records_v1:1-2"]' }));
+    const out = await runJson<{ batches: number; inserted: number }>(
+      ['ingest', '--once'],
+      ws.env({ SEAMLINE_GATES__WAIVE: '["records_v1:1-2"]' }),
+    );
     assert.equal(out.batches, 1);
     assert.equal(out.inserted, 2);
     const rows = await servingRows(ws.data);
-    assert.deepEqual(rows.map((x) => [x.id, x.batchId]).sort(), [['g1', 'records_v1:1-2'], ['g2', 'records_v1:1-2']]);
+    assert.deepEqual(rows.map((x) => [x.id, x.batchId]).sort(), [
+      ['g1', 'records_v1:1-2'],
+      ['g2', 'records_v1:1-2'],
+    ]);
     const s = await runJson<StatusOut>(['status'], ws.env());
     assert.equal(s.table.batches.failed ?? 0, 0);
     assert.equal(s.incidents[0]!.status, 'waived');

@@ -2,10 +2,23 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { jsonl, runCli, runJson, workspace } from '../helpers/cli.js';
 
-interface Out { results: { id: string; score: number; ranks?: { vector?: number; fts?: number }; metadata: Record<string, unknown>; provenance: { file: string; sourceVersion: number } }[] }
+interface Out {
+  results: {
+    id: string;
+    score: number;
+    ranks?: { vector?: number; fts?: number };
+    metadata: Record<string, unknown>;
+    provenance: { file: string; sourceVersion: number };
+  }[];
+}
 
 const docs = [
-  ...Array.from({ length: 12 }, (_, i) => ({ id: `m${i}`, text: `stock markets and bond markets moved as investors traded shares, note ${i}`, lang: 'en', n: i })),
+  ...Array.from({ length: 12 }, (_, i) => ({
+    id: `m${i}`,
+    text: `stock markets and bond markets moved as investors traded shares, note ${i}`,
+    lang: 'en',
+    n: i,
+  })),
   { id: 'k1', text: 'the quarterly memo zyxwqv123 was filed with the archive', lang: 'en', n: 100 },
   { id: 'c1', text: 'a small cat slept on the warm windowsill', lang: 'fr', n: 200 },
   { id: "x' OR 1=1 --", text: 'a record whose id looks like an injection', lang: 'en', n: 300 },
@@ -24,7 +37,10 @@ describe('search modes through the CLI (same implementation as POST /search)', (
     // A made-up token is invisible to glove-sif vectors (the vector side ranks k1 nowhere special) but full-text finds it.
     const vec = await search('zyxwqv123', '--mode', 'vector', '-k', '3');
     assert.notEqual(vec.results[0]!.id, 'k1', `vector top 3: ${vec.results.map((r) => r.id).join(',')}`);
-    assert.deepEqual((await search('zyxwqv123', '--mode', 'fts')).results.map((r) => r.id), ['k1']);
+    assert.deepEqual(
+      (await search('zyxwqv123', '--mode', 'fts')).results.map((r) => r.id),
+      ['k1'],
+    );
     assert.equal((await search('zyxwqv123', '--mode', 'hybrid', '-k', '3')).results[0]!.id, 'k1');
     // A word no document contains has no full-text match, but the vector side still answers.
     assert.equal((await search('feline', '--mode', 'fts')).results.length, 0);
@@ -43,13 +59,26 @@ describe('search modes through the CLI (same implementation as POST /search)', (
   });
 
   it('filters: provenance and metadata, injection as data, results carry metadata and provenance', async () => {
-    const f = await search('markets', '--mode', 'hybrid', '--where', 'metadata.n>=10', '--where', 'metadata.lang=en', '-k', '10');
+    const f = await search(
+      'markets',
+      '--mode',
+      'hybrid',
+      '--where',
+      'metadata.n>=10',
+      '--where',
+      'metadata.lang=en',
+      '-k',
+      '10',
+    );
     assert.deepEqual(f.results.map((r) => r.id).sort(), ['k1', 'm10', 'm11', "x' OR 1=1 --"].sort());
     assert.ok(f.results.every((r) => (r.metadata.n as number) >= 10 && r.metadata.lang === 'en'));
     assert.ok(f.results.some((r) => r.id === 'm10'));
     assert.equal(f.results[0]!.provenance.file, 'docs.jsonl');
     const inj = await search('markets', '--where', "id=x' OR 1=1 --", '-k', '10');
-    assert.deepEqual(inj.results.map((r) => r.id), ["x' OR 1=1 --"]);
+    assert.deepEqual(
+      inj.results.map((r) => r.id),
+      ["x' OR 1=1 --"],
+    );
     const none = await search('markets', '--where', "id=zz' OR 1=1 --", '-k', '10', '--mode', 'fts');
     assert.equal(none.results.length, 0);
     const bad = await runCli(['search', 'markets', '--where', 'text=1'], w.env());

@@ -22,13 +22,23 @@ function corpus(): { files: Rec[][]; latest: Map<string, Rec> } {
   ).split(' ');
   let seed = 42;
   const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed / 2147483648);
-  const text = (i: number, v: number): string => `record ${i} version ${v}: ` + Array.from({ length: 7 }, () => words[Math.floor(rnd() * words.length)]).join(' ');
+  const text = (i: number, v: number): string =>
+    `record ${i} version ${v}: ` +
+    Array.from({ length: 7 }, () => words[Math.floor(rnd() * words.length)]).join(' ');
   const a: Rec[] = [];
   const b: Rec[] = [];
   const c: Rec[] = [];
-  for (let i = 0; i < 450; i++) a.push({ id: `doc-${i}`, version: 1, event_time: '2026-03-01T10:00:00Z', text: text(i, 1) });
-  for (let i = 450; i < 900; i++) b.push({ id: `doc-${i}`, version: 1, event_time: '2026-03-01T11:00:00+01:00', text: text(i, 1) });
-  for (let i = 0; i < 100; i++) c.push({ id: `doc-${i * 9}`, version: 2 + (i % 3), event_time: '2026-03-02T09:30:00.250Z', text: text(i * 9, 2 + (i % 3)) });
+  for (let i = 0; i < 450; i++)
+    a.push({ id: `doc-${i}`, version: 1, event_time: '2026-03-01T10:00:00Z', text: text(i, 1) });
+  for (let i = 450; i < 900; i++)
+    b.push({ id: `doc-${i}`, version: 1, event_time: '2026-03-01T11:00:00+01:00', text: text(i, 1) });
+  for (let i = 0; i < 100; i++)
+    c.push({
+      id: `doc-${i * 9}`,
+      version: 2 + (i % 3),
+      event_time: '2026-03-02T09:30:00.250Z',
+      text: text(i * 9, 2 + (i % 3)),
+    });
   const latest = new Map<string, Rec>();
   for (const r of [...a, ...b, ...c]) {
     const cur = latest.get(r.id);
@@ -48,7 +58,10 @@ describe('the spine: files in, searchable vectors out (subprocess CLI)', () => {
   after(() => ws.cleanup());
 
   it('ingest --once lands 1,000 records and the table holds one row per id at its highest version', async () => {
-    const out = await runJson<{ filesLanded: number; records: number; tableRows: number }>(['ingest', '--once'], ws.env());
+    const out = await runJson<{ filesLanded: number; records: number; tableRows: number }>(
+      ['ingest', '--once'],
+      ws.env(),
+    );
     assert.equal(out.filesLanded, 3);
     assert.equal(out.records, 1000);
     const rows = await servingRows(ws.data);
@@ -66,7 +79,14 @@ describe('the spine: files in, searchable vectors out (subprocess CLI)', () => {
 
   it('search --json returns the exact-text record first, with provenance', async () => {
     const target = latest.get('doc-123')!;
-    const res = await runJson<{ results: { id: string; score: number; text: string; provenance: { file: string; line: number; sourceVersion: number } }[] }>(['search', target.text, '-k', '5'], ws.env());
+    const res = await runJson<{
+      results: {
+        id: string;
+        score: number;
+        text: string;
+        provenance: { file: string; line: number; sourceVersion: number };
+      }[];
+    }>(['search', target.text, '-k', '5'], ws.env());
     assert.equal(res.results.length, 5);
     assert.equal(res.results[0]!.id, 'doc-123');
     assert.ok(res.results[0]!.score > 0.999, `cosine of identical text is ~1, got ${res.results[0]!.score}`);
@@ -76,10 +96,24 @@ describe('the spine: files in, searchable vectors out (subprocess CLI)', () => {
 
   it('running ingest --once again changes nothing', async () => {
     const before = await servingRows(ws.data);
-    const out = await runJson<{ batches: number; inserted: number; updated: number; deleted: number; embedded: number }>(['ingest', '--once'], ws.env());
+    const out = await runJson<{
+      batches: number;
+      inserted: number;
+      updated: number;
+      deleted: number;
+      embedded: number;
+    }>(['ingest', '--once'], ws.env());
     assert.deepEqual([out.batches, out.inserted, out.updated, out.deleted, out.embedded], [0, 0, 0, 0, 0]);
     const afterRows = await servingRows(ws.data);
-    const key = (r: (typeof before)[number]): string => JSON.stringify([r.rowKey, r.sourceVersion, r.bronzeSeq, r.batchId, r.contentHash, Array.from(r.vector)]);
+    const key = (r: (typeof before)[number]): string =>
+      JSON.stringify([
+        r.rowKey,
+        r.sourceVersion,
+        r.bronzeSeq,
+        r.batchId,
+        r.contentHash,
+        Array.from(r.vector),
+      ]);
     assert.deepEqual(afterRows.map(key).sort(), before.map(key).sort());
   });
 
@@ -88,7 +122,10 @@ describe('the spine: files in, searchable vectors out (subprocess CLI)', () => {
     env.allowRemoteModels = false;
     const extractor = await pipeline('feature-extraction', 'local/glove-sif-100d');
     const rows = (await servingRows(ws.data)).slice(0, 25);
-    const out = await extractor(rows.map((r) => r.text), { pooling: 'mean', normalize: true });
+    const out = await extractor(
+      rows.map((r) => r.text),
+      { pooling: 'mean', normalize: true },
+    );
     const dim = out.dims[1]!;
     const data = out.data as Float32Array;
     let maxDiff = 0;
@@ -100,7 +137,10 @@ describe('the spine: files in, searchable vectors out (subprocess CLI)', () => {
   });
 
   it('status --json accounts for every record', async () => {
-    const s = await runJson<{ records: { read: number; landed: number; quarantined: number }; table: { rows: number; backlogRecords: number } }>(['status'], ws.env());
+    const s = await runJson<{
+      records: { read: number; landed: number; quarantined: number };
+      table: { rows: number; backlogRecords: number };
+    }>(['status'], ws.env());
     assert.equal(s.records.read, 1000);
     assert.equal(s.records.landed + s.records.quarantined, s.records.read);
     assert.equal(s.table.rows, latest.size);

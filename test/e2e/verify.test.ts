@@ -5,7 +5,13 @@ import * as lancedb from '@lancedb/lancedb';
 import { jsonl, runCli, runJson, workspace, type Workspace } from '../helpers/cli.js';
 import { servingRows } from '../helpers/table.js';
 
-const rec = (id: string, version: number, text: string, op?: 'delete') => ({ id, version, event_time: '2024-05-01T10:00:00Z', text, ...(op ? { op } : {}) });
+const rec = (id: string, version: number, text: string, op?: 'delete') => ({
+  id,
+  version,
+  event_time: '2024-05-01T10:00:00Z',
+  text,
+  ...(op ? { op } : {}),
+});
 
 interface Report {
   consistent: boolean;
@@ -37,9 +43,25 @@ describe('verify finds and repairs damage done behind the pipeline', () => {
   after(() => w.cleanup());
 
   it('detects a deleted row, a duplicate, a rollback and an unknown id; --repair fixes all it can explain', async () => {
-    w.drop('one.jsonl', jsonl([rec('a', 1, 'alpha river'), rec('b', 1, 'bravo mountain'), rec('c', 1, 'charlie lake'), rec('d', 1, 'delta forest'), rec('e', 1, 'echo valley')]));
+    w.drop(
+      'one.jsonl',
+      jsonl([
+        rec('a', 1, 'alpha river'),
+        rec('b', 1, 'bravo mountain'),
+        rec('c', 1, 'charlie lake'),
+        rec('d', 1, 'delta forest'),
+        rec('e', 1, 'echo valley'),
+      ]),
+    );
     await runJson(['ingest', '--once'], w.env());
-    w.drop('two.jsonl', jsonl([rec('a', 2, 'alpha river, second version'), rec('f', 1, 'foxtrot desert'), rec('e', 2, '', 'delete')]));
+    w.drop(
+      'two.jsonl',
+      jsonl([
+        rec('a', 2, 'alpha river, second version'),
+        rec('f', 1, 'foxtrot desert'),
+        rec('e', 2, '', 'delete'),
+      ]),
+    );
     await runJson(['ingest', '--once'], w.env());
     assert.equal((await verifyJson(w)).code, 0);
     const good = (await servingRows(w.data)).map((r) => `${r.rowKey}@${r.sourceVersion}`).sort();
@@ -53,7 +75,11 @@ describe('verify finds and repairs damage done behind the pipeline', () => {
     let { code, report } = await verifyJson(w);
     assert.equal(code, 9);
     assert.equal(report.consistent, false);
-    assert.deepEqual(report.findings.map((f) => `${f.kind}:${f.id}`).sort(), ['deleted_present:e', 'missing:f', 'stale:a']);
+    assert.deepEqual(report.findings.map((f) => `${f.kind}:${f.id}`).sort(), [
+      'deleted_present:e',
+      'missing:f',
+      'stale:a',
+    ]);
     assert.equal(report.unreflectedBatches.length, 1);
     assert.match(report.unreflectedBatches[0]!.batchId, /records_v1:6-8/);
 
@@ -66,14 +92,24 @@ describe('verify finds and repairs damage done behind the pipeline', () => {
     });
     ({ code, report } = await verifyJson(w));
     assert.equal(code, 9);
-    assert.deepEqual(report.findings.map((f) => `${f.kind}:${f.id}`).sort(), ['deleted_present:e', 'duplicate:c', 'missing:b', 'missing:f', 'stale:a', 'unknown_id:ghost']);
+    assert.deepEqual(report.findings.map((f) => `${f.kind}:${f.id}`).sort(), [
+      'deleted_present:e',
+      'duplicate:c',
+      'missing:b',
+      'missing:f',
+      'stale:a',
+      'unknown_id:ghost',
+    ]);
 
     // Repair replays from bronze; the unexplained id is reported and left alone (exit stays 9).
     ({ code, report } = await verifyJson(w, true));
     assert.equal(code, 9);
     assert.equal(report.repaired!.replayedIds, 5);
     assert.deepEqual(report.repaired!.unexplainedIds, ['ghost']);
-    assert.deepEqual(report.after!.findings.map((f) => `${f.kind}:${f.id}`), ['unknown_id:ghost']);
+    assert.deepEqual(
+      report.after!.findings.map((f) => `${f.kind}:${f.id}`),
+      ['unknown_id:ghost'],
+    );
 
     // The operator removes the row they judged foreign; the second verify is clean and the table equals the undamaged one.
     await withTable(w, (t) => t.delete(`id = 'ghost'`));

@@ -7,7 +7,8 @@ export function parsePrometheus(text: string): Map<string, number> {
   if (!text.endsWith('\n')) throw new Error('exposition must end with a newline');
   const out = new Map<string, number>();
   const typed = new Map<string, string>();
-  const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*"(?:,|(?=\})))*\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|\+Inf|-Inf|NaN))$/;
+  const sample =
+    /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*"(?:,|(?=\})))*\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|\+Inf|-Inf|NaN))$/;
   for (const line of text.slice(0, -1).split('\n')) {
     if (line.startsWith('# HELP ')) continue;
     const t = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line);
@@ -19,7 +20,8 @@ export function parsePrometheus(text: string): Map<string, number> {
     const m = sample.exec(line);
     if (!m) throw new Error(`not a valid exposition line: ${JSON.stringify(line)}`);
     const base = m[1]!.replace(/_(bucket|sum|count)$/, '');
-    if (!typed.has(m[1]!) && !(typed.get(base) === 'histogram')) throw new Error(`sample ${m[1]} without a TYPE line`);
+    if (!typed.has(m[1]!) && !(typed.get(base) === 'histogram'))
+      throw new Error(`sample ${m[1]} without a TYPE line`);
     const key = `${m[1]}${m[2] ?? ''}`;
     if (out.has(key)) throw new Error(`duplicate sample ${key}`);
     out.set(key, Number(m[3]!.replace('+Inf', 'Infinity').replace('-Inf', '-Infinity')));

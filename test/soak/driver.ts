@@ -22,7 +22,14 @@ export interface SoakOptions {
 }
 
 export interface SoakResult {
-  readonly runs: { status: string; actions: string; conflicts: number; error: string | null; fragmentsBefore: number | null; fragmentsAfter: number | null }[];
+  readonly runs: {
+    status: string;
+    actions: string;
+    conflicts: number;
+    error: string | null;
+    fragmentsBefore: number | null;
+    fragmentsAfter: number | null;
+  }[];
   readonly successRate: number;
   readonly compactions: number;
   readonly conflicts: number;
@@ -52,15 +59,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * while the optimize job runs as its own process on a short interval. Fragment count is sampled every
  * second; at the end both processes get SIGTERM and the serving table is checked against the stream.
  */
-export async function runSoak(o: SoakOptions, say: (line: string) => void = () => undefined): Promise<SoakResult> {
+export async function runSoak(
+  o: SoakOptions,
+  say: (line: string) => void = () => undefined,
+): Promise<SoakResult> {
   const ws = workspace({
     processor: { triggerIntervalMs: 200, maxRecords: 100 },
     landing: { afterLanding: 'delete', rescanIntervalMs: 1000 },
     http: { enabled: false },
     log: { level: 'info' },
     optimize: {
-      intervalMs: o.optimizeIntervalMs, leaseTtlMs: 6000, maxWriterPauseMs: o.maxWriterPauseMs, drainWaitMs: 4000, maxConflictRetries: 3,
-      compactMinSmallFragments: 8, versionRetentionMs: 10_000, annMinRows: 500,
+      intervalMs: o.optimizeIntervalMs,
+      leaseTtlMs: 6000,
+      maxWriterPauseMs: o.maxWriterPauseMs,
+      drainWaitMs: 4000,
+      maxConflictRetries: 3,
+      compactMinSmallFragments: 8,
+      versionRetentionMs: 10_000,
+      annMinRows: 500,
     },
   });
   const env = ws.env();
@@ -79,7 +95,9 @@ export async function runSoak(o: SoakOptions, say: (line: string) => void = () =
     const j = job;
     jobExited = new Promise<number | null>((r) => j.on('close', (code) => r(code)));
     const db = openSqlite(path.join(ws.data, 'seamline.db'), { synchronous: 'NORMAL', busyTimeoutMs: 5000 });
-    const tableName = (db.prepare(`SELECT table_name FROM serving WHERE slot = 'current'`).get() as { table_name: string }).table_name;
+    const tableName = (
+      db.prepare(`SELECT table_name FROM serving WHERE slot = 'current'`).get() as { table_name: string }
+    ).table_name;
     store = await LanceStore.open(path.join(ws.data, 'lance'));
     const table = (await store.openTable(tableName))!;
 
@@ -88,8 +106,11 @@ export async function runSoak(o: SoakOptions, say: (line: string) => void = () =
     const live: string[] = [];
     let nextId = 0;
     let seed = 5;
-    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-    const words = 'alpha bravo river stone cloud market winter orange signal harbor planet violin garden copper falcon meadow'.split(' ');
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const words =
+      'alpha bravo river stone cloud market winter orange signal harbor planet violin garden copper falcon meadow'.split(
+        ' ',
+      );
     const text = () => Array.from({ length: 8 }, () => words[Math.floor(rnd() * words.length)]).join(' ');
     let files = 0;
     let records = 0;
@@ -108,7 +129,13 @@ export async function runSoak(o: SoakOptions, say: (line: string) => void = () =
           const del = r < 0.04;
           e.version += 1;
           e.deleted = del;
-          recs.push({ id, version: e.version, event_time: new Date().toISOString(), text: text(), ...(del ? { op: 'delete' } : {}) });
+          recs.push({
+            id,
+            version: e.version,
+            event_time: new Date().toISOString(),
+            text: text(),
+            ...(del ? { op: 'delete' } : {}),
+          });
           if (del) live.splice(live.indexOf(id), 1);
         } else {
           const id = `s${nextId++}`;
@@ -126,7 +153,9 @@ export async function runSoak(o: SoakOptions, say: (line: string) => void = () =
       }
       if (Date.now() - lastReport >= 30_000) {
         lastReport = Date.now();
-        say(`soak: ${Math.round((Date.now() - started) / 1000)} s, ${files} files, ${records} records, fragments now ${samples[samples.length - 1]}, max ${Math.max(...samples)}`);
+        say(
+          `soak: ${Math.round((Date.now() - started) / 1000)} s, ${files} files, ${records} records, fragments now ${samples[samples.length - 1]}, max ${Math.max(...samples)}`,
+        );
       }
       await sleep(o.dropEveryMs);
     }
@@ -136,8 +165,14 @@ export async function runSoak(o: SoakOptions, say: (line: string) => void = () =
         samples.push((await table.stats()).fragments);
         const pending = readdirSync(ws.landing).filter((f) => f.endsWith('.jsonl')).length;
         const maxSeq = (db.prepare('SELECT COALESCE(MAX(seq),0) AS s FROM bronze').get() as { s: number }).s;
-        const committed = (db.prepare(`SELECT COALESCE(MAX(seq_to),0) AS s FROM batches WHERE state = 'committed'`).get() as { s: number }).s;
-        const planned = (db.prepare(`SELECT COUNT(*) AS n FROM batches WHERE state != 'committed'`).get() as { n: number }).n;
+        const committed = (
+          db.prepare(`SELECT COALESCE(MAX(seq_to),0) AS s FROM batches WHERE state = 'committed'`).get() as {
+            s: number;
+          }
+        ).s;
+        const planned = (
+          db.prepare(`SELECT COUNT(*) AS n FROM batches WHERE state != 'committed'`).get() as { n: number }
+        ).n;
         return pending === 0 && maxSeq > 0 && committed >= maxSeq && planned === 0;
       },
       180_000,
@@ -155,9 +190,27 @@ export async function runSoak(o: SoakOptions, say: (line: string) => void = () =
     store.close();
     store = null;
 
-    const runs = (db.prepare('SELECT status, actions_json, conflicts, error, fragments_before, fragments_after FROM optimize_runs ORDER BY started_at_ms').all() as {
-      status: string; actions_json: string; conflicts: number; error: string | null; fragments_before: number | null; fragments_after: number | null;
-    }[]).map((r) => ({ status: r.status, actions: r.actions_json, conflicts: r.conflicts, error: r.error, fragmentsBefore: r.fragments_before, fragmentsAfter: r.fragments_after }));
+    const runs = (
+      db
+        .prepare(
+          'SELECT status, actions_json, conflicts, error, fragments_before, fragments_after FROM optimize_runs ORDER BY started_at_ms',
+        )
+        .all() as {
+        status: string;
+        actions_json: string;
+        conflicts: number;
+        error: string | null;
+        fragments_before: number | null;
+        fragments_after: number | null;
+      }[]
+    ).map((r) => ({
+      status: r.status,
+      actions: r.actions_json,
+      conflicts: r.conflicts,
+      error: r.error,
+      fragmentsBefore: r.fragments_before,
+      fragmentsAfter: r.fragments_after,
+    }));
     db.close();
     // A pass cut short by the job's own SIGTERM is 'skipped', not failed; the rate is over the rest.
     const finished = runs.filter((r) => r.status !== 'running' && r.status !== 'skipped');
@@ -170,7 +223,8 @@ export async function runSoak(o: SoakOptions, say: (line: string) => void = () =
       if (!line.includes('"maintenance.')) continue;
       try {
         const j = JSON.parse(line) as { event: string; paused_ms?: number };
-        if (j.event === 'maintenance.resume' || j.event === 'maintenance.pause_timeout') pauses.push(j.paused_ms ?? 0);
+        if (j.event === 'maintenance.resume' || j.event === 'maintenance.pause_timeout')
+          pauses.push(j.paused_ms ?? 0);
         if (j.event === 'maintenance.pause_timeout') pauseTimeouts += 1;
       } catch {
         /* not a log line */
@@ -199,19 +253,45 @@ export async function runSoak(o: SoakOptions, say: (line: string) => void = () =
     for (const id of byId.keys()) if (!expected.has(id)) extra.push(id);
     const v = existsSync(path.join(ws.data, 'seamline.db')) ? await runCli(['verify', '--json'], env) : null;
     return {
-      runs, successRate: finished.length ? ok / finished.length : 0, compactions: finished.filter((r) => r.actions.includes('"optimize"')).length,
-      conflicts: finished.reduce((a, r) => a + r.conflicts, 0), fragmentSamples: samples, maxFragments: Math.max(...samples), filesDropped: files, recordsDropped: records,
-      expectedLive: [...expected.values()].filter((e) => !e.deleted).length, servingRows: rows.length, duplicates, missing, stale, extra, pauses, pauseTimeouts,
-      verifyExit: v?.code ?? null, verifyOut: v ? `${v.stdout.slice(0, 2000)}${v.stderr.slice(-1000)}` : '', daemonExit: dres.code, jobExit, annIndexed,
+      runs,
+      successRate: finished.length ? ok / finished.length : 0,
+      compactions: finished.filter((r) => r.actions.includes('"optimize"')).length,
+      conflicts: finished.reduce((a, r) => a + r.conflicts, 0),
+      fragmentSamples: samples,
+      maxFragments: Math.max(...samples),
+      filesDropped: files,
+      recordsDropped: records,
+      expectedLive: [...expected.values()].filter((e) => !e.deleted).length,
+      servingRows: rows.length,
+      duplicates,
+      missing,
+      stale,
+      extra,
+      pauses,
+      pauseTimeouts,
+      verifyExit: v?.code ?? null,
+      verifyOut: v ? `${v.stdout.slice(0, 2000)}${v.stderr.slice(-1000)}` : '',
+      daemonExit: dres.code,
+      jobExit,
+      annIndexed,
     };
   } catch (e) {
-    say(`daemon stderr (tail):\n${daemon.output().stderr.slice(-3000)}\noptimize job stderr (tail):\n${jobErr.slice(-2000)}`);
+    say(
+      `daemon stderr (tail):\n${daemon.output().stderr.slice(-3000)}\noptimize job stderr (tail):\n${jobErr.slice(-2000)}`,
+    );
     throw e;
   } finally {
     store?.close();
     if (job && job.exitCode === null && job.signalCode === null) job.kill('SIGKILL');
     if (daemon.child.exitCode === null && daemon.child.signalCode === null) daemon.child.kill('SIGKILL');
-    if (jobErr.includes('"level":50')) say(`optimize job errors:\n${jobErr.split('\n').filter((l) => l.includes('"level":50')).slice(0, 5).join('\n')}`);
+    if (jobErr.includes('"level":50'))
+      say(
+        `optimize job errors:\n${jobErr
+          .split('\n')
+          .filter((l) => l.includes('"level":50'))
+          .slice(0, 5)
+          .join('\n')}`,
+      );
     ws.cleanup();
   }
 }

@@ -7,19 +7,38 @@ const DURATION_MS = Math.max(300_000, Number(process.env.SOAK_DURATION_MS ?? 300
 const BOUND_MS = 8000;
 
 describe(`optimize soak (${Math.round(DURATION_MS / 60_000)} min)`, () => {
-  it('daemon ingesting continuously while the optimize job runs on a short interval', { timeout: DURATION_MS + 600_000 }, async () => {
-    const r = await runSoak({ durationMs: DURATION_MS, dropEveryMs: 300, recordsPerFile: 10, optimizeIntervalMs: 5000, maxWriterPauseMs: BOUND_MS }, (l) => console.log(`# ${l}`));
-    for (const line of describeSoak(r).split('\n')) console.log(`# ${line}`);
-    assert.ok(r.successRate >= 0.99, `success ${r.successRate}: ${JSON.stringify(r.runs.filter((x) => x.status === 'failed'))}`);
-    assert.ok(r.maxFragments <= 64, `max fragments ${r.maxFragments}`);
-    assert.equal(r.duplicates, 0);
-    assert.deepEqual(r.missing, []);
-    assert.deepEqual(r.stale, []);
-    assert.deepEqual(r.extra, []);
-    assert.equal(r.servingRows, r.expectedLive);
-    assert.ok(r.pauses.every((p) => p <= BOUND_MS + 1000), `pauses: ${r.pauses.join(',')}`);
-    assert.equal(r.verifyExit, 0, r.verifyOut);
-    assert.equal(r.daemonExit, 0);
-    assert.equal(r.jobExit, 0);
-  });
+  it(
+    'daemon ingesting continuously while the optimize job runs on a short interval',
+    { timeout: DURATION_MS + 600_000 },
+    async () => {
+      const r = await runSoak(
+        {
+          durationMs: DURATION_MS,
+          dropEveryMs: 300,
+          recordsPerFile: 10,
+          optimizeIntervalMs: 5000,
+          maxWriterPauseMs: BOUND_MS,
+        },
+        (l) => console.log(`# ${l}`),
+      );
+      for (const line of describeSoak(r).split('\n')) console.log(`# ${line}`);
+      assert.ok(
+        r.successRate >= 0.99,
+        `success ${r.successRate}: ${JSON.stringify(r.runs.filter((x) => x.status === 'failed'))}`,
+      );
+      assert.ok(r.maxFragments <= 64, `max fragments ${r.maxFragments}`);
+      assert.equal(r.duplicates, 0);
+      assert.deepEqual(r.missing, []);
+      assert.deepEqual(r.stale, []);
+      assert.deepEqual(r.extra, []);
+      assert.equal(r.servingRows, r.expectedLive);
+      assert.ok(
+        r.pauses.every((p) => p <= BOUND_MS + 1000),
+        `pauses: ${r.pauses.join(',')}`,
+      );
+      assert.equal(r.verifyExit, 0, r.verifyOut);
+      assert.equal(r.daemonExit, 0);
+      assert.equal(r.jobExit, 0);
+    },
+  );
 });

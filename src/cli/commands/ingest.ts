@@ -10,7 +10,8 @@ import { printOut } from '../output.js';
 
 /** ingest --once: land every complete file present, process all of bronze, exit. */
 export const ingest: Command = async (ctx) => {
-  if (ctx.values.once !== true) throw new SeamlineError('USAGE', 'ingest needs --once (use `seamline run` for the continuous daemon)');
+  if (ctx.values.once !== true)
+    throw new SeamlineError('USAGE', 'ingest needs --once (use `seamline run` for the continuous daemon)');
   const rt = await openRuntime(ctx.config, ctx.logger);
   const leases = new Leases(rt.db);
   try {
@@ -27,11 +28,18 @@ export const ingest: Command = async (ctx) => {
         const r = await landing.tick();
         landed += r.landed.filter((o) => o.kind === 'landed').length;
         waiting = r.waiting;
-        if (!r.waiting.some((w) => w.reason === 'unstable') && !r.landed.some((o) => o.kind === 'changed-while-reading')) break;
+        if (
+          !r.waiting.some((w) => w.reason === 'unstable') &&
+          !r.landed.some((o) => o.kind === 'changed-while-reading')
+        )
+          break;
         await sleep(Math.max(50, Math.min(ctx.config.completeness.stableWindowMs, 1000)));
       }
       // Batch by batch (not processor.drain) so the optimize job's maintenance lease can pause new merges.
-      const gate = new MaintenanceGate(leases, rt.clock, ctx.logger, { maxPauseMs: ctx.config.optimize.maxWriterPauseMs, holder });
+      const gate = new MaintenanceGate(leases, rt.clock, ctx.logger, {
+        maxPauseMs: ctx.config.optimize.maxWriterPauseMs,
+        holder,
+      });
       const batches: NonNullable<Awaited<ReturnType<typeof processor.runOnce>>>[] = [];
       for (;;) {
         await gate.waitIfHeld();
@@ -68,4 +76,3 @@ export const ingest: Command = async (ctx) => {
     await rt.close();
   }
 };
-

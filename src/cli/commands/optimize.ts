@@ -7,7 +7,13 @@ import { printOut } from '../output.js';
 /** optimize [--once]: one maintenance pass and exit, or the optimize job until SIGTERM/SIGINT. */
 export const optimize: Command = async (ctx) => {
   const rt = await openRuntime(ctx.config, ctx.logger);
-  const deps: OptimizerDeps = { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: rt.logger };
+  const deps: OptimizerDeps = {
+    db: rt.db,
+    tables: rt.tables,
+    store: rt.store,
+    clock: rt.clock,
+    logger: rt.logger,
+  };
   try {
     if (ctx.values.once === true) {
       const r = await runOptimizePass(deps, ctx.config.optimize);
@@ -15,9 +21,13 @@ export const optimize: Command = async (ctx) => {
       printOut(ctx.json, record, () =>
         [
           `optimize ${r.status}${r.tableName ? ` on ${r.tableName}` : ''}${r.actions.length ? `: ${r.actions.join(', ')}` : ''}`,
-          r.fragmentsBefore !== null ? `fragments ${r.fragmentsBefore} → ${r.fragmentsAfter ?? '?'}, versions ${r.versionsBefore} → ${r.versionsAfter ?? '?'}, disk ${r.diskBytesBefore} → ${r.diskBytesAfter ?? '?'} bytes (reclaimed ${r.bytesReclaimed ?? 0})` : 'no serving table yet',
+          r.fragmentsBefore !== null
+            ? `fragments ${r.fragmentsBefore} → ${r.fragmentsAfter ?? '?'}, versions ${r.versionsBefore} → ${r.versionsAfter ?? '?'}, disk ${r.diskBytesBefore} → ${r.diskBytesAfter ?? '?'} bytes (reclaimed ${r.bytesReclaimed ?? 0})`
+            : 'no serving table yet',
           `indexed rows ${r.indexedRows ?? 0}, unindexed ${r.unindexedRows ?? 0}; conflicts ${r.conflicts}; ${r.durationMs ?? 0} ms`,
-          ...(r.decision?.reasons ?? []).map((x) => `  ${x.decision === 'do' ? '+' : '-'} ${x.action}: ${x.why}`),
+          ...(r.decision?.reasons ?? []).map(
+            (x) => `  ${x.decision === 'do' ? '+' : '-'} ${x.action}: ${x.why}`,
+          ),
           ...(r.error ? [`error: ${r.error}`] : []),
         ].join('\n'),
       );
@@ -28,14 +38,21 @@ export const optimize: Command = async (ctx) => {
     const onSignal = (sig: NodeJS.Signals): void => {
       signals += 1;
       if (signals > 1) process.exit(130);
-      ctx.logger.info({ event: 'optimize.draining', signal: sig }, 'stopping after the current action; the lease is released');
+      ctx.logger.info(
+        { event: 'optimize.draining', signal: sig },
+        'stopping after the current action; the lease is released',
+      );
       ctl.abort();
       setTimeout(() => process.exit(1), ctx.config.shutdownDeadlineMs).unref();
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     const s = await runOptimizeJob(deps, ctx.config.optimize, ctl.signal);
-    printOut(ctx.json, s, () => `optimize job stopped after ${s.passes} pass(es): ${JSON.stringify(s.byStatus)}`);
+    printOut(
+      ctx.json,
+      s,
+      () => `optimize job stopped after ${s.passes} pass(es): ${JSON.stringify(s.byStatus)}`,
+    );
     return 0;
   } finally {
     await rt.close();

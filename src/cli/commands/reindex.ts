@@ -23,12 +23,23 @@ export const reindex: Command = async (ctx) => {
   let maxRps = c.reindex.maxRecordsPerSecond;
   if (ctx.values['max-rps'] !== undefined) {
     maxRps = Number(ctx.values['max-rps']);
-    if (!Number.isFinite(maxRps) || maxRps < 0) throw new SeamlineError('USAGE', `--max-rps must be a number ≥ 0 (0 = no cap), got "${String(ctx.values['max-rps'])}"`);
+    if (!Number.isFinite(maxRps) || maxRps < 0)
+      throw new SeamlineError(
+        'USAGE',
+        `--max-rps must be a number ≥ 0 (0 = no cap), got "${String(ctx.values['max-rps'])}"`,
+      );
   }
-  const evaluationFile = c.reindex.gates.evaluationFile === undefined ? null : path.resolve(c.configFile ? path.dirname(c.configFile) : process.cwd(), c.reindex.gates.evaluationFile);
+  const evaluationFile =
+    c.reindex.gates.evaluationFile === undefined
+      ? null
+      : path.resolve(
+          c.configFile ? path.dirname(c.configFile) : process.cwd(),
+          c.reindex.gates.evaluationFile,
+        );
   const rt = await openRuntime(c, ctx.logger);
   const ctl = new AbortController();
-  const onSignal = (): void => ctl.abort(new SeamlineError('ABORTED', 'reindex interrupted; run seamline reindex again to resume'));
+  const onSignal = (): void =>
+    ctl.abort(new SeamlineError('ABORTED', 'reindex interrupted; run seamline reindex again to resume'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -50,15 +61,28 @@ export const reindex: Command = async (ctx) => {
     }
     const r = await runReindex(
       rt,
-      { modelId, maxRps, evaluationFile, tty: process.stderr.isTTY === true && !ctx.json, write: (s) => process.stderr.write(s), fault: hooksOf(ctx).fault },
+      {
+        modelId,
+        maxRps,
+        evaluationFile,
+        tty: process.stderr.isTTY === true && !ctx.json,
+        write: (s) => process.stderr.write(s),
+        fault: hooksOf(ctx).fault,
+      },
       ctl.signal,
     );
     printOut(ctx.json, r, () =>
       [
         `${r.state === 'swapped' ? 'swapped' : 'NOT swapped'}: ${r.table} (${r.modelId}, ${r.dim}-d)${r.resumed ? ' [resumed]' : ''}; previous ${r.sourceTable} (${r.sourceModelId})`,
         `records ${r.records}, rows written ${r.rowsWritten}, embedded ${r.textsEmbedded}, reused ${r.textsReused}; catch-up rounds ${r.catchUpRounds} (up to seq ${r.caughtUpSeq}); ${formatDuration(r.durationMs)}`,
-        ...r.gates.map((g) => (g.skipped ? `gate ${g.name}: skipped — ${g.skipped}` : `gate ${g.name}: ${g.passed ? 'passed' : 'FAILED'} — ${g.figure}`)),
-        ...(r.state === 'swapped' ? [`rollback: seamline rollback`] : [`serving is unchanged (${r.sourceTable}); ${r.table} is marked failed`]),
+        ...r.gates.map((g) =>
+          g.skipped
+            ? `gate ${g.name}: skipped — ${g.skipped}`
+            : `gate ${g.name}: ${g.passed ? 'passed' : 'FAILED'} — ${g.figure}`,
+        ),
+        ...(r.state === 'swapped'
+          ? [`rollback: seamline rollback`]
+          : [`serving is unchanged (${r.sourceTable}); ${r.table} is marked failed`]),
       ].join('\n'),
     );
     if (r.state !== 'swapped') {

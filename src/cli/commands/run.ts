@@ -11,7 +11,11 @@ export const run: Command = async (ctx) => {
   const d = startDaemon(rt, hooksOf(ctx), undefined, {
     onListening: (host, port) => {
       // stdout carries the bound address (port 0 picks one): the one line of command output `run` has.
-      process.stdout.write(ctx.json ? `${JSON.stringify({ event: 'http.listening', host, port })}\n` : `listening on http://${host.includes(':') ? `[${host}]` : host}:${port}\n`);
+      process.stdout.write(
+        ctx.json
+          ? `${JSON.stringify({ event: 'http.listening', host, port })}\n`
+          : `listening on http://${host.includes(':') ? `[${host}]` : host}:${port}\n`,
+      );
     },
   });
   let signals = 0;
@@ -24,7 +28,10 @@ export const run: Command = async (ctx) => {
     ctx.logger.info({ event: 'daemon.draining', signal: sig }, 'draining: finishing the batch in flight');
     d.stop();
     setTimeout(() => {
-      ctx.logger.error({ event: 'daemon.deadline', deadline_ms: ctx.config.shutdownDeadlineMs }, 'shutdown deadline passed; exiting');
+      ctx.logger.error(
+        { event: 'daemon.deadline', deadline_ms: ctx.config.shutdownDeadlineMs },
+        'shutdown deadline passed; exiting',
+      );
       process.exit(1);
     }, ctx.config.shutdownDeadlineMs).unref();
   };

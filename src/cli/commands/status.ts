@@ -9,15 +9,26 @@ export const status: Command = async (ctx) => {
     const s = await collectStatus(rt);
     printOut(ctx.json, s, () => {
       const r = s.records as Record<string, number>;
-      const f = s.files as { byState: Record<string, number>; completenessGap: number; waiting: number; waitingList: { rel: string; reason: string; detail: string }[] };
+      const f = s.files as {
+        byState: Record<string, number>;
+        completenessGap: number;
+        waiting: number;
+        waitingList: { rel: string; reason: string; detail: string }[];
+      };
       const t = s.table as Record<string, unknown> | null;
       const incidents = (s.incidents as { status?: string }[] | undefined) ?? [];
       const open = incidents.filter((i) => i.status === 'open').length;
       return [
         `records: read ${r.read} = landed ${r.landed} + quarantined ${r.quarantined} + withheld ${r.withheld ?? 0} (from incomplete files); bronze ${r.bronze}`,
-        `files: ${Object.entries(f.byState).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; waiting ${f.waiting}; completeness gap (landed without manifest): ${f.completenessGap}`,
+        `files: ${
+          Object.entries(f.byState)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ') || 'none'
+        }; waiting ${f.waiting}; completeness gap (landed without manifest): ${f.completenessGap}`,
         ...f.waitingList.slice(0, 20).map((w) => `  waiting: ${w.rel}: ${w.detail}`),
-        t ? `table ${String(t.name)} (${String(t.modelId)}, ${String(t.dim)}-d): ${String(t.rows)} rows, version ${String(t.version)}, backlog ${String(t.backlogRecords)} record(s)` : 'table: none yet',
+        t
+          ? `table ${String(t.name)} (${String(t.modelId)}, ${String(t.dim)}-d): ${String(t.rows)} rows, version ${String(t.version)}, backlog ${String(t.backlogRecords)} record(s)`
+          : 'table: none yet',
         ...(open > 0 ? [`incidents: ${open} open (see status --json and docs/operations.md)`] : []),
       ].join('\n');
     });
@@ -26,4 +37,3 @@ export const status: Command = async (ctx) => {
     await rt.close();
   }
 };
-

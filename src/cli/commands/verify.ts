@@ -8,8 +8,15 @@ import { printOut } from '../output.js';
 const human = (r: VerifyReport): string =>
   [
     `table ${r.table} (version ${r.tableVersion}, ledger ${r.ledgerVersion ?? '-'}): ${r.tableRows} rows, ${r.checkedIds} ids checked, ${r.pendingIds} in flight`,
-    r.consistent ? 'consistent' : `INCONSISTENT: ${Object.entries(r.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}`,
-    ...(r.tableBehindLedger ? [`warning: table version ${r.tableVersion} is older than the ledger's ${r.ledgerVersion}`] : []),
+    r.consistent
+      ? 'consistent'
+      : `INCONSISTENT: ${Object.entries(r.counts)
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ')}`,
+    ...(r.tableBehindLedger
+      ? [`warning: table version ${r.tableVersion} is older than the ledger's ${r.ledgerVersion}`]
+      : []),
     ...r.unreflectedBatches.map((b) => `  batch ${b.batchId}: ${b.ids} id(s) not reflected`),
     ...r.findings.slice(0, 50).map((f) => `  ${f.kind} ${JSON.stringify(f.id)}: ${f.detail}`),
   ].join('\n');
@@ -32,7 +39,8 @@ export const verify: Command = async (ctx) => {
     if (ctx.values.repair === true) holder = acquireWriter(leases, ctx.config.dataDir, rt.clock.nowMs());
     const serving = rt.tables.serving();
     const table = await rt.servingTable(false);
-    if (!serving || !table) throw new SeamlineError('USAGE', `nothing is indexed yet in ${ctx.config.dataDir}`);
+    if (!serving || !table)
+      throw new SeamlineError('USAGE', `nothing is indexed yet in ${ctx.config.dataDir}`);
     const before = await verifyTable(rt, table);
     let repaired: RepairReport | null = null;
     let after: (VerifyReport & { allFindings?: unknown }) | null = null;
@@ -44,10 +52,27 @@ export const verify: Command = async (ctx) => {
     const final = after ?? before;
     const out = { ...strip(before), ...(repaired ? { repaired, after: strip(after!) } : {}) };
     printOut(ctx.json, out, () =>
-      [human(before), ...(repaired ? [`repair: replayed ${repaired.replayedIds} id(s) from bronze (cleared ${repaired.rowsCleared} row(s) of ${repaired.clearedIds} id(s) first): +${repaired.inserted} inserted, ${repaired.updated} updated, ${repaired.deleted} deleted`, ...(repaired.unexplainedIds.length ? [`left in place (unknown to bronze): ${repaired.unexplainedIds.slice(0, 20).join(', ')}`] : []), 'after repair:', human(after!)] : [])].join('\n'),
+      [
+        human(before),
+        ...(repaired
+          ? [
+              `repair: replayed ${repaired.replayedIds} id(s) from bronze (cleared ${repaired.rowsCleared} row(s) of ${repaired.clearedIds} id(s) first): +${repaired.inserted} inserted, ${repaired.updated} updated, ${repaired.deleted} deleted`,
+              ...(repaired.unexplainedIds.length
+                ? [`left in place (unknown to bronze): ${repaired.unexplainedIds.slice(0, 20).join(', ')}`]
+                : []),
+              'after repair:',
+              human(after!),
+            ]
+          : []),
+      ].join('\n'),
     );
     if (!final.consistent) {
-      process.stderr.write(`seamline: VERIFY_INCONSISTENT: ${Object.entries(final.counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(', ')}${ctx.values.repair === true ? '' : ' (run seamline verify --repair)'}\n`);
+      process.stderr.write(
+        `seamline: VERIFY_INCONSISTENT: ${Object.entries(final.counts)
+          .filter(([, n]) => n > 0)
+          .map(([k, n]) => `${k} ${n}`)
+          .join(', ')}${ctx.values.repair === true ? '' : ' (run seamline verify --repair)'}\n`,
+      );
       return new SeamlineError('VERIFY_INCONSISTENT', 'inconsistent').exitCode;
     }
     return 0;

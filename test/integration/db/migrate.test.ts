@@ -16,15 +16,23 @@ describe('migrations', () => {
     try {
       const script = `import { openSqlite } from ${JSON.stringify(sqliteModule)}; const db = openSqlite(${JSON.stringify(file)}, { synchronous: 'FULL', busyTimeoutMs: 10000 }); db.close();`;
       const codes = await Promise.all(
-        Array.from({ length: 4 }, () => new Promise<number | null>((resolve) => {
-          const p = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit'] });
-          p.on('close', resolve);
-        })),
+        Array.from(
+          { length: 4 },
+          () =>
+            new Promise<number | null>((resolve) => {
+              const p = spawn(process.execPath, ['--input-type=module', '-e', script], {
+                stdio: ['ignore', 'ignore', 'inherit'],
+              });
+              p.on('close', resolve);
+            }),
+        ),
       );
       assert.deepEqual(codes, [0, 0, 0, 0]);
       const db = openSqlite(file, { synchronous: 'FULL', busyTimeoutMs: 1000 });
       const v = db.pragma('user_version', { simple: true }) as number;
-      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'bronze'").all()).length;
+      const tables = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'bronze'")
+        .all().length;
       db.close();
       assert.ok(v >= 1);
       assert.equal(tables, 1);

@@ -31,19 +31,37 @@ function sentences(seed: number) {
 }
 
 const silent = pino({ level: 'silent' });
-const rec = (id: string, version: number, text: string, op?: 'delete') => ({ id, version, event_time: '2024-05-01T10:00:00Z', text, ...(op ? { op } : {}) });
+const rec = (id: string, version: number, text: string, op?: 'delete') => ({
+  id,
+  version,
+  event_time: '2024-05-01T10:00:00Z',
+  text,
+  ...(op ? { op } : {}),
+});
 
-async function land(rt: Runtime, ws: Workspace, name: string, records: unknown[]): Promise<Awaited<ReturnType<typeof buildPipeline>>> {
+async function land(
+  rt: Runtime,
+  ws: Workspace,
+  name: string,
+  records: unknown[],
+): Promise<Awaited<ReturnType<typeof buildPipeline>>> {
   const p = await buildPipeline(rt, { fault: noFaults, unsafe: new Set() });
   const before = rt.bronze.maxSeq();
   ws.drop(name, jsonl(records));
-  await waitFor(async () => (await p.landing.tick(), rt.bronze.maxSeq() >= before + records.length), 20_000, `landing ${name}`);
+  await waitFor(
+    async () => (await p.landing.tick(), rt.bronze.maxSeq() >= before + records.length),
+    20_000,
+    `landing ${name}`,
+  );
   return p;
 }
 
-async function snapshotRows(t: VectorTable): Promise<Map<string, { id: string; version: number; vector: number[] }>> {
+async function snapshotRows(
+  t: VectorTable,
+): Promise<Map<string, { id: string; version: number; vector: number[] }>> {
   const m = new Map<string, { id: string; version: number; vector: number[] }>();
-  for await (const b of t.scanAll('all')) for (const r of b) m.set(r.rowKey, { id: r.id, version: r.sourceVersion, vector: Array.from(r.vector) });
+  for await (const b of t.scanAll('all'))
+    for (const r of b) m.set(r.rowKey, { id: r.id, version: r.sourceVersion, vector: Array.from(r.vector) });
   return m;
 }
 
@@ -52,7 +70,11 @@ after(() => workspaces.forEach((w) => w.cleanup()));
 
 describe('optimize job against real LanceDB tables', () => {
   it('500 one-record batches (> 100 fragments) → one pass: ≤ 2 fragments, identical data, old versions pruned except tagged; merges still work after', async () => {
-    const ws = workspace({ processor: { maxRecords: 1 }, landing: { afterLanding: 'keep' }, optimize: { versionRetentionMs: 0, annMinRows: 100_000, compactMinSmallFragments: 16 } });
+    const ws = workspace({
+      processor: { maxRecords: 1 },
+      landing: { afterLanding: 'keep' },
+      optimize: { versionRetentionMs: 0, annMinRows: 100_000, compactMinSmallFragments: 16 },
+    });
     workspaces.push(ws);
     const config = loadConfig({ file: ws.configFile, env: {} });
     const rt = await openRuntime(config, silent);
@@ -63,18 +85,37 @@ describe('optimize job against real LanceDB tables', () => {
       // deletion files behind). Synthetic vectors: this test is about the table, not the model.
       const say = sentences(1);
       let seed = 11;
-      const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
+      const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5;
       const row = (id: string, version: number, batch: number): VectorRow => ({
-        rowKey: `${id}\u001f0`, id, chunk: 0, chunkCount: 1, text: say(8), vector: Float32Array.from({ length: table.dim }, rnd),
-        sourceVersion: version, eventTime: '2024-05-01T10:00:00Z', eventTimeMs: Date.parse('2024-05-01T10:00:00Z'), bronzeSeq: batch, file: 'synthetic.jsonl', line: batch,
-        batchId: `b${batch}`, contentHash: `h${batch}`, modelId: 'local/glove-sif-100d', dim: table.dim, pipelineVersion: '1', embeddedAt: new Date().toISOString(), metadataJson: '{}',
+        rowKey: `${id}\u001f0`,
+        id,
+        chunk: 0,
+        chunkCount: 1,
+        text: say(8),
+        vector: Float32Array.from({ length: table.dim }, rnd),
+        sourceVersion: version,
+        eventTime: '2024-05-01T10:00:00Z',
+        eventTimeMs: Date.parse('2024-05-01T10:00:00Z'),
+        bronzeSeq: batch,
+        file: 'synthetic.jsonl',
+        line: batch,
+        batchId: `b${batch}`,
+        contentHash: `h${batch}`,
+        modelId: 'local/glove-sif-100d',
+        dim: table.dim,
+        pipelineVersion: '1',
+        embeddedAt: new Date().toISOString(),
+        metadataJson: '{}',
       });
       const t0 = Date.now();
       let batches = 0;
       let tagVersion = 0;
       let rowsAtTag = 0;
       for (let i = 0; i < 500; i++) {
-        const r = await table.merge([i < 450 ? row(`r${i}`, 1, i + 1) : row(`r${(i - 450) * 3}`, 2, i + 1)], []);
+        const r = await table.merge(
+          [i < 450 ? row(`r${i}`, 1, i + 1) : row(`r${(i - 450) * 3}`, 2, i + 1)],
+          [],
+        );
         assert.equal(r.inserted + r.updated, 1);
         batches += 1;
         if (batches === 250) {
@@ -93,12 +134,25 @@ describe('optimize job against real LanceDB tables', () => {
         const rowsBefore = await snapshotRows(table);
         const versionsBefore = await maint.versions();
 
-        const r1 = await runOptimizePass({ db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent }, config.optimize);
-        console.log(`# pass 1: ${r1.status} ${r1.actions.join(',')} fragments ${r1.fragmentsBefore}→${r1.fragmentsAfter} versions ${r1.versionsBefore}→${r1.versionsAfter} disk ${r1.diskBytesBefore}→${r1.diskBytesAfter} reclaimed ${r1.bytesReclaimed} conflicts ${r1.conflicts} ${r1.durationMs} ms`);
+        const r1 = await runOptimizePass(
+          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
+          config.optimize,
+        );
+        console.log(
+          `# pass 1: ${r1.status} ${r1.actions.join(',')} fragments ${r1.fragmentsBefore}→${r1.fragmentsAfter} versions ${r1.versionsBefore}→${r1.versionsAfter} disk ${r1.diskBytesBefore}→${r1.diskBytesAfter} reclaimed ${r1.bytesReclaimed} conflicts ${r1.conflicts} ${r1.durationMs} ms`,
+        );
         assert.equal(r1.status, 'ok', r1.error ?? '');
-        assert.ok(r1.actions.includes('optimize') && r1.actions.includes('create-fts-index') && r1.actions.includes('tag-rollback-point'), r1.actions.join(','));
+        assert.ok(
+          r1.actions.includes('optimize') &&
+            r1.actions.includes('create-fts-index') &&
+            r1.actions.includes('tag-rollback-point'),
+          r1.actions.join(','),
+        );
         assert.equal(r1.fragmentsBefore, before.fragments);
-        assert.ok((await table.stats()).fragments <= 2, `fragments after: ${(await table.stats()).fragments}`);
+        assert.ok(
+          (await table.stats()).fragments <= 2,
+          `fragments after: ${(await table.stats()).fragments}`,
+        );
         assert.ok(r1.fragmentsAfter! <= 2);
 
         // Same ids, versions and vectors (row order may change; content may not).
@@ -110,10 +164,19 @@ describe('optimize job against real LanceDB tables', () => {
         // cutoff stops a safety margin before it); the tagged version still reads as it was.
         const tagTs = versionsBefore.find((v) => v.version === tagVersion)!.timestampMs;
         const left = await maint.versions();
-        assert.ok(left.some((v) => v.version === tagVersion), 'tagged version kept');
+        assert.ok(
+          left.some((v) => v.version === tagVersion),
+          'tagged version kept',
+        );
         const olderLeft = left.filter((v) => v.version < tagVersion);
-        assert.ok(olderLeft.every((v) => v.timestampMs >= tagTs - 100), `versions older than the tag left: ${olderLeft.map((v) => v.version).join(',')}`);
-        assert.ok(left.length < versionsBefore.length - 200, `versions ${versionsBefore.length} → ${left.length}`);
+        assert.ok(
+          olderLeft.every((v) => v.timestampMs >= tagTs - 100),
+          `versions older than the tag left: ${olderLeft.map((v) => v.version).join(',')}`,
+        );
+        assert.ok(
+          left.length < versionsBefore.length - 200,
+          `versions ${versionsBefore.length} → ${left.length}`,
+        );
         assert.equal(await maint.countRowsAt('release-250'), rowsAtTag);
         const tags1 = await maint.tagList();
         const own1 = tags1.filter((x) => x.name.startsWith(ROLLBACK_TAG_PREFIX));
@@ -122,10 +185,18 @@ describe('optimize job against real LanceDB tables', () => {
 
         // The owner releases its tag: the next pass prunes everything but the current version and rolls our tag.
         await maint.deleteTag('release-250');
-        const r2 = await runOptimizePass({ db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent }, config.optimize);
-        console.log(`# pass 2: ${r2.status} ${r2.actions.join(',')} versions ${r2.versionsBefore}→${r2.versionsAfter} reclaimed ${r2.bytesReclaimed}`);
+        const r2 = await runOptimizePass(
+          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
+          config.optimize,
+        );
+        console.log(
+          `# pass 2: ${r2.status} ${r2.actions.join(',')} versions ${r2.versionsBefore}→${r2.versionsAfter} reclaimed ${r2.bytesReclaimed}`,
+        );
         assert.equal(r2.status, 'ok', r2.error ?? '');
-        assert.ok((await maint.versions()).length <= 2, `versions left: ${(await maint.versions()).map((v) => v.version).join(',')}`);
+        assert.ok(
+          (await maint.versions()).length <= 2,
+          `versions left: ${(await maint.versions()).map((v) => v.version).join(',')}`,
+        );
         assert.ok(r2.bytesReclaimed! > 0);
         const own2 = (await maint.tagList()).filter((x) => x.name.startsWith(ROLLBACK_TAG_PREFIX));
         assert.equal(own2.length, 1);
@@ -134,11 +205,24 @@ describe('optimize job against real LanceDB tables', () => {
         assert.deepEqual(await snapshotRows(table), rowsAfter);
 
         // Merges after optimize (no scalar index on the merge key; guard, delete scope, counts all intact).
-        const p2 = await land(rt, ws, 'b.jsonl', [rec('r1', 3, 'updated after optimize'), rec('r2', 3, '', 'delete'), rec('r900', 1, 'brand new row')]);
+        const p2 = await land(rt, ws, 'b.jsonl', [
+          rec('r1', 3, 'updated after optimize'),
+          rec('r2', 3, '', 'delete'),
+          rec('r900', 1, 'brand new row'),
+        ]);
         const more = await p2.processor.drain(table);
-        assert.equal(more.reduce((a, b) => a + b.result.inserted, 0), 1);
-        assert.equal(more.reduce((a, b) => a + b.result.updated, 0), 1);
-        assert.equal(more.reduce((a, b) => a + b.result.deleted, 0), 1);
+        assert.equal(
+          more.reduce((a, b) => a + b.result.inserted, 0),
+          1,
+        );
+        assert.equal(
+          more.reduce((a, b) => a + b.result.updated, 0),
+          1,
+        );
+        assert.equal(
+          more.reduce((a, b) => a + b.result.deleted, 0),
+          1,
+        );
         const rows3 = await snapshotRows(table);
         assert.equal(rows3.get('r1\u001f0')?.version, 3);
         assert.equal(rows3.has('r2\u001f0'), false);
@@ -148,20 +232,40 @@ describe('optimize job against real LanceDB tables', () => {
         // The FTS index now misses the new rows: the next pass folds them in.
         const unindexed = (await table.indexes()).find((i) => i.columns.includes('text'))!.unindexedRows;
         assert.ok(unindexed > 0);
-        const r3 = await runOptimizePass({ db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent }, config.optimize);
+        const r3 = await runOptimizePass(
+          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
+          config.optimize,
+        );
         assert.equal(r3.status, 'ok', r3.error ?? '');
-        assert.ok(r3.reasons.some((x) => (x as { action: string; decision: string }).action === 'fold-indexes' && (x as { decision: string }).decision === 'do'));
+        assert.ok(
+          r3.reasons.some(
+            (x) =>
+              (x as { action: string; decision: string }).action === 'fold-indexes' &&
+              (x as { decision: string }).decision === 'do',
+          ),
+        );
         assert.equal(r3.unindexedRows, 0);
         // With a 0 ms retention the versions pass 3 made are prunable now; after that nothing is left:
         // a no-op pass takes no lease and changes nothing.
-        const r4 = await runOptimizePass({ db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent }, config.optimize);
+        const r4 = await runOptimizePass(
+          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
+          config.optimize,
+        );
         assert.deepEqual(r4.actions, ['delete-tags', 'optimize', 'tag-rollback-point']);
         const v = await table.version();
-        const r5 = await runOptimizePass({ db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent }, config.optimize);
+        const r5 = await runOptimizePass(
+          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
+          config.optimize,
+        );
         assert.equal(r5.status, 'noop', JSON.stringify(r5.reasons));
         assert.equal(await table.version(), v);
-        const runs = rt.db.prepare('SELECT status FROM optimize_runs ORDER BY started_at_ms').all() as { status: string }[];
-        assert.deepEqual(runs.map((x) => x.status), ['ok', 'ok', 'ok', 'ok', 'noop']);
+        const runs = rt.db.prepare('SELECT status FROM optimize_runs ORDER BY started_at_ms').all() as {
+          status: string;
+        }[];
+        assert.deepEqual(
+          runs.map((x) => x.status),
+          ['ok', 'ok', 'ok', 'ok', 'noop'],
+        );
       } finally {
         maint.close();
       }
@@ -171,14 +275,23 @@ describe('optimize job against real LanceDB tables', () => {
   });
 
   it('past the row threshold the ANN index is built and indexed search agrees with exact search on top-10 (≥ 95%)', async () => {
-    const ws = workspace({ processor: { maxRecords: 2000 }, landing: { afterLanding: 'keep' }, optimize: { annMinRows: 4000, ftsIndex: false } });
+    const ws = workspace({
+      processor: { maxRecords: 2000 },
+      landing: { afterLanding: 'keep' },
+      optimize: { annMinRows: 4000, ftsIndex: false },
+    });
     workspaces.push(ws);
     const config = loadConfig({ file: ws.configFile, env: {} });
     const rt = await openRuntime(config, silent);
     try {
       const table = (await rt.servingTable(true))!;
       const say = sentences(7);
-      const { processor } = await land(rt, ws, 'big.jsonl', Array.from({ length: 5000 }, (_, i) => rec(`d${i}`, 1, say(6 + (i % 10)))));
+      const { processor } = await land(
+        rt,
+        ws,
+        'big.jsonl',
+        Array.from({ length: 5000 }, (_, i) => rec(`d${i}`, 1, say(6 + (i % 10)))),
+      );
       await processor.drain(table);
       assert.equal(await table.countRows(), 5000);
       const deps = { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent };
@@ -194,10 +307,12 @@ describe('optimize job against real LanceDB tables', () => {
       try {
         const emb = await rt.embedder();
         const qs = sentences(99);
-        const queries = await emb.embed(Array.from({ length: 60 }, () => {
-          const text = qs(5);
-          return { text, tokens: 5 };
-        }));
+        const queries = await emb.embed(
+          Array.from({ length: 60 }, () => {
+            const text = qs(5);
+            return { text, tokens: 5 };
+          }),
+        );
         let agree = 0;
         let total = 0;
         let exactMs = 0;
@@ -214,7 +329,9 @@ describe('optimize job against real LanceDB tables', () => {
           total += exact.length;
         }
         const recall = agree / total;
-        console.log(`# ANN ${vec.type}: recall@10 vs exact = ${(recall * 100).toFixed(1)}% over ${queries.length} queries; mean query exact ${(exactMs / queries.length).toFixed(1)} ms, indexed ${(annMs / queries.length).toFixed(1)} ms`);
+        console.log(
+          `# ANN ${vec.type}: recall@10 vs exact = ${(recall * 100).toFixed(1)}% over ${queries.length} queries; mean query exact ${(exactMs / queries.length).toFixed(1)} ms, indexed ${(annMs / queries.length).toFixed(1)} ms`,
+        );
         assert.ok(recall >= 0.95, `recall ${recall}`);
       } finally {
         maint.close();

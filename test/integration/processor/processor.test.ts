@@ -13,8 +13,12 @@ import { openRuntime, type Runtime } from '../../../src/runtime/runtime.js';
 import { workspace, type Workspace } from '../../helpers/cli.js';
 
 const MODEL = 'local/glove-sif-100d';
-const WORDS = 'river granite lantern orchard violin harbor comet meadow falcon copper glacier pepper castle desert engine forest'.split(' ');
-const words = (n: number, shift = 0): string => Array.from({ length: n }, (_, i) => WORDS[(i + shift) % WORDS.length]).join(' ');
+const WORDS =
+  'river granite lantern orchard violin harbor comet meadow falcon copper glacier pepper castle desert engine forest'.split(
+    ' ',
+  );
+const words = (n: number, shift = 0): string =>
+  Array.from({ length: n }, (_, i) => WORDS[(i + shift) % WORDS.length]).join(' ');
 const tagOf = (r: VectorRow): unknown => (JSON.parse(r.metadataJson) as { tag?: unknown }).tag;
 const at = (s: number): string => new Date(Date.UTC(2026, 0, 1) + s * 1000).toISOString();
 
@@ -34,18 +38,42 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
   /** Lands records straight into bronze (the landing stage has its own tests). */
   const land = (records: Record<string, unknown>[], quarantined = 0): void => {
     fileNo += 1;
-    const w = rt.bronze.beginFile({ path: `f${fileNo}.jsonl`, sha256: `sha-${fileNo}`, size: 1, mtimeMs: 0, format: 'jsonl', manifestJson: null, manifestSha256: null }, Date.now());
+    const w = rt.bronze.beginFile(
+      {
+        path: `f${fileNo}.jsonl`,
+        sha256: `sha-${fileNo}`,
+        size: 1,
+        mtimeMs: 0,
+        format: 'jsonl',
+        manifestJson: null,
+        manifestSha256: null,
+      },
+      Date.now(),
+    );
     records.forEach((r, i) => {
       const v = rt.contract.validate(r);
       assert.ok(v.ok, JSON.stringify(v));
       w.addRecord(v.record, i + 1, i * 100);
     });
-    for (let i = 0; i < quarantined; i++) w.addQuarantine({ line: records.length + i + 1, offset: 0, code: 'ZONELESS_TIMESTAMP', field: 'event_time', message: 'zone-less', raw: '{}' });
+    for (let i = 0; i < quarantined; i++)
+      w.addQuarantine({
+        line: records.length + i + 1,
+        offset: 0,
+        code: 'ZONELESS_TIMESTAMP',
+        field: 'event_time',
+        message: 'zone-less',
+        raw: '{}',
+      });
     w.finish('unverified', null, []);
   };
 
   before(async () => {
-    ws = workspace({ chunking: { maxTokens: 12, overlapTokens: 3 }, contract: { metadata: { tag: 'string' } }, model: { id: MODEL }, gates: { quarantineMinRecords: 4, maxQuarantineRatio: 0.5 } });
+    ws = workspace({
+      chunking: { maxTokens: 12, overlapTokens: 3 },
+      contract: { metadata: { tag: 'string' } },
+      model: { id: MODEL },
+      gates: { quarantineMinRecords: 4, maxQuarantineRatio: 0.5 },
+    });
     const config = loadConfig({ file: ws.configFile, env: {} });
     rt = await openRuntime(config, createLogger('silent', 'itest', 'test'));
     table = (await rt.servingTable(true))!;
@@ -97,12 +125,17 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
     const beforeRows = (await allRows(table)).filter((r) => r.id === 'p1');
     land([{ id: 'p1', version: 4, event_time: at(2), text: words(30), tag: 'new-tag' }]);
     const [b] = await processor.drain(table);
-    const ledgerRow = rt.db.prepare('SELECT texts_embedded, texts_reused, rows_updated FROM batches WHERE batch_id = ?').get(b!.batch.batchId) as { texts_embedded: number; texts_reused: number; rows_updated: number };
+    const ledgerRow = rt.db
+      .prepare('SELECT texts_embedded, texts_reused, rows_updated FROM batches WHERE batch_id = ?')
+      .get(b!.batch.batchId) as { texts_embedded: number; texts_reused: number; rows_updated: number };
     assert.equal(ledgerRow.texts_embedded, 0);
     assert.equal(ledgerRow.texts_reused, beforeRows.length);
     assert.equal(ledgerRow.rows_updated, beforeRows.length);
     const after = (await allRows(table)).filter((r) => r.id === 'p1');
-    assert.deepEqual(after.map((r) => [r.sourceVersion, tagOf(r)]), after.map(() => [4, 'new-tag']));
+    assert.deepEqual(
+      after.map((r) => [r.sourceVersion, tagOf(r)]),
+      after.map(() => [4, 'new-tag']),
+    );
     after.forEach((r, i) => assert.deepEqual(r.vector, beforeRows[i]!.vector));
   });
 
@@ -115,7 +148,10 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
     assert.equal(b!.result.updated, 1);
     assert.equal(await table.version(), v0 + 1, 'update and cleanup in one merge');
     const p1 = (await allRows(table)).filter((r) => r.id === 'p1');
-    assert.deepEqual(p1.map((r) => [r.chunk, r.chunkCount, r.text]), [[0, 1, words(4, 3)]]);
+    assert.deepEqual(
+      p1.map((r) => [r.chunk, r.chunkCount, r.text]),
+      [[0, 1, words(4, 3)]],
+    );
   });
 
   it('late lower versions are no-ops, deletes stick against them, a higher version brings the id back', async () => {
@@ -140,7 +176,10 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
     const snapshot = await allRows(table);
     const v0 = await table.version();
     const again = await processor.replay(table);
-    assert.deepEqual([again.rowsInserted, again.rowsUpdated, again.rowsDeleted, again.textsEmbedded], [0, 0, 0, 0]);
+    assert.deepEqual(
+      [again.rowsInserted, again.rowsUpdated, again.rowsDeleted, again.textsEmbedded],
+      [0, 0, 0, 0],
+    );
     assert.equal(await table.version(), v0, 'no new table version');
     assert.deepEqual(await allRows(table), snapshot);
 
@@ -149,8 +188,12 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
     assert.equal(first.rowsInserted, snapshot.length);
     assert.ok(first.textsEmbedded > 0);
     const second = await processor.replay(fresh);
-    assert.deepEqual([second.rowsInserted, second.rowsUpdated, second.rowsDeleted, second.textsEmbedded], [0, 0, 0, 0]);
-    const strip = (rs: VectorRow[]) => rs.map((r) => [r.rowKey, r.sourceVersion, r.bronzeSeq, r.text, r.contentHash, r.metadataJson]);
+    assert.deepEqual(
+      [second.rowsInserted, second.rowsUpdated, second.rowsDeleted, second.textsEmbedded],
+      [0, 0, 0, 0],
+    );
+    const strip = (rs: VectorRow[]) =>
+      rs.map((r) => [r.rowKey, r.sourceVersion, r.bronzeSeq, r.text, r.contentHash, r.metadataJson]);
     assert.deepEqual(strip(await allRows(fresh)), strip(snapshot));
     await rt.store.dropTable('replay_probe_v1');
   });
@@ -158,13 +201,18 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
   it('startup reconcile: LanceDB versions lost behind the pipeline (manifests gone) are re-materialized from bronze', async () => {
     land([{ id: 'r1', version: 1, event_time: at(20), text: 'reconcile me one', tag: 'r' }]);
     await processor.drain(table);
-    land([{ id: 'r2', version: 1, event_time: at(21), text: 'reconcile me two', tag: 'r' }, { id: 'p2', version: 7, event_time: at(22), text: 'p2 changed', tag: 'r' }]);
+    land([
+      { id: 'r2', version: 1, event_time: at(21), text: 'reconcile me two', tag: 'r' },
+      { id: 'p2', version: 7, event_time: at(22), text: 'p2 changed', tag: 'r' },
+    ]);
     await processor.drain(table);
     const want = await allRows(table);
     const ledgerV = rt.ledger.lastCommittedVersion(table.name)!;
     // Power loss: the two newest LanceDB commits never reached the disk.
     const dir = path.join(ws.data, 'lance', `${table.name}.lance`, '_versions');
-    const manifests = readdirSync(dir).filter((n) => n.endsWith('.manifest')).sort();
+    const manifests = readdirSync(dir)
+      .filter((n) => n.endsWith('.manifest'))
+      .sort();
     for (const m of manifests.slice(0, 2)) rmSync(path.join(dir, m));
     rmSync(path.join(dir, 'latest_version_hint.json'), { force: true });
     const reopened = (await rt.store.openTable(table.name))!;
@@ -178,16 +226,33 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
     assert.equal(r.fromVersion, ledgerV - 2);
     const strip = (rs: VectorRow[]) => rs.map((x) => [x.rowKey, x.sourceVersion, x.text, x.contentHash]);
     assert.deepEqual(strip(await allRows(reopened)), strip(want));
-    assert.equal(rt.ledger.lastCommittedVersion(table.name), await reopened.version(), 'ledger re-pointed at the version that holds the batches');
+    assert.equal(
+      rt.ledger.lastCommittedVersion(table.name),
+      await reopened.version(),
+      'ledger re-pointed at the version that holds the batches',
+    );
     assert.equal(await restarted.reconcile(reopened), null, 'idempotent: nothing behind any more');
     table = reopened;
   });
 
   it('output anomaly gate: a batch that changes far more rows per record than recent ones stays unpublished with an incident', async () => {
-    const g = { ...(loadConfig({ file: ws.configFile, env: {} }).gates), outputMinRows: 5, outputMinHistory: 3, outputFactor: 3 };
-    const strict = new Processor((processor as unknown as { deps: ConstructorParameters<typeof Processor>[0] }).deps, {
-      maxRecords: 2000, maxFiles: 50, modelId: MODEL, pipelineVersion: '1', unsafe: new Set(), gates: g,
-    });
+    const g = {
+      ...loadConfig({ file: ws.configFile, env: {} }).gates,
+      outputMinRows: 5,
+      outputMinHistory: 3,
+      outputFactor: 3,
+    };
+    const strict = new Processor(
+      (processor as unknown as { deps: ConstructorParameters<typeof Processor>[0] }).deps,
+      {
+        maxRecords: 2000,
+        maxFiles: 50,
+        modelId: MODEL,
+        pipelineVersion: '1',
+        unsafe: new Set(),
+        gates: g,
+      },
+    );
     land([{ id: 'big', version: 1, event_time: at(30), text: words(80), tag: 'big' }]);
     await assert.rejects(strict.runOnce(table), (e: Error & { code?: string }) => e.code === 'GATE_FAILED');
     const pending = rt.ledger.pendingBatch(table.name)!;
@@ -195,13 +260,24 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
     assert.ok(!(await allRows(table)).some((r) => r.id === 'big'), 'nothing published');
     assert.equal(rt.ledger.keyStates(['big']).size, 0, 'the key state did not move either');
     const inc = rt.ledger.incidents().list(5)[0]!;
-    assert.deepEqual([inc.batchId, inc.failureMode, inc.status, inc.pipeline], [pending.batchId, 'output_anomaly', 'open', `processor:${table.name}`]);
+    assert.deepEqual(
+      [inc.batchId, inc.failureMode, inc.status, inc.pipeline],
+      [pending.batchId, 'output_anomaly', 'open', `processor:${table.name}`],
+    );
     assert.ok(inc.affectedRows >= 5);
     assert.equal(await strict.runOnce(table), null, 'blocked in this process: not retried in a loop');
     // The operator waives it: the same batch (same range) commits and the incident is closed as waived.
-    const waiving = new Processor((processor as unknown as { deps: ConstructorParameters<typeof Processor>[0] }).deps, {
-      maxRecords: 2000, maxFiles: 50, modelId: MODEL, pipelineVersion: '1', unsafe: new Set(), gates: { ...g, waive: [pending.batchId] },
-    });
+    const waiving = new Processor(
+      (processor as unknown as { deps: ConstructorParameters<typeof Processor>[0] }).deps,
+      {
+        maxRecords: 2000,
+        maxFiles: 50,
+        modelId: MODEL,
+        pipelineVersion: '1',
+        unsafe: new Set(),
+        gates: { ...g, waive: [pending.batchId] },
+      },
+    );
     const done = await waiving.runOnce(table);
     assert.equal(done!.batch.batchId, pending.batchId);
     assert.equal(rt.ledger.incidents().get(inc.incidentId)!.status, 'waived');

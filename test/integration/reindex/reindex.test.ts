@@ -17,7 +17,17 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
 
   before(async () => {
     ws = workspace({ reindex: { maxRecordsPerSecond: 0, pageSize: 10 } });
-    ws.drop('a.jsonl', jsonl(Array.from({ length: N }, (_, i) => ({ id: `r-${String(i).padStart(3, '0')}`, version: 1, event_time: '2026-03-01T10:00:00Z', text: `lifecycle record ${i} on topic ${i % 5}` }))));
+    ws.drop(
+      'a.jsonl',
+      jsonl(
+        Array.from({ length: N }, (_, i) => ({
+          id: `r-${String(i).padStart(3, '0')}`,
+          version: 1,
+          event_time: '2026-03-01T10:00:00Z',
+          text: `lifecycle record ${i} on topic ${i % 5}`,
+        })),
+      ),
+    );
     await runJson(['ingest', '--once'], ws.env());
   });
   after(() => ws.cleanup());
@@ -32,7 +42,12 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
     }
   }
   const opts = (rt: Runtime, fault: (p: FaultPoint) => void = () => undefined): ReindexOptions => ({
-    modelId: rt.config.model.id, maxRps: 0, evaluationFile: null, tty: false, write: () => undefined, fault,
+    modelId: rt.config.model.id,
+    maxRps: 0,
+    evaluationFile: null,
+    tty: false,
+    write: () => undefined,
+    fault,
   });
   /** A fault hook that throws at the n-th time a point is reached (an in-process "crash"). */
   const crashAt = (point: FaultPoint, n: number) => {
@@ -54,7 +69,7 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
       assert.equal(r.resumed, true);
       assert.equal(r.table, job.tableName);
       assert.equal(r.records, N, 'the build restarted from the first id');
-      assert.equal((await (await rt.store.openTable(r.table))!.countRows()), N);
+      assert.equal(await (await rt.store.openTable(r.table))!.countRows(), N);
       assert.equal(r.textsEmbedded, 0, 'vectors reused from the serving table');
     });
   });
@@ -88,11 +103,18 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
           assert.ok(rt.tables.rollback(rt.clock.nowMs(), () => true));
         }
       };
-      await assert.rejects(runReindex(rt, opts(rt, fault)), (e: unknown) => isSeamlineError(e) && e.code === 'LEDGER_CONFLICT' && /serving moved/.test(e.message));
+      await assert.rejects(
+        runReindex(rt, opts(rt, fault)),
+        (e: unknown) => isSeamlineError(e) && e.code === 'LEDGER_CONFLICT' && /serving moved/.test(e.message),
+      );
       const job = new ReindexJobs(rt.db).latest()!;
       assert.equal(job.state, 'failed');
       assert.equal(rt.tables.get(job.tableName)!.state, 'failed');
-      assert.equal(rt.tables.serving()!.tableName, before.previous, 'the rollback stands; the reindex did not override it');
+      assert.equal(
+        rt.tables.serving()!.tableName,
+        before.previous,
+        'the rollback stands; the reindex did not override it',
+      );
     });
   });
 
@@ -100,7 +122,8 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
     await withRuntime({}, async (rt) => {
       let inner: unknown = null;
       const fault = (p: FaultPoint): void => {
-        if (p === 'reindex-after-page' && inner === null) inner = runReindex(rt, opts(rt)).catch((e: unknown) => e);
+        if (p === 'reindex-after-page' && inner === null)
+          inner = runReindex(rt, opts(rt)).catch((e: unknown) => e);
       };
       const r = await runReindex(rt, opts(rt, fault));
       assert.equal(r.state, 'swapped');

@@ -28,20 +28,41 @@ describe('config', () => {
 
   it('names the key and the allowed values in errors', () => {
     const f = tmpFile(JSON.stringify({ landing: { afterLanding: 'shred' } }));
-    assert.throws(() => loadConfig({ file: f, env: {} }), (e: unknown) => e instanceof SeamlineError && e.code === 'CONFIG_INVALID' && e.message.includes('landing.afterLanding') && e.message.includes('"archive"'));
+    assert.throws(
+      () => loadConfig({ file: f, env: {} }),
+      (e: unknown) =>
+        e instanceof SeamlineError &&
+        e.code === 'CONFIG_INVALID' &&
+        e.message.includes('landing.afterLanding') &&
+        e.message.includes('"archive"'),
+    );
   });
 
   it('rejects unknown keys, including __proto__, by name', () => {
     const f = tmpFile('{"processor": {"maxRecordz": 5}, "__proto__": {"polluted": true}}');
-    assert.throws(() => loadConfig({ file: f, env: {} }), (e: unknown) => e instanceof SeamlineError && /processor\.maxRecordz/.test(e.message) && /__proto__/.test(e.message));
+    assert.throws(
+      () => loadConfig({ file: f, env: {} }),
+      (e: unknown) =>
+        e instanceof SeamlineError && /processor\.maxRecordz/.test(e.message) && /__proto__/.test(e.message),
+    );
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
   it('applies SEAMLINE_* env overrides (nested with __, JSON values) and refuses unknown ones', () => {
-    const c = loadConfig({ env: { SEAMLINE_PROCESSOR__MAX_RECORDS: '17', SEAMLINE_DATA_DIR: '/tmp/x', SEAMLINE_FAULT: 'after-plan' }, cwd: '/tmp' });
+    const c = loadConfig({
+      env: {
+        SEAMLINE_PROCESSOR__MAX_RECORDS: '17',
+        SEAMLINE_DATA_DIR: '/tmp/x',
+        SEAMLINE_FAULT: 'after-plan',
+      },
+      cwd: '/tmp',
+    });
     assert.equal(c.processor.maxRecords, 17);
     assert.equal(c.dataDir, '/tmp/x');
-    assert.throws(() => loadConfig({ env: { SEAMLINE_PROCESSOR__MAX_RECORDZ: '1' } }), /processor\.maxRecordz/);
+    assert.throws(
+      () => loadConfig({ env: { SEAMLINE_PROCESSOR__MAX_RECORDZ: '1' } }),
+      /processor\.maxRecordz/,
+    );
   });
 
   it('refuses a non-loopback bind without a token', () => {
@@ -49,7 +70,13 @@ describe('config', () => {
   });
 
   it('reports a missing config file with its path', () => {
-    assert.throws(() => loadConfig({ file: '/nonexistent/seamline.json', env: {} }), (e: unknown) => e instanceof SeamlineError && e.code === 'CONFIG_NOT_FOUND' && e.message.includes('/nonexistent/seamline.json'));
+    assert.throws(
+      () => loadConfig({ file: '/nonexistent/seamline.json', env: {} }),
+      (e: unknown) =>
+        e instanceof SeamlineError &&
+        e.code === 'CONFIG_NOT_FOUND' &&
+        e.message.includes('/nonexistent/seamline.json'),
+    );
   });
 });
 
@@ -66,7 +93,11 @@ describe('docs/config.md', () => {
     const { readFileSync } = await import('node:fs');
     const { packageRoot } = await import('../../../src/config/load.js');
     const { renderErrorReference } = await import('../../../src/errors/reference.js');
-    assert.equal(readFileSync(path.join(packageRoot(), 'docs', 'errors.md'), 'utf8'), renderErrorReference(), 'docs/errors.md is stale: run npm run docs:config');
+    assert.equal(
+      readFileSync(path.join(packageRoot(), 'docs', 'errors.md'), 'utf8'),
+      renderErrorReference(),
+      'docs/errors.md is stale: run npm run docs:config',
+    );
   });
 });
 

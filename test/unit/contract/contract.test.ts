@@ -3,7 +3,11 @@ import { describe, it } from 'node:test';
 import { ContractSchema } from '../../../src/config/schema.js';
 import { buildContract } from '../../../src/contract/contract.js';
 
-const contract = buildContract(ContractSchema.parse({ metadata: { n: 'integer', x: 'number', ok: 'boolean', tags: 'string[]', meta: 'json', when: 'timestamp' } }));
+const contract = buildContract(
+  ContractSchema.parse({
+    metadata: { n: 'integer', x: 'number', ok: 'boolean', tags: 'string[]', meta: 'json', when: 'timestamp' },
+  }),
+);
 const base = { id: 'a', version: 1, event_time: '2024-01-01T00:00:00Z', text: 'hello' };
 
 const codeOf = (v: unknown, text = false): string => {
@@ -32,10 +36,15 @@ describe('contract', () => {
   });
 
   it('rejects __proto__/constructor keys anywhere (FORBIDDEN_KEY) without changing any prototype', () => {
-    const polluted = JSON.parse('{"id":"p","version":1,"event_time":"2024-01-01T00:00:00Z","text":"t","__proto__":{"polluted":1}}') as unknown;
+    const polluted = JSON.parse(
+      '{"id":"p","version":1,"event_time":"2024-01-01T00:00:00Z","text":"t","__proto__":{"polluted":1}}',
+    ) as unknown;
     const r = contract.validate(polluted);
     assert.equal(!r.ok && r.code, 'FORBIDDEN_KEY');
-    assert.equal(codeOf({ ...base, meta: JSON.parse('{"a":{"constructor":{"prototype":{"x":1}}}}') as unknown }), 'FORBIDDEN_KEY');
+    assert.equal(
+      codeOf({ ...base, meta: JSON.parse('{"a":{"constructor":{"prototype":{"x":1}}}}') as unknown }),
+      'FORBIDDEN_KEY',
+    );
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.equal(({} as Record<string, unknown>).x, undefined);
   });
@@ -49,26 +58,63 @@ describe('contract', () => {
     const keep = contract.validate({ ...base, extra1: 'x' });
     assert.ok(keep.ok);
     assert.deepEqual(keep.record.metadata.extra, { extra1: 'x' });
-    const drop = buildContract(ContractSchema.parse({ unknownFields: 'drop' })).validate({ ...base, extra1: 'x' });
+    const drop = buildContract(ContractSchema.parse({ unknownFields: 'drop' })).validate({
+      ...base,
+      extra1: 'x',
+    });
     assert.ok(drop.ok && drop.record.metadata.extra === undefined);
-    const rej = buildContract(ContractSchema.parse({ unknownFields: 'reject' })).validate({ ...base, extra1: 'x' });
+    const rej = buildContract(ContractSchema.parse({ unknownFields: 'reject' })).validate({
+      ...base,
+      extra1: 'x',
+    });
     assert.equal(!rej.ok && rej.code, 'UNKNOWN_FIELD');
   });
 
   describe('CSV rows (text cells typed explicitly)', () => {
-    const row = (o: Record<string, string>): Record<string, string> => Object.assign(Object.create(null) as Record<string, string>, o);
+    const row = (o: Record<string, string>): Record<string, string> =>
+      Object.assign(Object.create(null) as Record<string, string>, o);
     const txt = { id: '7', version: '3', event_time: '2024-01-01T00:00:00Z', text: 'hi' };
 
     it('types integer, number, boolean, string[] and json cells', () => {
-      const r = contract.validateText(row({ ...txt, n: '-12', x: '1.5e3', ok: 'TRUE', tags: '["a","b"]', meta: '{"k":[1,2]}', when: '2024-05-01T10:00:00+01:00' }));
+      const r = contract.validateText(
+        row({
+          ...txt,
+          n: '-12',
+          x: '1.5e3',
+          ok: 'TRUE',
+          tags: '["a","b"]',
+          meta: '{"k":[1,2]}',
+          when: '2024-05-01T10:00:00+01:00',
+        }),
+      );
       assert.ok(r.ok, JSON.stringify(r));
       assert.equal(r.record.id, '7');
       assert.equal(r.record.version, 3);
-      assert.deepEqual({ ...r.record.metadata }, { n: -12, x: 1500, ok: true, tags: ['a', 'b'], meta: { k: [1, 2] }, when: '2024-05-01T09:00:00.000Z' });
+      assert.deepEqual(
+        { ...r.record.metadata },
+        {
+          n: -12,
+          x: 1500,
+          ok: true,
+          tags: ['a', 'b'],
+          meta: { k: [1, 2] },
+          when: '2024-05-01T09:00:00.000Z',
+        },
+      );
     });
 
     it('never guesses: bad cells are WRONG_TYPE naming the column', () => {
-      for (const [k, v] of [['n', '1.5'], ['n', '12abc'], ['n', '99999999999999999999'], ['x', 'NaN'], ['x', ''], ['ok', 'yes'], ['ok', '1'], ['tags', 'a;b'], ['meta', '{']] as const) {
+      for (const [k, v] of [
+        ['n', '1.5'],
+        ['n', '12abc'],
+        ['n', '99999999999999999999'],
+        ['x', 'NaN'],
+        ['x', ''],
+        ['ok', 'yes'],
+        ['ok', '1'],
+        ['tags', 'a;b'],
+        ['meta', '{'],
+      ] as const) {
         const r = contract.validateText(row({ ...txt, [k]: v }));
         if (k === 'x' && v === '') {
           assert.equal(r.ok ? 'ok' : r.code, 'WRONG_TYPE');

@@ -7,8 +7,26 @@ import type { BronzeEvent } from '../../../src/bronze/bronze.js';
 import { openSqlite, type Sqlite } from '../../../src/db/sqlite.js';
 import { batchIdFor, Ledger } from '../../../src/ledger/ledger.js';
 
-const ev = (id: string, version: number, t: number, seq: number, op: 'upsert' | 'delete' = 'upsert'): BronzeEvent => ({
-  seq, fileId: 1, file: 'f', line: seq, offset: 0, id, version, eventTime: '', eventTimeMs: t, op, text: 'x', metadataJson: '{}', landedAtMs: 0,
+const ev = (
+  id: string,
+  version: number,
+  t: number,
+  seq: number,
+  op: 'upsert' | 'delete' = 'upsert',
+): BronzeEvent => ({
+  seq,
+  fileId: 1,
+  file: 'f',
+  line: seq,
+  offset: 0,
+  id,
+  version,
+  eventTime: '',
+  eventTimeMs: t,
+  op,
+  text: 'x',
+  metadataJson: '{}',
+  landedAtMs: 0,
 });
 
 describe('ledger (real SQLite)', () => {
@@ -26,7 +44,14 @@ describe('ledger (real SQLite)', () => {
   });
 
   it('fold keeps the max (version, event time, seq) per id, is idempotent and order-independent; deletes stick against lower versions; a higher version resurrects', () => {
-    const events = [ev('a', 2, 10, 1), ev('a', 1, 99, 2), ev('b', 1, 5, 3), ev('b', 1, 6, 4), ev('c', 3, 1, 5, 'delete'), ev('c', 2, 9, 6)];
+    const events = [
+      ev('a', 2, 10, 1),
+      ev('a', 1, 99, 2),
+      ev('b', 1, 5, 3),
+      ev('b', 1, 6, 4),
+      ev('c', 3, 1, 5, 'delete'),
+      ev('c', 2, 9, 6),
+    ];
     ledger.fold(events);
     const once = ledger.keyStates(['a', 'b', 'c']);
     ledger.fold([...events].reverse());
@@ -54,12 +79,45 @@ describe('ledger (real SQLite)', () => {
     assert.equal(ledger.pendingBatch('t_v1')!.seqTo, 5);
     ledger.markAttempt(b.batchId);
     assert.equal(ledger.batch(b.batchId)!.attempts, 2);
-    ledger.commit(b.batchId, 7, { recordsIn: 5, idsTouched: 3, rowsInserted: 3, rowsUpdated: 0, rowsDeleted: 0, textsEmbedded: 3, textsReused: 0 }, 1002);
-    assert.throws(() => ledger.commit(b.batchId, 8, { recordsIn: 5, idsTouched: 3, rowsInserted: 0, rowsUpdated: 0, rowsDeleted: 0, textsEmbedded: 0, textsReused: 0 }, 1003), /not in a committable state/);
+    ledger.commit(
+      b.batchId,
+      7,
+      {
+        recordsIn: 5,
+        idsTouched: 3,
+        rowsInserted: 3,
+        rowsUpdated: 0,
+        rowsDeleted: 0,
+        textsEmbedded: 3,
+        textsReused: 0,
+      },
+      1002,
+    );
+    assert.throws(
+      () =>
+        ledger.commit(
+          b.batchId,
+          8,
+          {
+            recordsIn: 5,
+            idsTouched: 3,
+            rowsInserted: 0,
+            rowsUpdated: 0,
+            rowsDeleted: 0,
+            textsEmbedded: 0,
+            textsReused: 0,
+          },
+          1003,
+        ),
+      /not in a committable state/,
+    );
     assert.equal(ledger.pendingBatch('t_v1'), null);
     assert.equal(ledger.committedUpTo('t_v1'), 5);
     assert.equal(ledger.lastCommittedVersion('t_v1'), 7);
-    assert.deepEqual(ledger.committedAbove('t_v1', 6).map((x) => x.batchId), ['t_v1:1-5']);
+    assert.deepEqual(
+      ledger.committedAbove('t_v1', 6).map((x) => x.batchId),
+      ['t_v1:1-5'],
+    );
     assert.equal(ledger.rebaseVersions('t_v1', 6, 4), 1);
     assert.equal(ledger.lastCommittedVersion('t_v1'), 4);
     assert.deepEqual(ledger.recentOutputs('t_v1', 100, 5), [{ recordsIn: 5, rowsOut: 3 }]);
@@ -67,8 +125,26 @@ describe('ledger (real SQLite)', () => {
 
   it('incidents: one open incident per (batch, failure mode), closed when the batch commits', () => {
     const inc = ledger.incidents();
-    const a = inc.record({ atMs: 1, pipeline: 'p', runId: 'r1', batchId: 'B', failureMode: 'quarantine_ratio', affectedRows: 9, guard: 'g', message: 'm' });
-    const b = inc.record({ atMs: 2, pipeline: 'p', runId: 'r2', batchId: 'B', failureMode: 'quarantine_ratio', affectedRows: 10, guard: 'g', message: 'm' });
+    const a = inc.record({
+      atMs: 1,
+      pipeline: 'p',
+      runId: 'r1',
+      batchId: 'B',
+      failureMode: 'quarantine_ratio',
+      affectedRows: 9,
+      guard: 'g',
+      message: 'm',
+    });
+    const b = inc.record({
+      atMs: 2,
+      pipeline: 'p',
+      runId: 'r2',
+      batchId: 'B',
+      failureMode: 'quarantine_ratio',
+      affectedRows: 10,
+      guard: 'g',
+      message: 'm',
+    });
     assert.equal(a.incidentId, b.incidentId);
     assert.equal(b.runId, 'r2');
     assert.equal((b.detail as { attempts: number }).attempts, 2);
@@ -83,7 +159,12 @@ describe('ledger (real SQLite)', () => {
     const p = r.plan('t_v1', 'reconcile', { fromVersion: 3, ledgerVersion: 5 }, 1);
     assert.equal(p.replayId, 't_v1:reconcile:1');
     assert.equal(r.pending('t_v1', 'reconcile')!.fromVersion, 3);
-    r.commit(p.replayId, 6, { idsTouched: 1, rowsInserted: 1, rowsUpdated: 0, rowsDeleted: 0, textsEmbedded: 1, textsReused: 0 }, 2);
+    r.commit(
+      p.replayId,
+      6,
+      { idsTouched: 1, rowsInserted: 1, rowsUpdated: 0, rowsDeleted: 0, textsEmbedded: 1, textsReused: 0 },
+      2,
+    );
     assert.equal(r.pending('t_v1', 'reconcile'), null);
     assert.equal(r.plan('t_v1', 'reconcile', {}, 3).replayId, 't_v1:reconcile:2');
   });

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { emptyHistogram, LATENCY_BUCKETS_S, observe } from '../../../src/observability/ledger-stats.js';
-import { labelValue, newLiveStats, renderMetrics, type StatusView } from '../../../src/observability/metrics.js';
+import {
+  labelValue,
+  newLiveStats,
+  renderMetrics,
+  type StatusView,
+} from '../../../src/observability/metrics.js';
 import { parsePrometheus } from '../../helpers/prometheus.js';
 
 describe('renderMetrics', () => {
@@ -11,11 +16,28 @@ describe('renderMetrics', () => {
       files: { byState: { verified: 1, unverified: 2 }, completenessGap: 2 },
       keys: { ids: 5, live: 4, deleted: 1 },
       table: {
-        name: 't_v1', rows: 7, version: 4, versions: 4, stats: { fragments: 3, smallFragments: 3, bytes: 1000 },
+        name: 't_v1',
+        rows: 7,
+        version: 4,
+        versions: 4,
+        stats: { fragments: 3, smallFragments: 3, bytes: 1000 },
         indexes: [{ name: 'text_idx', indexedRows: 5, unindexedRows: 2 }],
         counters: {
-          batchesCommitted: 3, batchesFailedAttempts: 1, batchesPending: 0, recordsPublished: 8, rowsInserted: 7, rowsUpdated: 1, rowsDeleted: 1, textsEmbedded: 6,
-          textsReused: 2, gateFailures: 0, backlogRecords: 0, newestPublishedEventTimeMs: 1000, optimizeRuns: 2, optimizeConflicts: 1, incidents: { 'bad "vectors"': 1 },
+          batchesCommitted: 3,
+          batchesFailedAttempts: 1,
+          batchesPending: 0,
+          recordsPublished: 8,
+          rowsInserted: 7,
+          rowsUpdated: 1,
+          rowsDeleted: 1,
+          textsEmbedded: 6,
+          textsReused: 2,
+          gateFailures: 0,
+          backlogRecords: 0,
+          newestPublishedEventTimeMs: 1000,
+          optimizeRuns: 2,
+          optimizeConflicts: 1,
+          incidents: { 'bad "vectors"': 1 },
         },
       },
     };
@@ -24,7 +46,12 @@ describe('renderMetrics', () => {
     const h = emptyHistogram(LATENCY_BUCKETS_S);
     observe(h, 0.3, 5);
     observe(h, 7);
-    const text = renderMetrics(status, live, { landingToSearchable: h, batchDuration: emptyHistogram(LATENCY_BUCKETS_S) }, 11_000);
+    const text = renderMetrics(
+      status,
+      live,
+      { landingToSearchable: h, batchDuration: emptyHistogram(LATENCY_BUCKETS_S) },
+      11_000,
+    );
     const m = parsePrometheus(text);
     assert.equal(m.get('seamline_records_read_total'), 10);
     assert.equal(m.get('seamline_records_published_total'), 8);
@@ -53,7 +80,9 @@ describe('ledgerCounters (real SQLite)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'seamline-ls-'));
     const db = openSqlite(path.join(dir, 'seamline.db'), { synchronous: 'NORMAL', busyTimeoutMs: 1000 });
     try {
-      const ins = db.prepare("INSERT INTO optimize_runs (table_name, started_at_ms, status, conflicts) VALUES ('t', 1, ?, ?)");
+      const ins = db.prepare(
+        "INSERT INTO optimize_runs (table_name, started_at_ms, status, conflicts) VALUES ('t', 1, ?, ?)",
+      );
       ins.run('ok', 2);
       ins.run('failed', 1);
       ins.run('ok', 0);

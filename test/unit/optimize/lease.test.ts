@@ -34,11 +34,22 @@ describe('maintenance lease and gate', () => {
   it('the writer pauses while the lease is held, acknowledges, and resumes on release', async () => {
     const { db, leases } = fresh();
     leases.tryAcquire(WRITER_LEASE, WRITER, 30_000, Date.now());
-    const lease = MaintenanceLease.acquire(leases, systemClock, { ttlMs: 5000, drainWaitMs: 2000, holder: OPT })!;
+    const lease = MaintenanceLease.acquire(leases, systemClock, {
+      ttlMs: 5000,
+      drainWaitMs: 2000,
+      holder: OPT,
+    })!;
     assert.ok(lease);
     // A second optimizer cannot take it.
-    assert.equal(MaintenanceLease.acquire(leases, systemClock, { ttlMs: 5000, drainWaitMs: 2000, holder: `${OPT}2` }), null);
-    const gate = new MaintenanceGate(leases, systemClock, log, { maxPauseMs: 5000, pollMs: 20, holder: WRITER });
+    assert.equal(
+      MaintenanceLease.acquire(leases, systemClock, { ttlMs: 5000, drainWaitMs: 2000, holder: `${OPT}2` }),
+      null,
+    );
+    const gate = new MaintenanceGate(leases, systemClock, log, {
+      maxPauseMs: 5000,
+      pollMs: 20,
+      holder: WRITER,
+    });
     const waiting = gate.waitIfHeld();
     const pause = await lease.waitForWriterPause();
     assert.equal(pause.quiet, true);
@@ -55,8 +66,16 @@ describe('maintenance lease and gate', () => {
 
   it('the pause is bounded: the writer resumes after maxPauseMs even if the lease is still held', async () => {
     const { db, leases } = fresh();
-    const lease = MaintenanceLease.acquire(leases, systemClock, { ttlMs: 10_000, drainWaitMs: 1000, holder: OPT })!;
-    const gate = new MaintenanceGate(leases, systemClock, log, { maxPauseMs: 300, pollMs: 20, holder: WRITER });
+    const lease = MaintenanceLease.acquire(leases, systemClock, {
+      ttlMs: 10_000,
+      drainWaitMs: 1000,
+      holder: OPT,
+    })!;
+    const gate = new MaintenanceGate(leases, systemClock, log, {
+      maxPauseMs: 300,
+      pollMs: 20,
+      holder: WRITER,
+    });
     const waited = await gate.waitIfHeld();
     assert.ok(waited >= 300 && waited < 1000, `paused ${waited} ms`);
     assert.equal(gate.stats().timeouts, 1);
@@ -66,7 +85,12 @@ describe('maintenance lease and gate', () => {
 
   it('without a writer the optimizer does not wait; with a silent writer it waits at most drainWaitMs', async () => {
     const { db, leases } = fresh();
-    const lease = MaintenanceLease.acquire(leases, systemClock, { ttlMs: 10_000, drainWaitMs: 200, pollMs: 20, holder: OPT })!;
+    const lease = MaintenanceLease.acquire(leases, systemClock, {
+      ttlMs: 10_000,
+      drainWaitMs: 200,
+      pollMs: 20,
+      holder: OPT,
+    })!;
     assert.equal((await lease.waitForWriterPause()).quiet, true);
     leases.tryAcquire(WRITER_LEASE, WRITER, 30_000, Date.now());
     const p = await lease.waitForWriterPause();
@@ -79,20 +103,32 @@ describe('maintenance lease and gate', () => {
   it("a crashed optimizer's lease blocks nobody: a dead holder or an expired lease is free", async () => {
     const { db, leases } = fresh();
     // pid 2^22+1 exceeds Linux pid_max defaults: never alive.
-    db.prepare('INSERT INTO leases (name, holder, expires_at_ms) VALUES (?, ?, ?)').run(MAINTENANCE_LEASE, `${hostname()}:4194305:optimize`, Date.now() + 60_000);
+    db.prepare('INSERT INTO leases (name, holder, expires_at_ms) VALUES (?, ?, ?)').run(
+      MAINTENANCE_LEASE,
+      `${hostname()}:4194305:optimize`,
+      Date.now() + 60_000,
+    );
     const gate = new MaintenanceGate(leases, systemClock, log, { maxPauseMs: 5000, holder: WRITER });
     assert.equal(await gate.waitIfHeld(), 0);
     const l = MaintenanceLease.acquire(leases, systemClock, { ttlMs: 5000, drainWaitMs: 100, holder: OPT });
     assert.ok(l, 'a new optimizer takes over the dead one');
     l.release();
-    db.prepare('INSERT INTO leases (name, holder, expires_at_ms) VALUES (?, ?, ?)').run(MAINTENANCE_LEASE, 'otherhost:1:optimize', Date.now() - 1);
+    db.prepare('INSERT INTO leases (name, holder, expires_at_ms) VALUES (?, ?, ?)').run(
+      MAINTENANCE_LEASE,
+      'otherhost:1:optimize',
+      Date.now() - 1,
+    );
     assert.equal(await gate.waitIfHeld(), 0);
     db.close();
   });
 
   it('renew notices a lost lease; the optimizer then gives up', () => {
     const { db, leases } = fresh();
-    const lease = MaintenanceLease.acquire(leases, systemClock, { ttlMs: 60, drainWaitMs: 100, holder: OPT })!;
+    const lease = MaintenanceLease.acquire(leases, systemClock, {
+      ttlMs: 60,
+      drainWaitMs: 100,
+      holder: OPT,
+    })!;
     assert.equal(lease.renew(), true);
     // Simulate a stall past the ttl (the timer cannot renew a lease that already expired) and a takeover.
     db.prepare('UPDATE leases SET expires_at_ms = ? WHERE name = ?').run(Date.now() - 1, MAINTENANCE_LEASE);
@@ -100,7 +136,11 @@ describe('maintenance lease and gate', () => {
     assert.equal(lease.renew(), false);
     assert.equal(lease.lost, true);
     lease.release();
-    assert.equal(leases.liveHolder(MAINTENANCE_LEASE, Date.now())?.holder, 'otherhost:7:optimize', 'release never deletes a lease it lost');
+    assert.equal(
+      leases.liveHolder(MAINTENANCE_LEASE, Date.now())?.holder,
+      'otherhost:7:optimize',
+      'release never deletes a lease it lost',
+    );
     db.close();
   });
 });

@@ -10,7 +10,10 @@ const chunk = (text: string, perWord: (w: string) => number, max: number, overla
 
 describe('chunkText (pure)', () => {
   it('a text that fits is one chunk, unchanged', () => {
-    assert.deepEqual(chunk('  a b  c ', () => 1, 5, 1), [{ text: '  a b  c ', tokens: 3 }]);
+    assert.deepEqual(
+      chunk('  a b  c ', () => 1, 5, 1),
+      [{ text: '  a b  c ', tokens: 3 }],
+    );
   });
 
   it('splits on word boundaries: every chunk ≤ maxTokens, consecutive chunks overlap by ≤ overlapTokens, all words covered in order', () => {
@@ -24,7 +27,11 @@ describe('chunkText (pure)', () => {
     for (const [i, c] of chunks.entries()) {
       const ws = c.text.split(' ');
       assert.ok(c.tokens <= max, `chunk ${i} has ${c.tokens} tokens`);
-      assert.equal(c.tokens, ws.reduce((a, w) => a + cost(w), 0), 'tokens = sum of word tokens');
+      assert.equal(
+        c.tokens,
+        ws.reduce((a, w) => a + cost(w), 0),
+        'tokens = sum of word tokens',
+      );
       const start = Number(ws[0]!.slice(1));
       const end = Number(ws[ws.length - 1]!.slice(1));
       if (i === 0) assert.equal(start, 0);
@@ -41,12 +48,18 @@ describe('chunkText (pure)', () => {
 
   it('a single word longer than maxTokens becomes its own chunk and chunking still terminates', () => {
     const chunks = chunk('a huge b', (w) => (w === 'huge' ? 50 : 1), 4, 2);
-    assert.deepEqual(chunks.map((c) => c.text), ['a', 'huge', 'b']);
+    assert.deepEqual(
+      chunks.map((c) => c.text),
+      ['a', 'huge', 'b'],
+    );
   });
 
   it('overlap 0 gives disjoint chunks', () => {
     const chunks = chunk('a b c d e f g', () => 1, 3, 0);
-    assert.deepEqual(chunks.map((c) => c.text), ['a b c', 'd e f', 'g']);
+    assert.deepEqual(
+      chunks.map((c) => c.text),
+      ['a b c', 'd e f', 'g'],
+    );
   });
 });
 
@@ -54,10 +67,15 @@ describe('planBuckets (pure)', () => {
   it('mixed lengths: every text once, each bucket within the token budget and count, padding efficiency ≥ 0.9', () => {
     let seed = 7;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed / 2147483648);
-    const tokens = Array.from({ length: 2000 }, () => (rnd() < 0.7 ? 3 + Math.floor(rnd() * 40) : 40 + Math.floor(rnd() * 470)));
+    const tokens = Array.from({ length: 2000 }, () =>
+      rnd() < 0.7 ? 3 + Math.floor(rnd() * 40) : 40 + Math.floor(rnd() * 470),
+    );
     const buckets = planBuckets(tokens, 8192, 64);
     const seen = buckets.flat().sort((a, b) => a - b);
-    assert.deepEqual(seen, tokens.map((_, i) => i));
+    assert.deepEqual(
+      seen,
+      tokens.map((_, i) => i),
+    );
     for (const b of buckets) {
       assert.ok(b.length <= 64);
       assert.ok(Math.max(...b.map((i) => tokens[i]!)) * b.length <= 8192);

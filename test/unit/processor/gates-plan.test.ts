@@ -3,13 +3,44 @@ import { describe, it } from 'node:test';
 import type { BronzeEvent } from '../../../src/bronze/bronze.js';
 import { GatesSchema } from '../../../src/config/schema.js';
 import { median, outputGate, quarantineGate, vectorGate } from '../../../src/processor/gates.js';
-import { contentHash, desiredRowsFor, planMaterialize, rowKeyOf, winners } from '../../../src/processor/materialize-plan.js';
+import {
+  contentHash,
+  desiredRowsFor,
+  planMaterialize,
+  rowKeyOf,
+  winners,
+} from '../../../src/processor/materialize-plan.js';
 import type { VectorRow } from '../../../src/ports/vector-store.js';
 
-const g = { ...GatesSchema.parse({}), quarantineMinRecords: 10, outputMinRows: 10, outputMinHistory: 3, outputFactor: 5 };
+const g = {
+  ...GatesSchema.parse({}),
+  quarantineMinRecords: 10,
+  outputMinRows: 10,
+  outputMinHistory: 3,
+  outputFactor: 5,
+};
 
-const ev = (id: string, version: number, t: number, seq: number, op: 'upsert' | 'delete' = 'upsert', text = `text of ${id} v${version}`): BronzeEvent => ({
-  seq, fileId: 1, file: 'f.jsonl', line: seq, offset: 0, id, version, eventTime: new Date(t).toISOString(), eventTimeMs: t, op, text, metadataJson: '{}', landedAtMs: 0,
+const ev = (
+  id: string,
+  version: number,
+  t: number,
+  seq: number,
+  op: 'upsert' | 'delete' = 'upsert',
+  text = `text of ${id} v${version}`,
+): BronzeEvent => ({
+  seq,
+  fileId: 1,
+  file: 'f.jsonl',
+  line: seq,
+  offset: 0,
+  id,
+  version,
+  eventTime: new Date(t).toISOString(),
+  eventTimeMs: t,
+  op,
+  text,
+  metadataJson: '{}',
+  landedAtMs: 0,
 });
 
 describe('quality gates (pure)', () => {
@@ -19,7 +50,11 @@ describe('quality gates (pure)', () => {
     assert.equal(v?.failureMode, 'quarantine_ratio');
     assert.equal(v?.affectedRows, 51);
     assert.match(v.guard, /maxQuarantineRatio=0.5/);
-    assert.equal(quarantineGate({ files: 1, read: 9, quarantined: 9 }, g), null, 'below quarantineMinRecords');
+    assert.equal(
+      quarantineGate({ files: 1, read: 9, quarantined: 9 }, g),
+      null,
+      'below quarantineMinRecords',
+    );
   });
 
   it('output anomaly: per-record ratio against the median of recent batches, needs history and a minimum size', () => {
@@ -34,13 +69,25 @@ describe('quality gates (pure)', () => {
 
   it('vectors: NaN and wrong dimension fail', () => {
     assert.equal(vectorGate([new Float32Array([1, 0])], 2), null);
-    assert.equal(vectorGate([new Float32Array([NaN, 0]), new Float32Array([1]), new Float32Array([0, 1])], 2)?.affectedRows, 2);
+    assert.equal(
+      vectorGate([new Float32Array([NaN, 0]), new Float32Array([1]), new Float32Array([0, 1])], 2)
+        ?.affectedRows,
+      2,
+    );
   });
 });
 
 describe('ordering and the materialize plan (pure)', () => {
   it('winners: highest version, then event time, then bronze seq; order of arrival does not matter', () => {
-    const es = [ev('a', 2, 100, 1), ev('a', 3, 50, 2), ev('a', 1, 900, 3), ev('b', 1, 10, 4), ev('b', 1, 10, 5), ev('c', 4, 10, 6), ev('c', 4, 20, 7, 'delete')];
+    const es = [
+      ev('a', 2, 100, 1),
+      ev('a', 3, 50, 2),
+      ev('a', 1, 900, 3),
+      ev('b', 1, 10, 4),
+      ev('b', 1, 10, 5),
+      ev('c', 4, 10, 6),
+      ev('c', 4, 20, 7, 'delete'),
+    ];
     for (const order of [es, [...es].reverse()]) {
       const w = winners(order);
       assert.equal(w.get('a')!.seq, 2);
@@ -50,13 +97,37 @@ describe('ordering and the materialize plan (pure)', () => {
   });
 
   const row = (d: ReturnType<typeof desiredRowsFor>[number], batchId = 'b1'): VectorRow => ({
-    rowKey: d.rowKey, id: d.id, chunk: d.chunk, chunkCount: d.chunkCount, text: d.text, vector: new Float32Array([1, 0]), sourceVersion: d.event.version,
-    eventTime: d.event.eventTime, eventTimeMs: d.event.eventTimeMs, bronzeSeq: d.event.seq, file: d.event.file, line: d.event.line, batchId,
-    contentHash: d.contentHash, modelId: 'm', dim: 2, pipelineVersion: '1', embeddedAt: '', metadataJson: '{}',
+    rowKey: d.rowKey,
+    id: d.id,
+    chunk: d.chunk,
+    chunkCount: d.chunkCount,
+    text: d.text,
+    vector: new Float32Array([1, 0]),
+    sourceVersion: d.event.version,
+    eventTime: d.event.eventTime,
+    eventTimeMs: d.event.eventTimeMs,
+    bronzeSeq: d.event.seq,
+    file: d.event.file,
+    line: d.event.line,
+    batchId,
+    contentHash: d.contentHash,
+    modelId: 'm',
+    dim: 2,
+    pipelineVersion: '1',
+    embeddedAt: '',
+    metadataJson: '{}',
   });
 
   it('a newer version with fewer chunks updates the kept chunks and removes the extra ones; a metadata-only update reuses the vector', () => {
-    const v1 = desiredRowsFor(ev('a', 1, 1, 1, 'upsert', 'x'), [{ text: 'one', tokens: 1 }, { text: 'two', tokens: 1 }, { text: 'three', tokens: 1 }], 'm');
+    const v1 = desiredRowsFor(
+      ev('a', 1, 1, 1, 'upsert', 'x'),
+      [
+        { text: 'one', tokens: 1 },
+        { text: 'two', tokens: 1 },
+        { text: 'three', tokens: 1 },
+      ],
+      'm',
+    );
     const existing = v1.map((d) => row(d));
     const v2 = desiredRowsFor(ev('a', 2, 2, 9), [{ text: 'one', tokens: 1 }], 'm');
     const p = planMaterialize(v2, existing, 'm');
@@ -67,7 +138,14 @@ describe('ordering and the materialize plan (pure)', () => {
   });
 
   it('re-planning what the table already holds is all keep (idempotent); a delete removes every chunk; a newer row in the table is an anomaly', () => {
-    const d = desiredRowsFor(ev('a', 1, 1, 1), [{ text: 'one', tokens: 1 }, { text: 'two', tokens: 1 }], 'm');
+    const d = desiredRowsFor(
+      ev('a', 1, 1, 1),
+      [
+        { text: 'one', tokens: 1 },
+        { text: 'two', tokens: 1 },
+      ],
+      'm',
+    );
     const existing = d.map((x) => row(x));
     const same = planMaterialize(d, existing, 'm');
     assert.deepEqual(same.expected, { inserted: 0, updated: 0, deleted: 0 });

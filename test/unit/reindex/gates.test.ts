@@ -1,10 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { badVector, distinctIds, ndcgAt, ndcgGate, overlapGate, ParityCheck, parseEvaluation, topkOverlap, type KeyEntry } from '../../../src/reindex/gates.js';
+import {
+  badVector,
+  distinctIds,
+  ndcgAt,
+  ndcgGate,
+  overlapGate,
+  ParityCheck,
+  parseEvaluation,
+  topkOverlap,
+  type KeyEntry,
+} from '../../../src/reindex/gates.js';
 import { formatDuration, formatProgress, rateAndEta } from '../../../src/reindex/progress.js';
 import { RateLimiter } from '../../../src/reindex/rate.js';
 
-const row = (id: string, chunk: number, chunkCount: number, bronzeSeq: number) => ({ rowKey: `${id}\u001f${chunk}`, id, chunk, chunkCount, bronzeSeq });
+const row = (id: string, chunk: number, chunkCount: number, bronzeSeq: number) => ({
+  rowKey: `${id}\u001f${chunk}`,
+  id,
+  chunk,
+  chunkCount,
+  bronzeSeq,
+});
 
 describe('parity gate', () => {
   const keys = new Map<string, KeyEntry>([
@@ -51,7 +67,10 @@ describe('vector, overlap and nDCG gates', () => {
 
   it('topkOverlap is the shared share of the top-k', () => {
     const h = (key: string, score: number) => ({ key, score });
-    assert.equal(topkOverlap([h('a', 0.9), h('b', 0.8), h('c', 0.7)], [h('c', 0.7), h('b', 0.8), h('a', 0.9)], 3), 1);
+    assert.equal(
+      topkOverlap([h('a', 0.9), h('b', 0.8), h('c', 0.7)], [h('c', 0.7), h('b', 0.8), h('a', 0.9)], 3),
+      1,
+    );
     assert.equal(topkOverlap([h('a', 0.9), h('b', 0.8)], [h('a', 0.9), h('x', 0.5)], 2), 0.5);
     // x ties the old 2nd score: equal-scored rows may come back in any order
     assert.equal(topkOverlap([h('a', 0.9), h('b', 0.8)], [h('a', 0.9), h('x', 0.8)], 2), 1);
@@ -61,14 +80,26 @@ describe('vector, overlap and nDCG gates', () => {
   });
 
   it('nDCG@10: perfect ranking is 1, nothing relevant found is 0, no relevant ids is null', () => {
-    const rel = new Map([['a', 1], ['b', 1]]);
+    const rel = new Map([
+      ['a', 1],
+      ['b', 1],
+    ]);
     assert.equal(ndcgAt(['a', 'b', 'x'], rel), 1);
     assert.equal(ndcgAt(['x', 'y'], rel), 0);
     assert.equal(ndcgAt(['a'], new Map()), null);
     const swapped = ndcgAt(['x', 'a', 'b'], rel)!;
     assert.ok(swapped > 0 && swapped < 1);
     // graded: the higher grade first is ideal
-    assert.equal(ndcgAt(['b', 'a'], new Map([['a', 1], ['b', 3]])), 1);
+    assert.equal(
+      ndcgAt(
+        ['b', 'a'],
+        new Map([
+          ['a', 1],
+          ['b', 3],
+        ]),
+      ),
+      1,
+    );
   });
 
   it('the nDCG gate fails on a drop beyond the threshold or below the floor', () => {
@@ -85,7 +116,13 @@ describe('vector, overlap and nDCG gates', () => {
   it('parseEvaluation reads JSONL or a JSON array, binary or graded, and names bad lines', () => {
     const q = parseEvaluation('{"query":"x","relevant":["a","b"]}\n\n{"query":"y","relevant":{"c":2}}\n');
     assert.equal(q.length, 2);
-    assert.deepEqual([...q[0]!.relevant], [['a', 1], ['b', 1]]);
+    assert.deepEqual(
+      [...q[0]!.relevant],
+      [
+        ['a', 1],
+        ['b', 1],
+      ],
+    );
     assert.deepEqual([...q[1]!.relevant], [['c', 2]]);
     assert.equal(parseEvaluation('[{"query":"x","relevant":["a"]}]').length, 1);
     assert.throws(() => parseEvaluation('{"query":"x"}\nnot json'), /line 1|line 2/);
