@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeSoak, runSoak } from '../soak/driver.js';
+import { assertSoakHealthy, describeSoak, runSoak } from '../soak/driver.js';
 
 // The CI variant of the soak (npm run test:soak runs the same driver for ≥ 5 minutes).
 const BOUND_MS = 8000;
@@ -19,23 +19,7 @@ describe('optimize soak (CI variant, ~60 s)', () => {
     );
     for (const line of describeSoak(r).split('\n')) console.log(`# ${line}`);
     assert.ok(r.runs.length >= 10, `optimize runs: ${r.runs.length}`);
-    assert.ok(
-      r.successRate >= 0.99,
-      `success ${r.successRate}: ${JSON.stringify(r.runs.filter((x) => x.status === 'failed'))}`,
-    );
     assert.ok(r.compactions >= 3, `compactions: ${r.compactions}`);
-    assert.ok(r.maxFragments <= 64, `max fragments ${r.maxFragments}: ${r.fragmentSamples.join(',')}`);
-    assert.equal(r.duplicates, 0);
-    assert.deepEqual(r.missing, []);
-    assert.deepEqual(r.stale, []);
-    assert.deepEqual(r.extra, []);
-    assert.equal(r.servingRows, r.expectedLive);
-    assert.ok(
-      r.pauses.every((p) => p <= BOUND_MS + 1000),
-      `pauses: ${r.pauses.join(',')}`,
-    );
-    assert.equal(r.verifyExit, 0, r.verifyOut);
-    assert.equal(r.daemonExit, 0);
-    assert.equal(r.jobExit, 0);
+    assertSoakHealthy(r, BOUND_MS);
   });
 });

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -308,4 +309,29 @@ export function describeSoak(r: SoakResult): string {
     `writer pauses: ${r.pauses.length}, max ${sorted[sorted.length - 1] ?? 0} ms, p50 ${sorted[Math.floor(sorted.length / 2)] ?? 0} ms, bound hits ${r.pauseTimeouts}`,
     `verify exit ${r.verifyExit}; daemon exit ${r.daemonExit}; job exit ${r.jobExit}`,
   ].join('\n');
+}
+
+/**
+ * The soak's acceptance checks, shared by the CI variant and `npm run test:soak`: ≥ 99% of optimize
+ * runs succeed, fragments stay ≤ 64, nothing lost, duplicated, stale or unexpected, writer pauses
+ * within the lease bound, verify clean, both processes exit 0.
+ */
+export function assertSoakHealthy(r: SoakResult, boundMs: number): void {
+  assert.ok(
+    r.successRate >= 0.99,
+    `success ${r.successRate}: ${JSON.stringify(r.runs.filter((x) => x.status === 'failed'))}`,
+  );
+  assert.ok(r.maxFragments <= 64, `max fragments ${r.maxFragments}: ${r.fragmentSamples.join(',')}`);
+  assert.equal(r.duplicates, 0);
+  assert.deepEqual(r.missing, []);
+  assert.deepEqual(r.stale, []);
+  assert.deepEqual(r.extra, []);
+  assert.equal(r.servingRows, r.expectedLive);
+  assert.ok(
+    r.pauses.every((p) => p <= boundMs + 1000),
+    `pauses: ${r.pauses.join(',')}`,
+  );
+  assert.equal(r.verifyExit, 0, r.verifyOut);
+  assert.equal(r.daemonExit, 0);
+  assert.equal(r.jobExit, 0);
 }
