@@ -3,6 +3,17 @@ import type { Sqlite } from '../db/sqlite.js';
 
 export type FileState = 'landing' | 'verified' | 'unverified' | 'incomplete' | 'failed';
 
+/** What the loader knows about a file before landing it: the catalog row's identity. */
+export interface NewFileInfo {
+  readonly path: string;
+  readonly sha256: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly format: string;
+  readonly manifestJson: string | null;
+  readonly manifestSha256: string | null;
+}
+
 export interface FileRow {
   readonly fileId: number;
   readonly path: string;
@@ -235,18 +246,7 @@ export class Bronze {
     return (this.db.prepare('SELECT * FROM files ORDER BY file_id').all() as DbFile[]).map(fileFrom);
   }
 
-  beginFile(
-    info: {
-      path: string;
-      sha256: string;
-      size: number;
-      mtimeMs: number;
-      format: string;
-      manifestJson: string | null;
-      manifestSha256: string | null;
-    },
-    nowMs: number,
-  ): LandingWriter {
+  beginFile(info: NewFileInfo, nowMs: number): LandingWriter {
     const r = this.db
       .prepare(
         `INSERT INTO files (path, sha256, size, mtime_ms, format, manifest_json, manifest_sha256, state, landed_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 'landing', ?)`,
@@ -266,15 +266,7 @@ export class Bronze {
 
   /** Records a file that is refused as a whole (no records read), e.g. an incomplete manifest match. */
   recordRefused(
-    info: {
-      path: string;
-      sha256: string;
-      size: number;
-      mtimeMs: number;
-      format: string;
-      manifestJson: string | null;
-      manifestSha256: string | null;
-    },
+    info: NewFileInfo,
     state: 'incomplete' | 'failed',
     detail: string,
     nowMs: number,

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Bronze, FileRow } from '../bronze/bronze.js';
+import type { Bronze, FileRow, NewFileInfo } from '../bronze/bronze.js';
 import type { Contract } from '../contract/types.js';
 import type { Clock } from '../ports/clock.js';
 import type { FaultHook } from '../runtime/fault.js';
@@ -172,7 +172,7 @@ export class Loader {
     return out;
   }
 
-  private async parseAndWrite(c: Candidate, info: Parameters<Bronze['beginFile']>[0], manifest: Manifest | null, nowMs: number, log: Logger): Promise<LandOutcome> {
+  private async parseAndWrite(c: Candidate, info: NewFileInfo, manifest: Manifest | null, nowMs: number, log: Logger): Promise<LandOutcome> {
     const { bronze, contract, fault } = this.deps;
     const writer = bronze.beginFile(info, nowMs);
     const seenFields = new Set<string>();

@@ -325,18 +325,7 @@ export async function runOptimizePass(
     return finish({
       status,
       error,
-      ...(after
-        ? {
-            rowsAfter: after.rows,
-            fragmentsAfter: after.fragments,
-            smallFragmentsAfter: after.smallFragments,
-            versionsAfter: after.versions,
-            diskBytesAfter: after.diskBytes,
-            indexedRows: after.indexedRows,
-            unindexedRows: after.unindexedRows,
-            indexes: after.indexes,
-          }
-        : {}),
+      ...afterFields(after),
     });
   } catch (e) {
     const err = toSeamlineError(e, 'STORE_FAILED', 'optimize');
@@ -355,18 +344,7 @@ export async function runOptimizePass(
       error: aborted
         ? `stopped by shutdown after: ${done.join(', ') || 'nothing'}`
         : `${err.code}: ${err.message}`,
-      ...(after
-        ? {
-            rowsAfter: after.rows,
-            fragmentsAfter: after.fragments,
-            smallFragmentsAfter: after.smallFragments,
-            versionsAfter: after.versions,
-            diskBytesAfter: after.diskBytes,
-            indexedRows: after.indexedRows,
-            unindexedRows: after.unindexedRows,
-            indexes: after.indexes,
-          }
-        : {}),
+      ...afterFields(after),
     });
   } finally {
     maint?.close();
@@ -437,4 +415,19 @@ export async function runOptimizePass(
         return;
     }
   }
+}
+
+/** The "after" columns of an optimize run, from a measurement (none when it could not be taken). */
+function afterFields(after: Measure | null): Partial<Parameters<OptimizeRuns['update']>[1]> {
+  if (!after) return {};
+  return {
+    rowsAfter: after.rows,
+    fragmentsAfter: after.fragments,
+    smallFragmentsAfter: after.smallFragments,
+    versionsAfter: after.versions,
+    diskBytesAfter: after.diskBytes,
+    indexedRows: after.indexedRows,
+    unindexedRows: after.unindexedRows,
+    indexes: after.indexes,
+  };
 }

@@ -53,6 +53,40 @@ export function desiredRowsFor(
   }));
 }
 
+/** Where and how a row was produced: the parts of its provenance that are not in the event. */
+export interface RowContext {
+  readonly batchId: string;
+  readonly modelId: string;
+  readonly dim: number;
+  readonly pipelineVersion: string;
+  readonly embeddedAt: string;
+}
+
+/** The table row of a desired chunk with its vector and full provenance (I7). Pure. */
+export function vectorRowOf(d: DesiredRow, vector: Float32Array, ctx: RowContext): VectorRow {
+  return {
+    rowKey: d.rowKey,
+    id: d.id,
+    chunk: d.chunk,
+    chunkCount: d.chunkCount,
+    text: d.text,
+    vector,
+    sourceVersion: d.event.version,
+    eventTime: d.event.eventTime,
+    eventTimeMs: d.event.eventTimeMs,
+    bronzeSeq: d.event.seq,
+    file: d.event.file,
+    line: d.event.line,
+    batchId: ctx.batchId,
+    contentHash: d.contentHash,
+    modelId: ctx.modelId,
+    dim: ctx.dim,
+    pipelineVersion: ctx.pipelineVersion,
+    embeddedAt: ctx.embeddedAt,
+    metadataJson: d.event.metadataJson,
+  };
+}
+
 export type RowAction = 'insert' | 'update' | 'keep';
 
 export interface RowDecision {

@@ -9,6 +9,7 @@ import {
   desiredRowsFor,
   normalizeText,
   planMaterialize,
+  vectorRowOf,
   winners,
   type DesiredRow,
 } from './materialize-plan.js';
@@ -160,27 +161,14 @@ export async function materialize(
   opts.beforeMerge?.();
 
   const embeddedAt = deps.nowIso();
-  const toRow = (d: DesiredRow, vector: Float32Array): VectorRow => ({
-    rowKey: d.rowKey,
-    id: d.id,
-    chunk: d.chunk,
-    chunkCount: d.chunkCount,
-    text: d.text,
-    vector,
-    sourceVersion: d.event.version,
-    eventTime: d.event.eventTime,
-    eventTimeMs: d.event.eventTimeMs,
-    bronzeSeq: d.event.seq,
-    file: d.event.file,
-    line: d.event.line,
+  const rowCtx = {
     batchId,
-    contentHash: d.contentHash,
     modelId: embedder.modelId,
     dim: table.dim,
     pipelineVersion: deps.pipelineVersion,
     embeddedAt,
-    metadataJson: d.event.metadataJson,
-  });
+  };
+  const toRow = (d: DesiredRow, vector: Float32Array): VectorRow => vectorRowOf(d, vector, rowCtx);
   // Rows of ids that lose chunks go in the same merge (one version): those ids are the delete scope,
   // so all their desired rows — kept ones too — must be in the source.
   const scopeIds = [...new Set(plan.removals.map((r) => r.id))];

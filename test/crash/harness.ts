@@ -9,6 +9,7 @@ import { packageRoot } from '../../src/config/load.js';
 import { openSqlite } from '../../src/db/sqlite.js';
 import { WorkerEmbedder } from '../../src/embed/worker-embedder.js';
 import { contentHash, normalizeText, rowKeyOf } from '../../src/processor/materialize-plan.js';
+import { FAULT_POINTS, type FaultPoint } from '../../src/runtime/fault.js';
 import type { VectorRow } from '../../src/ports/vector-store.js';
 import { startCli, workspace, type Workspace } from '../helpers/cli.js';
 import { servingRows } from '../helpers/table.js';
@@ -16,19 +17,14 @@ import { servingRows } from '../helpers/table.js';
 export const MODEL_ID = 'local/glove-sif-100d';
 export const CHUNKING = { maxTokens: 12, overlapTokens: 3 } as const;
 
-/** Named fault points the harness kills at (processor + landing + reconcile). */
-export const NAMED_POINTS = [
-  'after-plan',
-  'after-fold',
-  'after-embed',
-  'mid-chunk-cleanup',
-  'after-merge',
-  'after-commit',
-  'mid-landing',
-  'before-publish',
-  'mid-reconcile',
-] as const;
-export type CycleMode = (typeof NAMED_POINTS)[number] | 'random-kill' | 'daemon-kill' | 'clean';
+/**
+ * Named fault points the harness kills at: every point of the ingest path (processor, landing,
+ * reconcile). Reindex points belong to the reindex kill test; mid-replay to the replay command path.
+ */
+export const NAMED_POINTS: readonly FaultPoint[] = FAULT_POINTS.filter(
+  (p) => !p.startsWith('reindex-') && p !== 'mid-replay',
+);
+export type CycleMode = FaultPoint | 'random-kill' | 'daemon-kill' | 'clean';
 
 // ---------------------------------------------------------------- generator
 

@@ -8,6 +8,7 @@ import {
   desiredRowsFor,
   planMaterialize,
   rowKeyOf,
+  vectorRowOf,
   winners,
 } from '../../../src/processor/materialize-plan.js';
 import type { VectorRow } from '../../../src/ports/vector-store.js';
@@ -96,27 +97,14 @@ describe('ordering and the materialize plan (pure)', () => {
     }
   });
 
-  const row = (d: ReturnType<typeof desiredRowsFor>[number], batchId = 'b1'): VectorRow => ({
-    rowKey: d.rowKey,
-    id: d.id,
-    chunk: d.chunk,
-    chunkCount: d.chunkCount,
-    text: d.text,
-    vector: new Float32Array([1, 0]),
-    sourceVersion: d.event.version,
-    eventTime: d.event.eventTime,
-    eventTimeMs: d.event.eventTimeMs,
-    bronzeSeq: d.event.seq,
-    file: d.event.file,
-    line: d.event.line,
-    batchId,
-    contentHash: d.contentHash,
-    modelId: 'm',
-    dim: 2,
-    pipelineVersion: '1',
-    embeddedAt: '',
-    metadataJson: '{}',
-  });
+  const row = (d: ReturnType<typeof desiredRowsFor>[number], batchId = 'b1'): VectorRow =>
+    vectorRowOf(d, new Float32Array([1, 0]), {
+      batchId,
+      modelId: 'm',
+      dim: 2,
+      pipelineVersion: '1',
+      embeddedAt: '',
+    });
 
   it('a newer version with fewer chunks updates the kept chunks and removes the extra ones; a metadata-only update reuses the vector', () => {
     const v1 = desiredRowsFor(
