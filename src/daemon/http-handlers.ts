@@ -1,7 +1,7 @@
 import { SeamlineError } from '../errors/errors.js';
 import type { HttpHandlers } from '../http/server.js';
 import { LedgerHistograms } from '../observability/ledger-stats.js';
-import { renderMetrics, type LiveStats, type StatusView } from '../observability/metrics.js';
+import { PipelineMetrics, type LiveStats, type StatusView } from '../observability/metrics.js';
 import { collectStatus } from '../observability/status.js';
 import type { VectorTable } from '../ports/vector-store.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -11,6 +11,7 @@ import { search, searchLimitsOf } from '../search/search.js';
 export function daemonHttpHandlers(rt: Runtime, live: LiveStats): HttpHandlers {
   const limits = searchLimitsOf(rt.config);
   const hist = new LedgerHistograms();
+  const metrics = new PipelineMetrics();
   // Tables by name: searches follow the serving pointer (a swap is picked up by the next request).
   const opened = new Map<string, VectorTable>();
   const status = async (): Promise<Record<string, unknown>> =>
@@ -31,7 +32,12 @@ export function daemonHttpHandlers(rt: Runtime, live: LiveStats): HttpHandlers {
       const s = await status();
       const serving = rt.tables.serving();
       if (serving) hist.update(rt.db, serving.tableName);
-      return renderMetrics(s as unknown as StatusView, live, hist, rt.clock.nowMs());
+      return metrics.render({
+        status: s as unknown as StatusView,
+        live,
+        hist,
+        nowMs: rt.clock.nowMs(),
+      });
     },
     search: async (req) => {
       const serving = rt.tables.serving();
