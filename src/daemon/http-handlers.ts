@@ -1,5 +1,13 @@
 import { SeamlineError } from '../errors/errors.js';
 import type { HttpHandlers } from '../http/server.js';
+import {
+  listQuarantine,
+  quarantineByCode,
+  quarantineRecord,
+  recentBatches,
+  recentFiles,
+} from '../observability/activity.js';
+import { ActivityHistory } from '../observability/history.js';
 import { LedgerHistograms } from '../observability/ledger-stats.js';
 import { PipelineMetrics, type LiveStats, type StatusView } from '../observability/metrics.js';
 import { collectStatus } from '../observability/status.js';
@@ -12,6 +20,21 @@ export function daemonHttpHandlers(rt: Runtime, live: LiveStats): HttpHandlers {
   const limits = searchLimitsOf(rt.config);
   const hist = new LedgerHistograms();
   const metrics = new PipelineMetrics();
+  const history = new ActivityHistory();
+  // Backlog over the last hour for the status page: one sample per 10 s, bounded by ActivityHistory.
+  const sampleBacklog = (): void => {
+    try {
+      const serving = rt.tables.serving();
+      const backlog = serving
+        ? Math.max(0, rt.bronze.maxSeq() - rt.ledger.committedUpTo(serving.tableName))
+        : 0;
+      history.sample(rt.clock.nowMs(), backlog);
+    } catch (err) {
+      rt.logger.warn({ event: 'history.sample_failed', err }, 'status page: backlog sample failed');
+    }
+  };
+  const sampler = setInterval(sampleBacklog, 10_000);
+  sampler.unref();
   // Tables by name: searches follow the serving pointer (a swap is picked up by the next request).
   const opened = new Map<string, VectorTable>();
   const status = async (): Promise<Record<string, unknown>> =>
@@ -38,6 +61,21 @@ export function daemonHttpHandlers(rt: Runtime, live: LiveStats): HttpHandlers {
         hist,
         nowMs: rt.clock.nowMs(),
       });
+    },
+    close: () => clearInterval(sampler),
+    ops: {
+      nowMs: () => rt.clock.nowMs(),
+      files: (o) => recentFiles(rt.db, { ...o, table: rt.tables.serving()?.tableName ?? null }),
+      batches: (o) => recentBatches(rt.db, o),
+      quarantine: (f) => ({ ...listQuarantine(rt.db, f), byCode: quarantineByCode(rt.db) }),
+      quarantineRecord: (id) => quarantineRecord(rt.db, id),
+      history: () => {
+        const serving = rt.tables.serving();
+        const now = rt.clock.nowMs();
+        if (serving) history.update(rt.db, serving.tableName, now);
+        if (history.view(now).backlog.length === 0) sampleBacklog();
+        return history.view(now);
+      },
     },
     search: async (req) => {
       const serving = rt.tables.serving();
