@@ -71,7 +71,7 @@ export const PAGE_HTML = String.raw`<!doctype html>
     <label class="grow">Query <input id="s-query" name="query" placeholder="what to look for" required></label>
     <label>Mode <select id="s-mode" name="mode"><option>vector</option><option>fts</option><option>hybrid</option></select></label>
     <label>k <input id="s-k" name="k" type="number" min="1" max="100" value="10"></label>
-    <label class="grow">Filters <input id="s-filters" name="filters" placeholder="FIELD OP VALUE; … e.g. lang = en"></label>
+    <label class="grow">Filters <input id="s-filters" name="filters" placeholder="FIELD OP VALUE; … e.g. metadata.lang = en"></label>
     <button type="submit" id="s-go">Search</button>
   </form>
   <p id="s-summary" class="muted"></p>
@@ -348,13 +348,15 @@ export const PAGE_JS = String.raw`(function () {
   }
 
   // ---------- search ----------
+  var OPS = { '=': 'eq', '!=': 'ne', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte' };
   function parseFilters(text) {
     return text.split(';').map(function (s) { return s.trim(); }).filter(Boolean).map(function (s) {
-      var m = /^([A-Za-z_][\w.]*)\s*(=|!=|<=|>=|<|>|in)\s*(.+)$/.exec(s);
+      var m = /^([A-Za-z_][\w.]*)\s*(!=|<=|>=|=|<|>|\s(?:eq|ne|lt|lte|gt|gte|in)\s)\s*(.+)$/.exec(s);
       if (!m) throw new Error('filter "' + s + '": expected FIELD OP VALUE (ops = != < <= > >= in)');
+      var op = m[2].trim();
       var v = m[3].trim();
       try { v = JSON.parse(v); } catch (e) { /* a bare word is a string */ }
-      return { field: m[1], op: m[2], value: v };
+      return { field: m[1], op: OPS[op] || op, value: v };
     });
   }
   function passagesOf(h) {
