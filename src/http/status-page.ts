@@ -113,7 +113,8 @@ h2 { font-size: 15px; margin: 22px 0 8px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 12px; margin-top: 14px; }
 figure { margin: 0; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px; min-width: 0; }
 figcaption { font-size: 12px; color: var(--muted); margin-bottom: 6px; }
-.chart { height: 200px; }
+.chart { min-height: 200px; }
+.chart .u-legend { font-size: 12px; }
 table { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; background: #fafbfc; }
@@ -121,6 +122,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.mono, pre, .excerpt { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
 td.path { max-width: 420px; overflow-wrap: anywhere; }
 .excerpt { max-width: 460px; overflow-wrap: anywhere; color: #344054; }
+#q-list td:first-child, #q-list td:last-child, #files td:nth-child(7), #batches td:nth-child(8) { white-space: nowrap; }
 tr.clickable { cursor: pointer; }
 tr.clickable:hover { background: #f2f6fd; }
 .state-committed, .state-verified { color: var(--ok); }
@@ -228,7 +230,7 @@ export const PAGE_JS = String.raw`(function () {
       card('Published', fmtInt(c.recordsPublished || 0), 'batches: ' + fmtInt(c.batchesCommitted || 0), 'count-published'),
       card('Table rows', fmtInt(t ? t.rows : 0), t ? 'version ' + t.version : '', 'count-rows'),
       card('Backlog', fmtInt(backlog), 'records to publish', 'count-backlog', backlog > 0),
-      card('Files', fmtInt((f.verified || 0) + (f.unverified || 0)), 'verified ' + fmtInt(f.verified || 0) + ' · unverified ' + fmtInt(f.unverified || 0), 'count-files'),
+      card('Files landed', fmtInt((f.verified || 0) + (f.unverified || 0)), fmtInt(f.verified || 0) + ' verified · ' + fmtInt(f.unverified || 0) + ' no manifest', 'count-files'),
       card('Waiting / incomplete', fmtInt(f.waiting || 0) + ' / ' + fmtInt(f.incomplete || 0), 'files', 'count-waiting', (f.incomplete || 0) > 0),
     ];
     fillRows($('cards'), cards);
@@ -257,7 +259,8 @@ export const PAGE_JS = String.raw`(function () {
     if (charts[id]) { charts[id].setData(data); charts[id].setSize({ width: w, height: 200 }); return; }
     var opts = {
       width: w, height: 200, legend: { show: true },
-      scales: { x: { time: true } },
+      // Rates, latencies and backlogs start at zero; an empty chart still gets a sensible axis.
+      scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.15 : 1]; } } },
       axes: [{ stroke: '#667085', grid: { stroke: '#eef0f3' } }, { stroke: '#667085', grid: { stroke: '#eef0f3' }, size: 56 }],
       series: [{}].concat(series),
     };
@@ -268,8 +271,8 @@ export const PAGE_JS = String.raw`(function () {
     chart('chart-throughput', [{ label: 'records/s', stroke: '#2f6fde', fill: 'rgba(47,111,222,0.12)', width: 2 }],
       [xs, h.minutes.map(function (m) { return m.recordsPerSecond; })]);
     chart('chart-freshness', [
-      { label: 'worst (s)', stroke: '#c4320a', width: 2, spanGaps: false },
-      { label: 'mean (s)', stroke: '#1a7f37', width: 2, spanGaps: false },
+      { label: 'worst (s)', stroke: '#c4320a', width: 2, spanGaps: false, points: { show: true, size: 5 } },
+      { label: 'mean (s)', stroke: '#1a7f37', width: 2, spanGaps: false, points: { show: true, size: 5 } },
     ], [xs, h.minutes.map(function (m) { return m.maxFreshSeconds; }), h.minutes.map(function (m) { return m.meanFreshSeconds; })]);
     var bx = h.backlog.map(function (b) { return b.t / 1000; });
     if (bx.length === 1) bx = [bx[0] - 60, bx[0]];

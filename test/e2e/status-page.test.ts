@@ -146,6 +146,18 @@ describe('status page in a real browser (chromium + playwright-core, daemon subp
     for (const c of ['throughput', 'freshness', 'backlog'])
       assert.equal(await page.locator(`#chart-${c} canvas`).count(), 1, `${c} chart drawn`);
     assert.equal(await page.locator('#error').isHidden(), true);
+    // The charts' history: every published record is in one minute bucket of the last hour.
+    const h = await api<{
+      minutes: { records: number; maxFreshSeconds: number | null }[];
+      backlog: unknown[];
+    }>('/api/history');
+    assert.equal(h.minutes.length, 60);
+    assert.equal(
+      h.minutes.reduce((n, m) => n + m.records, 0),
+      s.table!.counters.recordsPublished,
+    );
+    assert.ok(h.minutes.some((m) => m.maxFreshSeconds !== null && m.maxFreshSeconds >= 0));
+    assert.ok(h.backlog.length >= 1);
     await shot('overview');
   });
 
