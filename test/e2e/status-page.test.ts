@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { jsonl, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
+import { parsePrometheus } from '../helpers/prometheus.js';
 
 /** Debian's chromium (CI installs it in .ci/run); playwright-core never downloads a browser. */
 const CHROMIUM = '/usr/bin/chromium';
@@ -125,6 +126,26 @@ describe('status page in a real browser (chromium + playwright-core, daemon subp
       const r = await fetch(`http://127.0.0.1:${port}${p}`);
       assert.equal(r.status, 401, p);
     }
+  });
+
+  it('/metrics of the daemon parses, with process metrics and the pipeline counters of /status', async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/metrics`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    assert.equal(r.status, 200);
+    const m = parsePrometheus(await r.text());
+    const s = await api<Status>('/status');
+    assert.equal(m.get('seamline_records_read_total'), s.records.read);
+    assert.equal(m.get('seamline_records_quarantined_total'), s.records.quarantined);
+    assert.equal(m.get('seamline_records_published_total'), s.table!.counters.recordsPublished);
+    assert.ok((m.get('process_resident_memory_bytes') ?? 0) > 10_000_000, 'RSS');
+    assert.ok((m.get('nodejs_heap_size_used_bytes') ?? 0) > 0, 'heap');
+    assert.ok(m.has('nodejs_eventloop_lag_p99_seconds'), 'event-loop delay');
+    assert.ok(m.has('nodejs_active_handles_total'), 'handles');
+    assert.ok(
+      [...m.keys()].some((k) => k.startsWith('nodejs_gc_duration_seconds_count')),
+      'GC',
+    );
   });
 
   it('loads, draws its charts and shows the counts the API shows', async () => {
