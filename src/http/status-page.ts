@@ -328,7 +328,7 @@ export const PAGE_JS = String.raw`(function () {
       $('q-summary').textContent = r.entries.length + ' of ' + r.total + ' matching record(s), newest first. Click a row to open it.';
       fillRows($('q-list').tBodies[0], r.entries.map(function (e) {
         var tr = el('tr', { cls: 'clickable', data: { qid: String(e.qId) } }, [
-          td(e.file + ':' + e.line, 'path mono'), td(e.code, 'mono'), td((e.field ? e.field + ': ' : '') + e.reason),
+          td(e.file + ':' + e.line, 'path mono'), td(e.code, 'mono'), td(e.reason),
           td(e.excerpt + (e.truncated ? ' …' : ''), 'excerpt'), td(fmtTime(e.atMs)),
         ]);
         tr.addEventListener('click', function () { openRecord(e.qId).catch(fail); });

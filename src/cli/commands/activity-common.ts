@@ -53,4 +53,5 @@ export function textTable(head: readonly string[], rows: readonly (readonly stri
 }
 
 export const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
-export const secs = (ms: number | null): string => (ms === null ? '-' : `${(ms / 1000).toFixed(1)}s`);
+export const secs = (ms: number | null): string =>
+  ms === null ? '-' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;

@@ -25,12 +25,7 @@ export const quarantine: Command = (ctx) => {
   }
   printOut(ctx.json, out, () => {
     if (out.total === 0) return 'no quarantined records match';
-    const rows = out.entries.map((e) => [
-      `${e.file}:${e.line}`,
-      e.code,
-      e.field ? `${e.field}: ${e.reason}` : e.reason,
-      iso(e.atMs),
-    ]);
+    const rows = out.entries.map((e) => [`${e.file}:${e.line}`, e.code, e.reason, iso(e.atMs)]);
     const detail = out.entries.map(
       (e) => `#${e.qId} ${e.file}:${e.line}\n  ${e.excerpt}${e.truncated ? ' …' : ''}`,
     );
