@@ -36,7 +36,7 @@ export type LandOutcome =
   | { readonly kind: 'duplicate'; readonly of: FileRow }
   | { readonly kind: 'unchanged'; readonly of: FileRow | null }
   | { readonly kind: 'changed-while-reading' }
-  | { readonly kind: 'failed'; readonly detail: string }
+  | { readonly kind: 'failed'; readonly detail: string; readonly error?: unknown }
   | { readonly kind: 'refused'; readonly reason: string };
 
 export async function sha256File(abs: string): Promise<string> {
