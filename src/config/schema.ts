@@ -255,6 +255,19 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    verify: z
+      .object({
+        vectorSample: z
+          .number()
+          .int()
+          .min(0)
+          .default(64)
+          .describe(
+            "`seamline verify` re-embeds this many randomly sampled rows and checks each stored vector is the model's embedding of the stored text (0 = skip).",
+          ),
+      })
+      .strict()
+      .prefault({}),
     retry: z
       .object({
         baseMs: pos(
