@@ -96,6 +96,31 @@ describe('planted-bug guards (real SQLite + LanceDB + model, in process)', () =>
     assert.equal(v.consistent, true, JSON.stringify(v.findings));
   });
 
+  it('verify finds a stored vector that is not the embedding of its stored text, and --repair re-embeds it', async () => {
+    land([
+      { id: 'v1', version: 1, event_time: at(10), text: 'copper engine desert falcon' },
+      { id: 'v2', version: 1, event_time: at(10), text: 'meadow orchard pepper castle' },
+    ]);
+    await processor.drain(table);
+    const [r1] = await rowsOf(table, 'v1');
+    const [r2] = await rowsOf(table, 'v2');
+    // Corrupt v1: same text, same content hash, v2's vector (what a row-key reuse bug leaves behind).
+    await table.deleteIds(['v1']);
+    await table.merge([{ ...r1!, vector: r2!.vector }], []);
+    const emb = await rt.embedder(MODEL);
+    const bad = await verifyTable(rt, table, { embedder: emb, sample: 1000 });
+    assert.equal(bad.consistent, false);
+    assert.equal(bad.counts.wrong_vector, 1);
+    assert.equal(bad.findings.find((f) => f.kind === 'wrong_vector')?.id, 'v1');
+    assert.equal(bad.vectorsSampled, bad.tableRows, 'a sample larger than the table checks every row');
+    const none = await verifyTable(rt, table, { embedder: emb, sample: 0 });
+    assert.equal(none.vectorsSampled, 0, 'sample 0 skips the check and says so');
+    const { repair } = await import('../../../src/verify/verify.js');
+    await repair(rt, table, emb, bad.allFindings, createLogger('silent', 'itest', 'test'));
+    const good = await verifyTable(rt, table, { embedder: emb, sample: 1000 });
+    assert.equal(good.consistent, true, JSON.stringify(good.findings));
+  });
+
   it('(c) a tombstone deletes an id that an earlier batch served', async () => {
     land([{ id: 'c1', version: 1, event_time: at(3), text: 'lantern harbor comet' }]);
     await processor.drain(table);
