@@ -7,6 +7,7 @@ import { newLiveStats, type LiveStats } from '../observability/metrics.js';
 import { MaintenanceGate } from '../optimize/gate.js';
 import { acquireWriter, Leases, WRITER_LEASE, WRITER_TTL_MS } from '../runtime/lock.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { guardProcess } from '../runtime/process-guard.js';
 import { backoffSleep, StallMonitor } from '../runtime/stall-monitor.js';
 import { buildPipeline, type TestHooks } from './pipeline.js';
 import { daemonHttpHandlers } from './http-handlers.js';
@@ -66,6 +67,7 @@ export function startDaemon(
     policy: c.retry,
   });
 
+  const unguard = guardProcess(log);
   const done = (async () => {
     const leases = new Leases(rt.db);
     // Single writer: refuse before binding any port, so a second daemon fails fast and clearly.
@@ -209,6 +211,7 @@ export function startDaemon(
       leases.release(WRITER_LEASE, holder);
       live.storesOpen = false;
       setState('stopped');
+      unguard();
     }
   })();
 
