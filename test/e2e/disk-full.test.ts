@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { jsonl, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
+import { jsonl, runJson, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
 
 // Issue 12 item 5: a full disk under the data folder (a real, small tmpfs) must be a visible stall —
 // /readyz 503 with the reason, a stall in /status, an incident — and work resumes once space is freed.
@@ -121,5 +121,8 @@ describe('a full disk under dataDir (real tmpfs)', () => {
     d.child.kill('SIGTERM');
     const exit = await d.exited;
     assert.equal(exit.code, 0, exit.stderr.slice(-2000));
+    // Nothing lost or duplicated while the daemon waited: verify (with its vector sample) is clean.
+    const v = await runJson<{ consistent: boolean; vectorsSampled: number }>(['verify'], w.env());
+    assert.equal(v.consistent, true, JSON.stringify(v));
   });
 });

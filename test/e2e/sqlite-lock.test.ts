@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { jsonl, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
+import { jsonl, runJson, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
 
 // Issue 12 item 1: another connection (an operator's sqlite3 shell, a backup tool) holds the write lock
 // for 30 s. The daemon must not die, /healthz must keep answering, and work resumes afterwards.
@@ -141,5 +141,8 @@ describe('a write lock held by another connection (subprocess daemon, real SQLit
     d.child.kill('SIGTERM');
     const exit = await d.exited;
     assert.equal(exit.code, 0, exit.stderr.slice(-2000));
+    // Nothing lost or duplicated while the daemon waited: verify (with its vector sample) is clean.
+    const v = await runJson<{ consistent: boolean; vectorsSampled: number }>(['verify'], w.env());
+    assert.equal(v.consistent, true, JSON.stringify(v));
   });
 });
