@@ -35,7 +35,8 @@ export type QuarantineCode =
   | 'CSV_BAD_HEADER'
   | 'TRUNCATED_INPUT'
   | 'CORRUPT_INPUT'
-  | 'READ_FAILED';
+  | 'READ_FAILED'
+  | 'LONE_SURROGATE';
 
 export type ValidationResult =
   | { readonly ok: true; readonly record: ContractRecord; readonly fields: readonly string[] }
@@ -48,7 +49,7 @@ export type ValidationResult =
 
 export interface Contract {
   /** Validates one parsed value. Pure; never throws. */
-  validate(value: unknown): ValidationResult;
+  validate(value: unknown, source?: string): ValidationResult;
   /** Validates a row whose values are text (CSV): metadata cells are typed explicitly first. Pure; never throws. */
   validateText(row: unknown): ValidationResult;
   /** The field names the contract knows (used for schema-drift detection). */

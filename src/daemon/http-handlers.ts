@@ -13,10 +13,11 @@ import { PipelineMetrics, type LiveStats, type StatusView } from '../observabili
 import { collectStatus } from '../observability/status.js';
 import type { VectorTable } from '../ports/vector-store.js';
 import type { Runtime } from '../runtime/runtime.js';
+import type { StallMonitor } from '../runtime/stall-monitor.js';
 import { search, searchLimitsOf } from '../search/search.js';
 
 /** Wires the HTTP routes to the runtime: status and metrics from SQLite + the table, search on the serving table. */
-export function daemonHttpHandlers(rt: Runtime, live: LiveStats): HttpHandlers {
+export function daemonHttpHandlers(rt: Runtime, live: LiveStats, stalls?: StallMonitor): HttpHandlers {
   const limits = searchLimitsOf(rt.config);
   const hist = new LedgerHistograms();
   const metrics = new PipelineMetrics();
@@ -37,10 +38,12 @@ export function daemonHttpHandlers(rt: Runtime, live: LiveStats): HttpHandlers {
   sampler.unref();
   // Tables by name: searches follow the serving pointer (a swap is picked up by the next request).
   const opened = new Map<string, VectorTable>();
-  const status = async (): Promise<Record<string, unknown>> =>
-    collectStatus(rt, {
+  const status = async (): Promise<Record<string, unknown>> => ({
+    ...(await collectStatus(rt, {
       daemon: { state: live.state, modelLoaded: live.modelLoaded, startedAtMs: live.startedAtMs },
-    });
+    })),
+    stalls: stalls?.stalls() ?? [],
+  });
   return {
     searchLimits: limits,
     readiness: () => {
@@ -48,6 +51,7 @@ export function daemonHttpHandlers(rt: Runtime, live: LiveStats): HttpHandlers {
       if (!live.storesOpen) reasons.push('stores are not open');
       if (!live.modelLoaded) reasons.push('the embedding model is not loaded yet');
       if (live.state !== 'running') reasons.push(`daemon is ${live.state}`);
+      reasons.push(...(stalls?.reasons() ?? []));
       return { ready: reasons.length === 0, reasons };
     },
     status,

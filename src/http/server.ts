@@ -272,7 +272,13 @@ export async function startHttpServer(
   };
 
   const server: Server = createServer(
-    { requestTimeout: opts.requestTimeoutMs, headersTimeout: Math.min(opts.requestTimeoutMs, 60_000) },
+    {
+      requestTimeout: opts.requestTimeoutMs,
+      headersTimeout: Math.min(opts.requestTimeoutMs, 60_000),
+      // Node enforces both timeouts only when it sweeps connections (default every 30 s, so a 15 s limit
+      // fired after 26–30 s); sweeping often keeps a slow-header/slow-body 408 within 1 s of the limit.
+      connectionsCheckingInterval: Math.max(50, Math.min(500, Math.floor(opts.requestTimeoutMs / 4))),
+    },
     (req, res) => {
       handle(req, res).then(
         ({ route, status }) => count(route, status),

@@ -36,7 +36,7 @@ export type LandOutcome =
   | { readonly kind: 'duplicate'; readonly of: FileRow }
   | { readonly kind: 'unchanged'; readonly of: FileRow | null }
   | { readonly kind: 'changed-while-reading' }
-  | { readonly kind: 'failed'; readonly detail: string }
+  | { readonly kind: 'failed'; readonly detail: string; readonly error?: unknown }
   | { readonly kind: 'refused'; readonly reason: string };
 
 export async function sha256File(abs: string): Promise<string> {
@@ -187,7 +187,7 @@ export class Loader {
           writer.addQuarantine({ line: item.line, offset: item.offset, code: item.code, field: null, message: `${c.rel}:${item.line}: ${item.message}`, raw: item.raw });
           continue;
         }
-        const v = item.text ? contract.validateText(item.value) : contract.validate(item.value);
+        const v = item.text ? contract.validateText(item.value) : contract.validate(item.value, item.raw);
         if (!v.ok) {
           writer.addQuarantine({ line: item.line, offset: item.offset, code: v.code, field: v.field, message: `${c.rel}:${item.line}${v.field ? ` field "${v.field}"` : ''}: ${v.message}`, raw: item.raw });
           continue;

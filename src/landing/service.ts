@@ -86,7 +86,7 @@ export class LandingService {
         const manifest = m.manifest === 'invalid' ? null : m.manifest;
         out = await this.loader.land(c, manifest, m.raw, m.sha256);
       } catch (e) {
-        out = { kind: 'failed', detail: (e as Error).message };
+        out = { kind: 'failed', detail: (e as Error).message, error: e };
         this.logger.error({ event: 'file.land_failed', file: c.rel, err: (e as Error).message }, `landing ${c.rel} failed: ${(e as Error).message}`);
       }
       if (out.kind === 'unchanged') {
