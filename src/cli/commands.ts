@@ -1,4 +1,5 @@
 import type { Command } from './context.js';
+import { evalCmd } from './commands/eval.js';
 import { ingest } from './commands/ingest.js';
 import { optimize } from './commands/optimize.js';
 import { reindex } from './commands/reindex.js';
@@ -12,6 +13,7 @@ export type { Command, CommandContext } from './context.js';
 
 /** The command registry: one file per command under commands/, one line here. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
+  eval: evalCmd,
   ingest,
   optimize,
   reindex,
