@@ -474,6 +474,13 @@ export const ConfigSchema = z
               .describe(
                 'Optional JSONL of {"query": "...", "relevant": ["id", ...] | {"id": grade}}: nDCG@10 is computed on old and new. Relative to the config file.',
               ),
+            ndcgMode: z
+              .enum(['vector', 'fts', 'hybrid'])
+              .nullable()
+              .default(null)
+              .describe(
+                'Search mode the nDCG gate scores old and new tables with (documents, through the search code the daemon serves). null = search.defaultMode, the serving mode.',
+              ),
             maxNdcgDrop: z
               .number()
               .min(0)

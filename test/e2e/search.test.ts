@@ -6,7 +6,7 @@ interface Out {
   results: {
     id: string;
     score: number;
-    ranks?: { vector?: number; fts?: number };
+    sides?: { vector?: { rank: number }; fts?: { rank: number } };
     metadata: Record<string, unknown>;
     provenance: { file: string; sourceVersion: number };
   }[];
@@ -55,7 +55,7 @@ describe('search modes through the CLI (same implementation as POST /search)', (
     const hyb = await search('markets zyxwqv123', '--mode', 'hybrid', '-k', '10');
     const k1 = hyb.results.find((r) => r.id === 'k1');
     assert.ok(k1, `hybrid top 10 includes k1: ${hyb.results.map((r) => r.id).join(',')}`);
-    assert.equal(k1.ranks?.fts, 1);
+    assert.equal(k1.sides?.fts?.rank, 1);
   });
 
   it('filters: provenance and metadata, injection as data, results carry metadata and provenance', async () => {

@@ -1,4 +1,9 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../../config/load.js';
+import { openSqlite } from '../../db/sqlite.js';
+import { Leases, WRITER_LEASE } from '../../runtime/lock.js';
+import { DB_FILE } from '../../runtime/runtime.js';
 import { SeamlineError } from '../../errors/errors.js';
 import { openRuntime } from '../../runtime/runtime.js';
 import { parseWhere } from '../../search/filter.js';
@@ -79,16 +84,31 @@ export function searchRequestOf(ctx: Pick<CommandContext, 'args' | 'values' | 'c
   return req;
 }
 
+/** True when a live process holds this data folder's writer lease (a daemon, or an ingest). */
+function writerAlive(config: Config): boolean {
+  const file = path.join(config.dataDir, DB_FILE);
+  if (!existsSync(file)) return false;
+  const db = openSqlite(file, config.sqlite);
+  try {
+    return new Leases(db).liveHolder(WRITER_LEASE, Date.now()) !== null;
+  } catch {
+    return false;
+  } finally {
+    db.close();
+  }
+}
+
 /**
  * Asks a running daemon (same config: http.host/port/token) so the CLI does not load the model again.
- * Returns null when no daemon answers (connection refused, HTTP off, or something else on the port).
+ * Only when a live writer holds this data folder (so a daemon of another folder on the same port is
+ * never asked). Returns null when no daemon answers (connection refused, HTTP off, not ours).
  */
 async function askDaemon(
   config: Config,
   req: SearchRequest,
 ): Promise<(SearchResponse & { table: string }) | null> {
   const h = config.http;
-  if (!h.enabled || h.port === 0) return null;
+  if (!h.enabled || h.port === 0 || !writerAlive(config)) return null;
   const host = h.host === '0.0.0.0' || h.host === '::' ? '127.0.0.1' : h.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${h.port}/search`;
   let res: Response;
