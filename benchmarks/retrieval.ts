@@ -6,7 +6,7 @@
 //  - a fusion sweep (method × vector weight) on the train split: the documented defaults come from it,
 //  - every mode (vector, fts, hybrid at the documented default) scored like `seamline eval`,
 //  - exact vector search vs an independent brute-force cosine, and ANN recall@10 vs exact.
-// Writes benchmarks/results/retrieval-latest.json and the figures into docs/retrieval.md.
+// Writes benchmarks/results/retrieval-latest.json and the figures into docs/retrieval.md (+ docs/retrieval.json).
 // Usage: node dist/benchmarks/retrieval.js [--data DIR] [--work DIR] [--fresh] [--models a,b] [--quick] [--no-docs]
 // The data defaults to ../shared/data/scifact-train beside the repo (SEAMLINE_SCIFACT_DIR overrides);
 // when it is missing the benchmark says so and exits 0. Tune on this train split only.
@@ -55,6 +55,8 @@ export interface ModelResult {
   readonly documentedDefault: Omit<FusionSettings, 'rrfK'>;
   readonly sweepBest: SweepRow;
   readonly sweep: readonly SweepRow[];
+  /** Whether the vector side of the modes table ran on an ANN index (a reused folder keeps the last run's). */
+  readonly annAtEval: boolean;
   readonly exact: { queries: number; sameTop10: number; maxScoreDiff: number };
   readonly ann: { queries: number; recall10: number; settings: string; vectorNdcg10: number };
 }
@@ -143,6 +145,7 @@ async function runModel(
     }
     const sweepBest = [...sweep].sort((a, b) => b.ndcg10 - a.ndcg10)[0]!;
 
+    const annAtEval = (await table.indexes()).some((i) => i.columns.includes('vector'));
     log('eval: vector, fts, hybrid at the documented default');
     const report = await runEval({ ...base, modes: ['vector', 'fts', 'hybrid'] });
 
@@ -193,6 +196,7 @@ async function runModel(
       documentedDefault: FUSION_DEFAULTS[modelId] ?? { method: 'rrf', vectorWeight: 0.5 },
       sweepBest,
       sweep,
+      annAtEval,
       exact: { queries: n, sameTop10: same, maxScoreDiff: maxDiff },
       ann: {
         queries: n,
@@ -224,7 +228,9 @@ function markdown(res: { bm25: Metrics; models: ModelResult[]; queries: number; 
       const label =
         mode === 'hybrid'
           ? `hybrid (default: ${m.documentedDefault.method}, vector weight ${m.documentedDefault.vectorWeight})`
-          : mode;
+          : mode === 'vector'
+            ? `vector (${m.annAtEval ? 'HNSW index' : 'exact'})`
+            : mode;
       out.push(
         `| ${label} | ${m.modelId} | ${f4(x.ndcg10)} | ${f4(x.recall10)} | ${f4(x.recall100)} | ${f4(x.mrr10)} |`,
       );
@@ -237,28 +243,28 @@ function markdown(res: { bm25: Metrics; models: ModelResult[]; queries: number; 
       `- ${m.modelId}: fts ${f4(fts)} vs LanceDB BM25 ${f4(res.bm25.ndcg10)} − 0.005 → ${fts >= res.bm25.ndcg10 - 0.005 ? 'met' : 'NOT met'}; hybrid ${f4(m.modes.hybrid.ndcg10)} vs max(fts, vector) ${f4(best)} → ${m.modes.hybrid.ndcg10 >= best ? 'met' : 'NOT met'}; exact vs brute-force cosine: ${m.exact.sameTop10}/${m.exact.queries} queries same top-10, max score difference ${m.exact.maxScoreDiff.toExponential(1)} (≤ 1e-3: ${m.exact.maxScoreDiff <= 1e-3 ? 'met' : 'NOT met'}); ANN recall@10 vs exact ${f4(m.ann.recall10)} over ${m.ann.queries} queries (≥ 0.95: ${m.ann.recall10 >= 0.95 ? 'met' : 'NOT met'}; vector nDCG@10 with the ANN index ${f4(m.ann.vectorNdcg10)}).`,
     );
   }
-  out.push('', '**Fusion sweep** (hybrid nDCG@10 by vector weight; the full grid is in the JSON)', '');
+  out.push(
+    '',
+    '**Fusion sweep** (hybrid nDCG@10 on train by method and vector weight; fts = weight 0, vector = weight 1)',
+    '',
+  );
+  const methods = [...RRF_KS.map((k) => ['rrf', k] as const), ['minmax', null] as const];
   for (const m of res.models) {
     out.push(
-      `${m.modelId}: best ${m.sweepBest.method}${m.sweepBest.method === 'rrf' ? ` (k = ${m.sweepBest.rrfK})` : ''}, vector weight ${m.sweepBest.vectorWeight} → ${f4(m.sweepBest.ndcg10)}`,
+      `${m.modelId}: best ${m.sweepBest.method}${m.sweepBest.method === 'rrf' ? ` (k = ${m.sweepBest.rrfK})` : ''}, vector weight ${m.sweepBest.vectorWeight} → ${f4(m.sweepBest.ndcg10)}; documented default ${m.documentedDefault.method}, vector weight ${m.documentedDefault.vectorWeight}`,
       '',
-      `| vector weight | ${WEIGHTS.filter((_, i) => i % 2 === 0).join(' | ')} |`,
-      `|---|${WEIGHTS.filter((_, i) => i % 2 === 0)
-        .map(() => '---')
-        .join('|')}|`,
+      `| vector weight | ${methods.map(([x, k]) => (k === null ? x : `${x} k=${k}`)).join(' | ')} |`,
+      `|---|${methods.map(() => '---').join('|')}|`,
     );
-    for (const [method, k] of [
-      ['rrf', 10],
-      ['rrf', 60],
-      ['minmax', null],
-    ] as const) {
-      const cells = WEIGHTS.filter((_, i) => i % 2 === 0).map((w) =>
-        f4(
-          m.sweep.find((r) => r.method === method && r.vectorWeight === w && (k === null || r.rrfK === k))!
-            .ndcg10,
-        ),
-      );
-      out.push(`| ${method}${k !== null ? ` k=${k}` : ''} | ${cells.join(' | ')} |`);
+    for (const w of WEIGHTS) {
+      const cells = methods.map(([method, k]) => {
+        const r = m.sweep.find(
+          (x) => x.method === method && x.vectorWeight === w && (k === null || x.rrfK === k),
+        )!;
+        const v = f4(r.ndcg10);
+        return r === m.sweepBest ? `**${v}**` : v;
+      });
+      out.push(`| ${w} | ${cells.join(' | ')} |`);
     }
     out.push('');
   }
@@ -304,6 +310,8 @@ async function main(): Promise<void> {
     const a = text.indexOf(start);
     const b = text.indexOf(end);
     if (a >= 0 && b > a) writeFileSync(doc, `${text.slice(0, a + start.length)}\n${md}\n${text.slice(b)}`);
+    // The figures behind the doc, committed beside it (benchmarks/results is not).
+    writeFileSync(path.join(REPO_ROOT, 'docs', 'retrieval.json'), `${JSON.stringify(res, null, 2)}\n`);
   }
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { collapseChunks, page } from '../../../src/search/collapse.js';
-import { fusionFor, FUSION_DEFAULTS } from '../../../src/search/defaults.js';
+import { FALLBACK_FUSION, fusionFor, FUSION_DEFAULTS } from '../../../src/search/defaults.js';
 import { fuse } from '../../../src/search/fusion.js';
 
 const list = (...keys: string[]): { key: string; score: number }[] =>
@@ -84,8 +84,7 @@ describe('weighted fusion', () => {
       rrfK: 5,
     });
     assert.deepEqual(fusionFor('hub/other', { method: null, vectorWeight: null }, 60), {
-      method: 'rrf',
-      vectorWeight: 0.5,
+      ...FALLBACK_FUSION,
       rrfK: 60,
     });
   });
