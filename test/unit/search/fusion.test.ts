@@ -73,7 +73,7 @@ describe('weighted fusion', () => {
     assert.equal(f.length, 2);
     assert.equal(f[0]!.score, 0.5);
   });
-  it('defaults: documented per model, config overrides, fallback plain RRF', () => {
+  it('defaults: documented per model, config overrides, a fallback for other models', () => {
     assert.deepEqual(fusionFor('local/glove-sif-100d', { method: null, vectorWeight: null }, 60), {
       ...FUSION_DEFAULTS['local/glove-sif-100d']!,
       rrfK: 60,
