@@ -49,6 +49,16 @@ describe('search modes through the CLI (same implementation as POST /search)', (
     assert.equal(v.results[0]!.id, 'c1');
   });
 
+  it('search --mode fts does not load the model; vector does', async () => {
+    const env = w.env({ SEAMLINE_LOG__LEVEL: 'info' });
+    const fts = await runCli(['search', 'zyxwqv123', '--mode', 'fts', '--local', '--json'], env);
+    assert.equal(fts.code, 0, fts.stderr);
+    assert.doesNotMatch(fts.stderr, /"event":"model.loaded"/);
+    const vec = await runCli(['search', 'zyxwqv123', '--mode', 'vector', '--local', '--json'], env);
+    assert.equal(vec.code, 0, vec.stderr);
+    assert.match(vec.stderr, /"event":"model.loaded"/);
+  });
+
   it('hybrid ranks an exact keyword match the vector side misses', async () => {
     const vec = await search('markets zyxwqv123', '--mode', 'vector', '-k', '10');
     assert.ok(!vec.results.some((r) => r.id === 'k1'), 'the vector side does not surface k1 in its top 10');
