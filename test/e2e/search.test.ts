@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jsonl, runCli, runJson, workspace } from '../helpers/cli.js';
 
@@ -57,6 +59,33 @@ describe('search modes through the CLI (same implementation as POST /search)', (
     const vec = await runCli(['search', 'zyxwqv123', '--mode', 'vector', '--local', '--json'], env);
     assert.equal(vec.code, 0, vec.stderr);
     assert.match(vec.stderr, /"event":"model.loaded"/);
+  });
+
+  it('seamline eval scores every mode from BEIR files through the same search code', async () => {
+    const q = path.join(w.dir, 'queries.jsonl');
+    const qrels = path.join(w.dir, 'qrels.tsv');
+    writeFileSync(
+      q,
+      '{"_id":"q1","text":"zyxwqv123 memo"}\n{"_id":"q2","text":"cat windowsill"}\n{"_id":"q3","text":"unjudged"}\n',
+    );
+    writeFileSync(qrels, 'query-id\tcorpus-id\tscore\r\nq1\tk1\t1\r\nq2\tc1\t1\r\n');
+    const r = await runJson<{
+      queries: number;
+      metrics: Record<string, { ndcg10: number; recall100: number; mrr10: number }>;
+    }>(['eval', '--queries', q, '--qrels', qrels], w.env());
+    assert.equal(r.queries, 2);
+    assert.deepEqual(Object.keys(r.metrics), ['vector', 'fts', 'hybrid']);
+    assert.equal(r.metrics.fts!.ndcg10, 1);
+    assert.equal(r.metrics.fts!.mrr10, 1);
+    const only = await runJson<{ metrics: Record<string, unknown> }>(
+      ['eval', '--queries', q, '--qrels', qrels, '--modes', 'fts'],
+      w.env(),
+    );
+    assert.deepEqual(Object.keys(only.metrics), ['fts']);
+    writeFileSync(qrels, 'query-id\tcorpus-id\tscore\nq1\tk1\n');
+    const bad = await runCli(['eval', '--queries', q, '--qrels', qrels], w.env());
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /qrels\.tsv:2: expected query-id/);
   });
 
   it('hybrid ranks an exact keyword match the vector side misses', async () => {
