@@ -1,6 +1,7 @@
 import type { Command } from './context.js';
 import { batches } from './commands/batches.js';
 import { files } from './commands/files.js';
+import { evalCmd } from './commands/eval.js';
 import { ingest } from './commands/ingest.js';
 import { optimize } from './commands/optimize.js';
 import { quarantine } from './commands/quarantine.js';
@@ -17,6 +18,7 @@ export type { Command, CommandContext } from './context.js';
 export const COMMANDS: Readonly<Record<string, Command>> = {
   batches,
   files,
+  eval: evalCmd,
   ingest,
   optimize,
   quarantine,

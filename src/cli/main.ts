@@ -13,8 +13,11 @@ Usage: seamline <command> [options]
 Commands:
   run                          the daemon: watch, land, embed, merge, serve HTTP (until SIGTERM)
   ingest --once                land and process everything in the landing folder, then exit
-  search "TEXT" [-k N] [--mode vector|fts|hybrid] [--where "FIELD OP VALUE"]...
-                               query the serving table (ops = != < <= > >= in)
+  search "TEXT" [-k N] [--offset N] [--mode vector|fts|hybrid] [--where "FIELD OP VALUE"]...
+         [--granularity document|chunk] [--passages N] [--vector-weight W] [--fusion rrf|minmax] [--local]
+                               k documents (best chunks as passages); ops = != < <= > >= in
+  eval --queries FILE --qrels FILE [--modes vector,fts,hybrid]
+                               nDCG@10, recall@10/100, MRR@10 per mode (BEIR files)
   status                       counts per stage, files, batches, table
   optimize [--once]            compact, prune, maintain indexes (one pass with --once, else every optimize.intervalMs)
   verify [--repair]            audit bronze ↔ ledger ↔ table; --repair replays from bronze
@@ -51,6 +54,16 @@ const OPTIONS = {
   since: { type: 'string' },
   limit: { type: 'string' },
   state: { type: 'string' },
+  // search / eval (src/cli/commands/search.ts SEARCH_FLAGS, eval.ts EVAL_FLAGS)
+  offset: { type: 'string' },
+  granularity: { type: 'string' },
+  passages: { type: 'string' },
+  'vector-weight': { type: 'string' },
+  fusion: { type: 'string' },
+  local: { type: 'boolean' },
+  queries: { type: 'string' },
+  qrels: { type: 'string' },
+  modes: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 export async function main(argv: readonly string[]): Promise<number> {

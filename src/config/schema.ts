@@ -406,16 +406,51 @@ export const ConfigSchema = z
       .prefault({}),
     search: z
       .object({
+        defaultMode: z
+          .enum(['vector', 'fts', 'hybrid'])
+          .default('hybrid')
+          .describe(
+            'Search mode when a request names none (CLI, POST /search) and the mode the reindex nDCG gate scores by default.',
+          ),
         rrfK: pos(
           60,
-          'Reciprocal rank fusion constant k in 1/(k + rank) for hybrid search. Larger flattens the rank weighting.',
+          'Reciprocal rank fusion constant k in w/(k + rank) for hybrid search with fusion "rrf". Larger flattens the rank weighting.',
         ),
-        hybridCandidates: pos(50, 'Hybrid search fuses the top max(k, this) results of each side.'),
-        maxK: pos(100, 'Largest k a search may ask for.'),
+        fusion: z
+          .enum(['rrf', 'minmax'])
+          .nullable()
+          .default(null)
+          .describe(
+            "Hybrid fusion: weighted reciprocal rank fusion (rrf) or min-max normalized score fusion (minmax). null = the model's documented default (docs/retrieval.md).",
+          ),
+        vectorWeight: z
+          .number()
+          .min(0)
+          .max(1)
+          .nullable()
+          .default(null)
+          .describe(
+            "Hybrid: weight of the vector side in [0, 1] (full-text gets 1 − this). null = the model's documented default (docs/retrieval.md). A request's weights override it.",
+          ),
+        hybridCandidates: pos(
+          100,
+          'Hybrid search fuses the top max(offset + k, this) documents of each side.',
+        ),
+        maxK: pos(100, 'Largest k (hits per page) a search may ask for.'),
+        maxWindow: pos(1000, 'Largest offset + k: pagination reaches at most this many hits deep.'),
+        passages: z
+          .number()
+          .int()
+          .min(0)
+          .max(5)
+          .default(1)
+          .describe(
+            'Best-matching chunks returned as passages with each document hit (a request may ask 0–5).',
+          ),
         maxQueryChars: pos(4096, 'Longest accepted query text.'),
         maxCandidates: pos(
-          2000,
-          'With metadata filters, at most this many candidates per side are read and filtered.',
+          20000,
+          'Most chunk rows one side reads to assemble offset + k documents; when hit, the response says partial.',
         ),
       })
       .strict()
@@ -483,6 +518,13 @@ export const ConfigSchema = z
               .optional()
               .describe(
                 'Optional JSONL of {"query": "...", "relevant": ["id", ...] | {"id": grade}}: nDCG@10 is computed on old and new. Relative to the config file.',
+              ),
+            ndcgMode: z
+              .enum(['vector', 'fts', 'hybrid'])
+              .nullable()
+              .default(null)
+              .describe(
+                'Search mode the nDCG gate scores old and new tables with (documents, through the search code the daemon serves). null = search.defaultMode, the serving mode.',
               ),
             maxNdcgDrop: z
               .number()

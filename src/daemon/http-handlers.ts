@@ -91,8 +91,11 @@ export function daemonHttpHandlers(rt: Runtime, live: LiveStats, stalls?: StallM
         opened.set(serving.tableName, t);
         table = t;
       }
-      const embedder = await rt.embedder(serving.modelId);
-      return { table: table.name, results: await search(table, embedder, req, limits) };
+      // Lazy: an fts search never waits for the model.
+      const res = await search(table, () => rt.embedder(serving.modelId), req, limits, {
+        modelId: serving.modelId,
+      });
+      return { table: table.name, ...res };
     },
   };
 }

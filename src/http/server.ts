@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { isSeamlineError, toSeamlineError } from '../errors/errors.js';
 import type { LiveStats } from '../observability/metrics.js';
-import { parseSearchRequest, type SearchRequest, type SearchResult } from '../search/search.js';
+import { parseSearchRequest, type SearchRequest, type SearchResponse } from '../search/search.js';
 import { matchOpsRoute, opsRouteTakesQuery, serveOps, type OpsApi } from './ops-routes.js';
 
 export interface HttpOptions {
@@ -23,8 +23,8 @@ export interface HttpHandlers {
   readiness(): { ready: boolean; reasons: string[] };
   status(): Promise<Record<string, unknown>>;
   metrics(): Promise<string>;
-  search(req: SearchRequest): Promise<{ table: string; results: SearchResult[] }>;
-  readonly searchLimits: { readonly maxK: number; readonly maxQueryChars: number };
+  search(req: SearchRequest): Promise<{ table: string } & SearchResponse>;
+  readonly searchLimits: Parameters<typeof parseSearchRequest>[1];
   /** The status page (GET /), its assets and GET /api/*; absent = those routes are 404. */
   readonly ops?: OpsApi;
   /** Called once when the server closes (stops the handlers' timers). */
@@ -252,14 +252,7 @@ export async function startHttpServer(
           });
           try {
             const out = await Promise.race([h.search(sreq), timeout]);
-            sendJson(res, 200, {
-              query: sreq.query,
-              k: sreq.k,
-              mode: sreq.mode,
-              filters: sreq.filters,
-              table: out.table,
-              results: out.results,
-            });
+            sendJson(res, 200, { query: sreq.query, k: sreq.k, filters: sreq.filters, ...out });
           } finally {
             clearTimeout(timer);
           }

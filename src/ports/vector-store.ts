@@ -20,6 +20,8 @@ export interface VectorRow {
   readonly pipelineVersion: string;
   readonly embeddedAt: string;
   readonly metadataJson: string;
+  /** The whole document text, on chunk 0 only (null or absent on other chunks and on old tables). */
+  readonly docText?: string | null;
 }
 
 export interface MergeResult {
@@ -67,6 +69,27 @@ export interface ColumnFilter {
   readonly value: FilterScalar | readonly FilterScalar[];
 }
 
+/** A condition on a typed contract metadata field, stored as its own column (`metadata.NAME`). */
+export interface MetadataColumnFilter {
+  readonly metadata: string;
+  readonly op: FilterOp;
+  readonly value: FilterScalar | boolean | readonly (FilterScalar | boolean)[];
+}
+
+/** Any prefilter a search may push down into the store. */
+export type TableFilter = ColumnFilter | MetadataColumnFilter;
+
+/** What a table's schema supports (tables built by older versions may lack some). */
+export interface TableFeatures {
+  /** doc_text column present: document-level full-text search (BM25 over whole documents). */
+  readonly docText: boolean;
+  /** Contract metadata fields that are columns of this table (filterable). */
+  readonly metadataColumns: readonly string[];
+}
+
+/** Full-text search over chunks (`text`) or whole documents (`doc_text`, one row per document). */
+export type TextTarget = 'chunk' | 'document';
+
 export interface IndexInfo {
   readonly name: string;
   readonly type: string;
@@ -91,11 +114,29 @@ export interface VectorTable {
   vectorSearch(vector: Float32Array, k: number): Promise<SearchHit[]>;
   scanAll(columns?: 'provenance' | 'all'): AsyncIterable<VectorRow[]>;
   stats(): Promise<TableStats>;
-  /** Cosine top-k among rows matching every filter (AND). Score = cosine similarity. */
-  searchVector(vector: Float32Array, k: number, filters: readonly ColumnFilter[]): Promise<SearchHit[]>;
-  /** BM25 full-text top-k over `text` among rows matching every filter; needs ensureFtsIndex() once. */
-  searchText(query: string, k: number, filters: readonly ColumnFilter[]): Promise<SearchHit[]>;
-  /** Creates the full-text index on `text` when missing. Returns true when it created one. */
+  readonly features: TableFeatures;
+  /**
+   * Cosine top-k among rows matching every filter (AND, a prefilter). Score = cosine similarity.
+   * exact bypasses any ANN index (brute force; default false).
+   */
+  searchVector(
+    vector: Float32Array,
+    k: number,
+    filters: readonly TableFilter[],
+    exact?: boolean,
+  ): Promise<SearchHit[]>;
+  /**
+   * BM25 full-text top-k among rows matching every filter (a prefilter); target 'chunk' (default)
+   * searches chunk texts, 'document' whole documents (one hit per document, its chunk-0 row).
+   * Needs ensureFtsIndex() once.
+   */
+  searchText(
+    query: string,
+    k: number,
+    filters: readonly TableFilter[],
+    target?: TextTarget,
+  ): Promise<SearchHit[]>;
+  /** Creates the full-text indexes (text, and doc_text when present) when missing. True when it created one. */
   ensureFtsIndex(): Promise<boolean>;
   /** Indexes with their indexed / unindexed row counts. */
   indexes(): Promise<IndexInfo[]>;

@@ -84,6 +84,8 @@ export function vectorRowOf(d: DesiredRow, vector: Float32Array, ctx: RowContext
     pipelineVersion: ctx.pipelineVersion,
     embeddedAt: ctx.embeddedAt,
     metadataJson: d.event.metadataJson,
+    // Document-level full-text search indexes the whole text once per document (search owns this column).
+    docText: d.chunk === 0 ? d.event.text : null,
   };
 }
 

@@ -4,10 +4,10 @@ import type { Embedder } from '../ports/embedder.js';
 import type { VectorTable } from '../ports/vector-store.js';
 import { normalizeText } from '../processor/materialize-plan.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { ndcgAt } from '../search/eval.js';
+import { search, searchLimitsOf } from '../search/search.js';
 import {
   badVector,
-  distinctIds,
-  ndcgAt,
   ndcgGate,
   overlapGate,
   ParityCheck,
@@ -129,24 +129,40 @@ export async function runGates(rt: Runtime, g: GateInputs): Promise<GateResult[]
         'CONFIG_INVALID',
         `evaluation file ${g.evaluationFile} has no query with a relevant id`,
       );
-    const score = async (table: VectorTable, embedder: Embedder): Promise<number> => {
-      const vecs = await embedder.embed(
-        queries.map((q) => ({ text: normalizeText(q.query), tokens: Math.ceil(q.query.length / 4) })),
-        g.signal,
-      );
+    // The same search code the daemon serves, in the serving mode (or reindex.gates.ndcgMode), at document level.
+    const limits = searchLimitsOf(rt.config);
+    const mode = cfg.ndcgMode ?? limits.defaultMode;
+    const score = async (
+      table: VectorTable,
+      embedder: () => Promise<Embedder>,
+      modelId: string,
+    ): Promise<number> => {
       let sum = 0;
-      for (let i = 0; i < queries.length; i++) {
-        const ranked = distinctIds(
-          (await table.vectorSearch(vecs[i]!, 30)).map((h) => h.row),
+      for (const q of queries) {
+        g.signal?.throwIfAborted();
+        const res = await search(
+          table,
+          embedder,
+          { query: q.query, k: 10, mode, filters: [], granularity: 'document', passages: 0 },
+          limits,
+          { modelId },
+        );
+        sum += ndcgAt(
+          res.results.map((r) => r.id),
+          q.relevant,
           10,
         );
-        sum += ndcgAt(ranked, queries[i]!.relevant, 10) ?? 0;
       }
       return sum / queries.length;
     };
-    const newScore = await score(g.newTable, g.embedder);
-    const oldScore = await score(g.oldTable, g.sameModel ? g.embedder : await rt.embedder(g.oldModelId));
-    out.push(ndcgGate(oldScore, newScore, queries.length, cfg.maxNdcgDrop, cfg.minNdcg));
+    const newScore = await score(g.newTable, () => Promise.resolve(g.embedder), g.embedder.modelId);
+    const oldScore = await score(
+      g.oldTable,
+      () => (g.sameModel ? Promise.resolve(g.embedder) : rt.embedder(g.oldModelId)),
+      g.oldModelId,
+    );
+    const gate = ndcgGate(oldScore, newScore, queries.length, cfg.maxNdcgDrop, cfg.minNdcg);
+    out.push({ ...gate, figure: `${mode}: ${gate.figure}`, details: { ...gate.details, mode } });
   }
   return out;
 }

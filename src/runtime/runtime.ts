@@ -41,7 +41,9 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
   const db = openSqlite(path.join(config.dataDir, DB_FILE), config.sqlite);
   let store: VectorStore;
   try {
-    store = await LanceStore.open(path.join(config.dataDir, LANCE_DIR));
+    store = await LanceStore.open(path.join(config.dataDir, LANCE_DIR), {
+      metadata: config.contract.metadata,
+    });
   } catch (e) {
     db.close();
     throw e;

@@ -1,7 +1,7 @@
 import type { MetadataFieldType } from '../config/schema.js';
 import { parseTimestamp } from '../contract/timestamp.js';
 import { SeamlineError } from '../errors/errors.js';
-import type { ColumnFilter, FilterColumn, FilterOp, FilterScalar } from '../ports/vector-store.js';
+import type { FilterColumn, FilterOp, FilterScalar, TableFilter } from '../ports/vector-store.js';
 
 /** A filter as a client writes it: `{ field, op, value }`. */
 export interface FilterSpec {
@@ -10,19 +10,12 @@ export interface FilterSpec {
   readonly value: unknown;
 }
 
-/** A metadata condition, checked on the parsed metadata of each candidate row (after the store's top-k). */
-export interface MetadataPredicate {
-  readonly name: string;
-  readonly type: FilterValueType;
-  readonly op: FilterOp;
-  readonly value: FilterScalar | boolean | readonly (FilterScalar | boolean)[];
-}
-
 export interface CompiledFilters {
-  /** Conditions on provenance columns, compiled by the store adapter into a prefilter. */
-  readonly columns: readonly ColumnFilter[];
-  /** Conditions on typed metadata fields, applied to candidate rows. */
-  readonly metadata: readonly MetadataPredicate[];
+  /**
+   * Every condition, on provenance columns or typed metadata columns (`meta_NAME`), compiled by the
+   * store adapter into one prefilter: nothing is checked after top-k, so nothing is silently dropped.
+   */
+  readonly filters: readonly TableFilter[];
 }
 
 type FilterValueType = 'string' | 'number' | 'integer' | 'boolean' | 'timestamp';
@@ -102,8 +95,7 @@ export function compileFilterSpecs(
   metadata: Readonly<Record<string, MetadataFieldType>>,
 ): CompiledFilters {
   if (specs.length > MAX_FILTERS) throw usage(`at most ${MAX_FILTERS} filters`);
-  const columns: ColumnFilter[] = [];
-  const meta: MetadataPredicate[] = [];
+  const out: TableFilter[] = [];
   for (const s of specs) {
     if (!FILTER_OPS.includes(s.op))
       throw usage(
@@ -132,55 +124,10 @@ export function compileFilterSpecs(
         throw usage(`filter ${s.field}: op in needs an array of 1 to ${MAX_IN_VALUES} values`);
       value = (s.value as unknown[]).map((v) => coerce(s.field, type, v));
     } else value = coerce(s.field, type, s.value);
-    if (column) columns.push({ column, op: s.op, value: value as FilterScalar | FilterScalar[] });
-    else meta.push({ name: s.field.slice(9), type, op: s.op, value });
+    if (column) out.push({ column, op: s.op, value: value as FilterScalar | FilterScalar[] });
+    else out.push({ metadata: s.field.slice(9), op: s.op, value });
   }
-  return { columns, metadata: meta };
-}
-
-function metaValue(type: FilterValueType, v: unknown): FilterScalar | boolean | null {
-  if (v === null || v === undefined) return null;
-  if (type === 'timestamp') {
-    if (typeof v !== 'string') return null;
-    const t = parseTimestamp(v);
-    return t.ok ? t.ms : null;
-  }
-  if (type === 'boolean') return typeof v === 'boolean' ? v : null;
-  if (type === 'string') return typeof v === 'string' ? v : null;
-  return typeof v === 'number' ? v : null;
-}
-
-function compare(a: FilterScalar | boolean, b: FilterScalar | boolean): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  const x = String(a);
-  const y = String(b);
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/** True when the row's metadata satisfies every predicate. A missing (null) value matches nothing but `ne`. Pure. */
-export function matchesMetadata(metadata: unknown, preds: readonly MetadataPredicate[]): boolean {
-  const m = metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>) : {};
-  return preds.every((p) => {
-    const v = metaValue(p.type, Object.prototype.hasOwnProperty.call(m, p.name) ? m[p.name] : null);
-    if (p.op === 'in')
-      return v !== null && (p.value as readonly (FilterScalar | boolean)[]).some((x) => compare(v, x) === 0);
-    if (v === null) return p.op === 'ne';
-    const c = compare(v, p.value as FilterScalar | boolean);
-    switch (p.op) {
-      case 'eq':
-        return c === 0;
-      case 'ne':
-        return c !== 0;
-      case 'lt':
-        return c < 0;
-      case 'lte':
-        return c <= 0;
-      case 'gt':
-        return c > 0;
-      case 'gte':
-        return c >= 0;
-    }
-  });
+  return { filters: out };
 }
 
 const WHERE_RE = /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(!=|<=|>=|=|<|>|\bin\b)\s*(.*)$/s;

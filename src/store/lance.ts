@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import {
+  type Bool,
   Field,
   FixedSizeList,
   Float32,
@@ -12,6 +13,7 @@ import {
   Schema,
   Struct,
   Table,
+  Type,
   Utf8,
   vectorFromArray,
 } from 'apache-arrow';
@@ -19,8 +21,11 @@ import { SeamlineError } from '../errors/errors.js';
 import { classifyLanceError, guardStoreObject } from './lance-errors.js';
 import {
   FILTER_COLUMNS,
-  type ColumnFilter,
   type FilterScalar,
+  type MetadataColumnFilter,
+  type TableFilter,
+  type TableFeatures,
+  type TextTarget,
   type IndexInfo,
   type MergeResult,
   type SearchHit,
@@ -36,13 +41,24 @@ import type {
   TableTag,
   TableVersion,
 } from '../ports/vector-store.js';
+import type { MetadataFieldType } from '../config/schema.js';
+import {
+  arrowTypeOf,
+  columnValue,
+  metadataColumnsOf,
+  metadataFields,
+  parseMetadataJson,
+  type ColumnKind,
+  type MetadataColumn,
+  META_PREFIX,
+} from './metadata-columns.js';
 import { sqlString } from './sql.js';
 
 /**
  * Numeric provenance (version, event time, bronze seq) is Float64: every value is a safe integer
  * (< 2^53) so comparisons are exact, and JS numbers need no BigInt conversion. The merge key is a string.
  */
-export function rowSchema(dim: number): Schema {
+export function rowSchema(dim: number, metadata: readonly MetadataColumn[] = []): Schema {
   return new Schema([
     new Field('row_key', new Utf8(), false),
     new Field('id', new Utf8(), false),
@@ -63,6 +79,10 @@ export function rowSchema(dim: number): Schema {
     new Field('pipeline_version', new Utf8(), false),
     new Field('embedded_at', new Utf8(), false),
     new Field('metadata_json', new Utf8(), false),
+    // The whole document text on chunk 0, NULL on other chunks: the full-text index over it is BM25
+    // over whole documents (NULL rows do not count in its statistics), beside the chunk vectors.
+    new Field('doc_text', new Utf8(), true),
+    ...metadataFields(metadata),
   ]);
 }
 
@@ -100,9 +120,15 @@ const SCALAR_COLUMNS: Readonly<Record<string, (r: VectorRow) => string | number>
  * buffer. About 3× faster than makeArrowTable over row objects with number arrays, and this runs on
  * the daemon's event loop (measured: ~190 ms → ~60 ms for 2,000 × 512-d rows).
  */
-export function toArrowTable(rows: readonly VectorRow[], dim: number): Table {
-  const schema = rowSchema(dim);
+export function toArrowTable(
+  rows: readonly VectorRow[],
+  dim: number,
+  schema: Schema = rowSchema(dim),
+  metadata: readonly MetadataColumn[] = [],
+): Table {
   const n = rows.length;
+  const metaByColumn = new Map(metadata.map((c) => [c.column, c]));
+  let parsed: unknown[] | null = null;
   const children = schema.fields.map((f) => {
     if (f.name === 'vector') {
       const flat = new Float32Array(n * dim);
@@ -116,6 +142,18 @@ export function toArrowTable(rows: readonly VectorRow[], dim: number): Table {
       });
       const values = makeData({ type: new Float32(), length: n * dim, data: flat });
       return makeData({ type: f.type as FixedSizeList<Float32>, length: n, nullCount: 0, child: values });
+    }
+    if (f.name === 'doc_text')
+      return vectorFromArray(
+        rows.map((r) => r.docText ?? null),
+        new Utf8(),
+      ).data[0]!;
+    if (f.name.startsWith(META_PREFIX)) {
+      // A column the contract no longer names (or types differently) is written as NULL.
+      const col = metaByColumn.get(f.name);
+      parsed ??= rows.map((r) => parseMetadataJson(r.metadataJson));
+      const values = parsed.map((m) => (col ? columnValue(m, col) : null));
+      return vectorFromArray(values, f.type as Utf8 | Float64 | Bool).data[0]!;
     }
     const get = SCALAR_COLUMNS[f.name];
     if (!get) throw new SeamlineError('INTERNAL', `no writer for column ${f.name}`);
@@ -156,6 +194,7 @@ export function fromRecord(o: Raw): VectorRow {
     pipelineVersion: String(o.pipeline_version),
     embeddedAt: String(o.embedded_at),
     metadataJson: typeof o.metadata_json === 'string' ? o.metadata_json : '{}',
+    docText: typeof o.doc_text === 'string' ? o.doc_text : null,
   };
 }
 
@@ -164,39 +203,66 @@ const IN_CHUNK = 500;
 const FILTER_SQL_OPS = { eq: '=', ne: '!=', lt: '<', lte: '<=', gt: '>', gte: '>=' } as const;
 const NUMERIC_FILTER_COLUMNS = new Set(['chunk', 'source_version', 'event_time_ms', 'bronze_seq']);
 
-function filterLiteral(column: string, v: FilterScalar): string {
-  if (NUMERIC_FILTER_COLUMNS.has(column)) {
+function filterLiteral(column: string, v: FilterScalar | boolean, kind: ColumnKind): string {
+  if (kind === 'number') {
     if (typeof v !== 'number' || !Number.isFinite(v))
       throw new SeamlineError('USAGE', `filter on ${column} needs a finite number`);
     return String(v);
+  }
+  if (kind === 'boolean') {
+    if (typeof v !== 'boolean') throw new SeamlineError('USAGE', `filter on ${column} needs true or false`);
+    return v ? 'TRUE' : 'FALSE';
   }
   if (typeof v !== 'string') throw new SeamlineError('USAGE', `filter on ${column} needs a string`);
   return sqlString(v);
 }
 
+const isMetadataFilter = (f: TableFilter): f is MetadataColumnFilter => 'metadata' in f;
+
 /**
- * Compiles structured filters into a LanceDB predicate. Columns come from a fixed allow-list (never
- * from the request text) and every value is a quoted literal, so a value can only ever be data.
+ * Compiles structured filters into a LanceDB predicate (a prefilter: it runs before top-k). Columns
+ * come from a fixed allow-list or the table's own metadata columns (never from the request text) and
+ * every value is a quoted literal, so a value can only ever be data. A filter on a metadata field the
+ * table has no column for (built before the contract named it) is refused: run seamline reindex.
  */
-export function compileFilters(filters: readonly ColumnFilter[]): string | null {
+export function compileFilters(
+  filters: readonly TableFilter[],
+  metadata: readonly MetadataColumn[] = [],
+  tableName = 'the table',
+): string | null {
   if (filters.length === 0) return null;
   return filters
     .map((f) => {
-      if (!(FILTER_COLUMNS as readonly string[]).includes(f.column))
-        throw new SeamlineError('USAGE', `column ${JSON.stringify(f.column)} cannot be filtered`);
-      const col = `\`${f.column}\``;
+      let column: string;
+      let kind: ColumnKind;
+      if (isMetadataFilter(f)) {
+        const col = metadata.find((c) => c.name === f.metadata);
+        if (!col)
+          throw new SeamlineError(
+            'USAGE',
+            `${tableName} has no column for metadata.${f.metadata} (it was built before the contract named this field, or the field is not filterable): run seamline reindex to rebuild it with the current contract`,
+          );
+        column = col.column;
+        kind = col.kind;
+      } else {
+        if (!(FILTER_COLUMNS as readonly string[]).includes(f.column))
+          throw new SeamlineError('USAGE', `column ${JSON.stringify(f.column)} cannot be filtered`);
+        column = f.column;
+        kind = NUMERIC_FILTER_COLUMNS.has(f.column) ? 'number' : 'string';
+      }
+      const col = `\`${column}\``;
       if (f.op === 'in') {
         const vals = Array.isArray(f.value)
-          ? (f.value as readonly FilterScalar[])
-          : [f.value as FilterScalar];
+          ? (f.value as readonly (FilterScalar | boolean)[])
+          : [f.value as FilterScalar | boolean];
         if (vals.length === 0) return 'FALSE';
-        return `${col} IN (${vals.map((v) => filterLiteral(f.column, v)).join(', ')})`;
+        return `${col} IN (${vals.map((v) => filterLiteral(column, v, kind)).join(', ')})`;
       }
       if (Array.isArray(f.value))
-        throw new SeamlineError('USAGE', `filter op ${f.op} on ${f.column} needs a single value`);
+        throw new SeamlineError('USAGE', `filter op ${f.op} on ${column} needs a single value`);
       const op = FILTER_SQL_OPS[f.op];
       if (op === undefined) throw new SeamlineError('USAGE', `unknown filter op ${JSON.stringify(f.op)}`);
-      return `${col} ${op} ${filterLiteral(f.column, f.value as FilterScalar)}`;
+      return `${col} ${op} ${filterLiteral(column, f.value as FilterScalar | boolean, kind)}`;
     })
     .map((p) => `(${p})`)
     .join(' AND ');
@@ -207,11 +273,22 @@ function storeError(what: string, e: unknown): SeamlineError {
 }
 
 class LanceTable implements VectorTable {
+  readonly features: TableFeatures;
+
   constructor(
     private readonly table: lancedb.Table,
     readonly name: string,
     readonly dim: number,
-  ) {}
+    /** The table's actual schema: writes follow it, so a table built under an older contract still takes merges. */
+    private readonly schema: Schema,
+    /** Metadata columns this table has that the current contract types the same way. */
+    private readonly metadata: readonly MetadataColumn[],
+  ) {
+    this.features = {
+      docText: schema.fields.some((f) => f.name === 'doc_text'),
+      metadataColumns: metadata.map((c) => c.name),
+    };
+  }
 
   async version(): Promise<number> {
     return this.table.version();
@@ -244,7 +321,7 @@ class LanceTable implements VectorTable {
         const res = await this.table.delete(`id IN (${scopeIds.map(sqlString).join(', ')})`);
         return { inserted: 0, updated: 0, deleted: before, version: res.version };
       }
-      const data = toArrowTable(rows, this.dim);
+      const data = toArrowTable(rows, this.dim, this.schema, this.metadata);
       let builder = this.table
         .mergeInsert('row_key')
         .whenMatchedUpdateAll({ where: VERSION_GUARD })
@@ -322,10 +399,13 @@ class LanceTable implements VectorTable {
   async searchVector(
     vector: Float32Array,
     k: number,
-    filters: readonly ColumnFilter[],
+    filters: readonly TableFilter[],
+    exact = false,
   ): Promise<SearchHit[]> {
-    let q = tuneAnnQuery(this.table.vectorSearch(Array.from(vector)).distanceType('cosine').limit(k), k);
-    const where = compileFilters(filters);
+    let q = this.table.vectorSearch(Array.from(vector)).distanceType('cosine').limit(k);
+    q = exact ? q.bypassVectorIndex() : tuneAnnQuery(q, k);
+    const where = compileFilters(filters, this.metadata, `table ${this.name}`);
+    // where() on a vector query is a prefilter (LanceDB's default): the top k among matching rows.
     if (where) q = q.where(where);
     try {
       const rows = (await q.toArray()) as Raw[];
@@ -335,12 +415,23 @@ class LanceTable implements VectorTable {
     }
   }
 
-  async searchText(query: string, k: number, filters: readonly ColumnFilter[]): Promise<SearchHit[]> {
+  async searchText(
+    query: string,
+    k: number,
+    filters: readonly TableFilter[],
+    target: TextTarget = 'chunk',
+  ): Promise<SearchHit[]> {
+    const column = target === 'document' ? 'doc_text' : 'text';
+    if (target === 'document' && !this.features.docText)
+      throw new SeamlineError(
+        'USAGE',
+        `table ${this.name} has no doc_text column (built before document-level full-text search): run seamline reindex`,
+      );
     let q = this.table
       .query()
-      .fullTextSearch(query, { columns: ['text'] })
+      .fullTextSearch(query, { columns: [column] })
       .limit(k);
-    const where = compileFilters(filters);
+    const where = compileFilters(filters, this.metadata, `table ${this.name}`);
     if (where) q = q.where(where);
     try {
       const rows = (await q.toArray()) as Raw[];
@@ -351,19 +442,21 @@ class LanceTable implements VectorTable {
   }
 
   async ensureFtsIndex(): Promise<boolean> {
-    const has = (await this.table.listIndices()).some(
-      (i) => i.columns.includes('text') && i.indexType === 'FTS',
-    );
-    if (has) return false;
-    try {
-      await this.table.createIndex('text', { config: lancedb.Index.fts(), replace: false });
-      return true;
-    } catch (e) {
-      // Another process may have created it between our check and our create.
-      if ((await this.table.listIndices()).some((i) => i.columns.includes('text') && i.indexType === 'FTS'))
-        return false;
-      throw storeError(`cannot create the full-text index on ${this.name}`, e);
+    let created = false;
+    for (const column of this.features.docText ? ['text', 'doc_text'] : ['text']) {
+      const has = async (): Promise<boolean> =>
+        (await this.table.listIndices()).some((i) => i.columns.includes(column) && i.indexType === 'FTS');
+      if (await has()) continue;
+      try {
+        await this.table.createIndex(column, { config: lancedb.Index.fts(), replace: false });
+        created = true;
+      } catch (e) {
+        // Another process may have created it between our check and our create.
+        if (await has()) continue;
+        throw storeError(`cannot create the full-text index on ${this.name}.${column}`, e);
+      }
     }
+    return created;
   }
 
   async indexes(): Promise<IndexInfo[]> {
@@ -495,16 +588,26 @@ class LanceMaintenance implements MaintainableTable {
 }
 
 /** The LanceDB adapter: one connection on a local folder. */
+export interface LanceStoreOptions {
+  /** Typed contract metadata: new tables get a column per filterable field (default: none). */
+  readonly metadata?: Readonly<Record<string, MetadataFieldType>>;
+}
+
 export class LanceStore implements VectorStore {
+  private readonly metadata: readonly MetadataColumn[];
+
   private constructor(
     private readonly conn: lancedb.Connection,
     private readonly dir: string = '',
-  ) {}
+    opts: LanceStoreOptions = {},
+  ) {
+    this.metadata = metadataColumnsOf(opts.metadata ?? {});
+  }
 
-  static async open(dir: string): Promise<LanceStore> {
+  static async open(dir: string, opts: LanceStoreOptions = {}): Promise<LanceStore> {
     try {
       // readConsistencyInterval 0: every read sees the latest commit made by another process.
-      const store = new LanceStore(await lancedb.connect(dir, { readConsistencyInterval: 0 }), dir);
+      const store = new LanceStore(await lancedb.connect(dir, { readConsistencyInterval: 0 }), dir, opts);
       // Every method of the store and of the tables it opens classifies its errors (lance-errors.ts).
       return guardStoreObject(store, `LanceDB ${dir}`, ['openTable', 'createTable', 'openMaintenance']);
     } catch (e) {
@@ -515,20 +618,45 @@ export class LanceStore implements VectorStore {
   async openTable(name: string): Promise<VectorTable | null> {
     const names = await this.conn.tableNames();
     if (!names.includes(name)) return null;
-    const t = await this.conn.openTable(name);
+    return this.wrap(await this.conn.openTable(name), name);
+  }
+
+  /** A table handle that follows the table's own schema (which metadata columns it has, doc_text or not). */
+  private async wrap(t: lancedb.Table, name: string): Promise<LanceTable> {
     const schema = await t.schema();
     const vec = schema.fields.find((f) => f.name === 'vector');
     const dim =
       vec && vec.type instanceof FixedSizeList
         ? vec.type.listSize
         : Number((vec?.type as { listSize?: number } | undefined)?.listSize ?? 0);
-    return new LanceTable(t, name, dim);
+    const typeIdOf = (f: { type: unknown } | undefined): number | undefined =>
+      (f?.type as { typeId?: number } | undefined)?.typeId;
+    const present = new Map(schema.fields.map((f) => [f.name, f]));
+    const metadata = this.metadata.filter(
+      (c) => typeIdOf(present.get(c.column)) === arrowTypeOf(c.kind).typeId,
+    );
+    // Writes use a schema built here (the handle's own Arrow classes) with the table's column set.
+    const base = rowSchema(dim).fields.filter((f) => f.name !== 'doc_text' || present.has('doc_text'));
+    const extra = schema.fields
+      .filter((f) => f.name.startsWith(META_PREFIX))
+      .map((f) => {
+        const t = typeIdOf(f);
+        const kind: ColumnKind | null =
+          t === Type.Utf8 ? 'string' : t === Type.Bool ? 'boolean' : t === Type.Float ? 'number' : null;
+        if (!kind)
+          throw new SeamlineError('STORE_FAILED', `table ${name}: unexpected type of column ${f.name}`);
+        return new Field(f.name, arrowTypeOf(kind), true);
+      });
+    return new LanceTable(t, name, dim, new Schema([...base, ...extra]), metadata);
   }
 
   async createTable(name: string, dim: number): Promise<VectorTable> {
     try {
-      const t = await this.conn.createEmptyTable(name, rowSchema(dim), { mode: 'create', existOk: true });
-      return new LanceTable(t, name, dim);
+      const t = await this.conn.createEmptyTable(name, rowSchema(dim, this.metadata), {
+        mode: 'create',
+        existOk: true,
+      });
+      return await this.wrap(t, name);
     } catch (e) {
       throw storeError(`cannot create table ${name}`, e);
     }

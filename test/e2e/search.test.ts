@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { jsonl, runCli, runJson, workspace } from '../helpers/cli.js';
 
@@ -6,7 +8,7 @@ interface Out {
   results: {
     id: string;
     score: number;
-    ranks?: { vector?: number; fts?: number };
+    sides?: { vector?: { rank: number }; fts?: { rank: number } };
     metadata: Record<string, unknown>;
     provenance: { file: string; sourceVersion: number };
   }[];
@@ -49,13 +51,50 @@ describe('search modes through the CLI (same implementation as POST /search)', (
     assert.equal(v.results[0]!.id, 'c1');
   });
 
+  it('search --mode fts does not load the model; vector does', async () => {
+    const env = w.env({ SEAMLINE_LOG__LEVEL: 'info' });
+    const fts = await runCli(['search', 'zyxwqv123', '--mode', 'fts', '--local', '--json'], env);
+    assert.equal(fts.code, 0, fts.stderr);
+    assert.doesNotMatch(fts.stderr, /"event":"model.loaded"/);
+    const vec = await runCli(['search', 'zyxwqv123', '--mode', 'vector', '--local', '--json'], env);
+    assert.equal(vec.code, 0, vec.stderr);
+    assert.match(vec.stderr, /"event":"model.loaded"/);
+  });
+
+  it('seamline eval scores every mode from BEIR files through the same search code', async () => {
+    const q = path.join(w.dir, 'queries.jsonl');
+    const qrels = path.join(w.dir, 'qrels.tsv');
+    writeFileSync(
+      q,
+      '{"_id":"q1","text":"zyxwqv123 memo"}\n{"_id":"q2","text":"cat windowsill"}\n{"_id":"q3","text":"unjudged"}\n',
+    );
+    writeFileSync(qrels, 'query-id\tcorpus-id\tscore\r\nq1\tk1\t1\r\nq2\tc1\t1\r\n');
+    const r = await runJson<{
+      queries: number;
+      metrics: Record<string, { ndcg10: number; recall100: number; mrr10: number }>;
+    }>(['eval', '--queries', q, '--qrels', qrels], w.env());
+    assert.equal(r.queries, 2);
+    assert.deepEqual(Object.keys(r.metrics), ['vector', 'fts', 'hybrid']);
+    assert.equal(r.metrics.fts!.ndcg10, 1);
+    assert.equal(r.metrics.fts!.mrr10, 1);
+    const only = await runJson<{ metrics: Record<string, unknown> }>(
+      ['eval', '--queries', q, '--qrels', qrels, '--modes', 'fts'],
+      w.env(),
+    );
+    assert.deepEqual(Object.keys(only.metrics), ['fts']);
+    writeFileSync(qrels, 'query-id\tcorpus-id\tscore\nq1\tk1\n');
+    const bad = await runCli(['eval', '--queries', q, '--qrels', qrels], w.env());
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /qrels\.tsv:2: expected query-id/);
+  });
+
   it('hybrid ranks an exact keyword match the vector side misses', async () => {
     const vec = await search('markets zyxwqv123', '--mode', 'vector', '-k', '10');
     assert.ok(!vec.results.some((r) => r.id === 'k1'), 'the vector side does not surface k1 in its top 10');
     const hyb = await search('markets zyxwqv123', '--mode', 'hybrid', '-k', '10');
     const k1 = hyb.results.find((r) => r.id === 'k1');
     assert.ok(k1, `hybrid top 10 includes k1: ${hyb.results.map((r) => r.id).join(',')}`);
-    assert.equal(k1.ranks?.fts, 1);
+    assert.equal(k1.sides?.fts?.rank, 1);
   });
 
   it('filters: provenance and metadata, injection as data, results carry metadata and provenance', async () => {

@@ -86,7 +86,7 @@ describe('the spine: files in, searchable vectors out (subprocess CLI)', () => {
         text: string;
         provenance: { file: string; line: number; sourceVersion: number };
       }[];
-    }>(['search', target.text, '-k', '5'], ws.env());
+    }>(['search', target.text, '-k', '5', '--mode', 'vector'], ws.env());
     assert.equal(res.results.length, 5);
     assert.equal(res.results[0]!.id, 'doc-123');
     assert.ok(res.results[0]!.score > 0.999, `cosine of identical text is ~1, got ${res.results[0]!.score}`);

@@ -26,6 +26,7 @@ const row = (id: string, version: number, vector: number[], extra: Partial<Vecto
   pipelineVersion: '1',
   embeddedAt: '2026-01-01T00:00:01.000Z',
   metadataJson: '{"k":"v"}',
+  docText: null,
   ...extra,
 });
 

@@ -38,7 +38,17 @@ describe('status page and /api/* routes', () => {
         readiness: () => ({ ready: true, reasons: [] }),
         status: () => Promise.resolve({}),
         metrics: () => Promise.resolve(''),
-        search: () => Promise.resolve({ table: 't', results: [] }),
+        search: () =>
+          Promise.resolve({
+            table: 't',
+            granularity: 'document' as const,
+            mode: 'hybrid' as const,
+            offset: 0,
+            results: [],
+            nextOffset: null,
+            partial: false,
+            notes: [],
+          }),
         ops: api,
         close: () => (closed += 1),
       },

@@ -59,7 +59,16 @@ const handlers: HttpHandlers = {
   search: async (req) => {
     seen.push(req);
     if (req.query === 'slow') await new Promise<void>((r) => (release = r));
-    return { table: 't', results: [] };
+    return {
+      table: 't',
+      granularity: 'document',
+      mode: req.mode,
+      offset: 0,
+      results: [],
+      nextOffset: null,
+      partial: false,
+      notes: [],
+    };
   },
 };
 

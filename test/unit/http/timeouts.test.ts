@@ -14,7 +14,17 @@ const handlers: HttpHandlers = {
   readiness: () => ({ ready: true, reasons: [] }),
   status: () => Promise.resolve({}),
   metrics: () => Promise.resolve(''),
-  search: () => Promise.resolve({ table: 't', results: [] }),
+  search: () =>
+    Promise.resolve({
+      table: 't',
+      granularity: 'document' as const,
+      mode: 'hybrid' as const,
+      offset: 0,
+      results: [],
+      nextOffset: null,
+      partial: false,
+      notes: [],
+    }),
 };
 
 /** Sends `head` (and then trickles a byte every 300 ms), returns how long until the server answers or closes. */

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileFilterSpecs, matchesMetadata, parseWhere } from '../../../src/search/filter.js';
-import { reciprocalRankFusion } from '../../../src/search/rrf.js';
+import { compileFilterSpecs, parseWhere } from '../../../src/search/filter.js';
 import { parseSearchRequest } from '../../../src/search/search.js';
 import { compileFilters } from '../../../src/store/lance.js';
+import { metadataColumnsOf } from '../../../src/store/metadata-columns.js';
 
 const limits = { maxK: 100, maxQueryChars: 100 };
 const meta = { lang: 'string', n: 'integer', ok: 'boolean', at: 'timestamp', tags: 'string[]' } as const;
@@ -13,9 +13,28 @@ describe('parseSearchRequest', () => {
     assert.deepEqual(parseSearchRequest({ query: 'q' }, limits), {
       query: 'q',
       k: 10,
-      mode: 'vector',
+      offset: 0,
+      mode: 'hybrid',
       filters: [],
+      granularity: 'document',
     });
+    assert.equal(parseSearchRequest({ query: 'q' }, { ...limits, defaultMode: 'fts' }).mode, 'fts');
+    const full = parseSearchRequest(
+      {
+        query: 'q',
+        k: 5,
+        offset: 20,
+        granularity: 'chunk',
+        passages: 2,
+        weights: { vector: 1, fts: 3 },
+        fusion: 'minmax',
+      },
+      { ...limits, maxWindow: 25 },
+    );
+    assert.deepEqual(
+      [full.offset, full.granularity, full.passages, full.weights, full.fusion],
+      [20, 'chunk', 2, { vector: 1, fts: 3 }, 'minmax'],
+    );
     const r = parseSearchRequest(
       { query: 'q', k: 3, mode: 'hybrid', filters: [{ field: 'id', op: 'eq', value: 'a' }] },
       limits,
@@ -44,6 +63,23 @@ describe('parseSearchRequest', () => {
     assert.throws(() => parseSearchRequest({ query: '' }, limits), /query/);
     assert.throws(() => parseSearchRequest({ query: 'x'.repeat(101) }, limits), /longer than/);
     assert.throws(() => parseSearchRequest([], limits), /JSON object/);
+    assert.throws(() => parseSearchRequest({ query: 'q', offset: -1 }, limits), /offset must be/);
+    assert.throws(
+      () => parseSearchRequest({ query: 'q', offset: 995, k: 10 }, { ...limits, maxWindow: 1000 }),
+      /offset \+ k must be at most 1000/,
+    );
+    assert.throws(() => parseSearchRequest({ query: 'q', granularity: 'page' }, limits), /granularity/);
+    assert.throws(() => parseSearchRequest({ query: 'q', passages: 9 }, limits), /passages/);
+    assert.throws(() => parseSearchRequest({ query: 'q', fusion: 'max' }, limits), /fusion/);
+    assert.throws(
+      () => parseSearchRequest({ query: 'q', weights: { vector: 0, fts: 0 } }, limits),
+      /weights/,
+    );
+    assert.throws(
+      () => parseSearchRequest({ query: 'q', weights: { vector: -1, fts: 1 } }, limits),
+      /weights/,
+    );
+    assert.throws(() => parseSearchRequest({ query: 'q', weights: { v: 1 } }, limits), /unknown field/);
   });
   it('a __proto__ key is an unknown field, not a prototype', () => {
     const body = JSON.parse('{"query":"q","__proto__":{"k":5}}') as unknown;
@@ -87,27 +123,41 @@ describe('filters', () => {
       meta,
     );
     assert.equal(
-      compileFilters(c.columns),
+      compileFilters(c.filters),
       "(`id` = 'x'' OR 1=1 --') AND (`event_time_ms` >= 1704067200000)",
     );
     const inList = compileFilterSpecs([{ field: 'file', op: 'in', value: ["a'b", 'c'] }], meta);
-    assert.equal(compileFilters(inList.columns), "(`file` IN ('a''b', 'c'))");
+    assert.equal(compileFilters(inList.filters), "(`file` IN ('a''b', 'c'))");
   });
-  it('metadata predicates are evaluated on parsed metadata', () => {
+  it('metadata filters compile to a prefilter on typed metadata columns, literals quoted', () => {
     const c = compileFilterSpecs(
       [
-        { field: 'metadata.lang', op: 'eq', value: 'en' },
+        { field: 'metadata.lang', op: 'eq', value: "en' OR 1=1 --" },
         { field: 'metadata.n', op: 'gte', value: 2 },
+        { field: 'metadata.ok', op: 'in', value: [true] },
+        { field: 'metadata.at', op: 'lt', value: '2024-01-01T00:00:00Z' },
       ],
       meta,
     );
-    assert.equal(c.columns.length, 0);
-    assert.equal(matchesMetadata({ lang: 'en', n: 2 }, c.metadata), true);
-    assert.equal(matchesMetadata({ lang: 'en', n: 1 }, c.metadata), false);
-    assert.equal(matchesMetadata({ lang: "en' OR 1=1", n: 5 }, c.metadata), false);
-    assert.equal(matchesMetadata({}, c.metadata), false);
-    const ne = compileFilterSpecs([{ field: 'metadata.lang', op: 'ne', value: 'en' }], meta);
-    assert.equal(matchesMetadata({}, ne.metadata), true);
+    assert.deepEqual(c.filters[0], { metadata: 'lang', op: 'eq', value: "en' OR 1=1 --" });
+    const cols = metadataColumnsOf(meta);
+    assert.deepEqual(
+      cols.map((x) => x.column),
+      ['meta_at', 'meta_lang', 'meta_n', 'meta_ok'],
+    );
+    assert.equal(
+      compileFilters(c.filters, cols),
+      "(`meta_lang` = 'en'' OR 1=1 --') AND (`meta_n` >= 2) AND (`meta_ok` IN (TRUE)) AND (`meta_at` < 1704067200000)",
+    );
+    // A table built before the contract named the field: refused with the fix, never a silent empty answer.
+    assert.throws(
+      () => compileFilters(c.filters, cols.slice(0, 1), 'table records_v1'),
+      /table records_v1 has no column for metadata\.lang.*seamline reindex/,
+    );
+    assert.throws(
+      () => compileFilterSpecs([{ field: 'metadata.tags', op: 'eq', value: 'a' }], meta),
+      /not filterable/,
+    );
   });
   it('parses CLI --where expressions typed by field', () => {
     assert.deepEqual(parseWhere('source_version>=2', meta), { field: 'source_version', op: 'gte', value: 2 });
@@ -123,37 +173,5 @@ describe('filters', () => {
       value: false,
     });
     assert.throws(() => parseWhere('nonsense', meta), /FIELD OP VALUE/);
-  });
-});
-
-describe('reciprocal rank fusion', () => {
-  it('fuses by rank, keeps items found by one side only', () => {
-    const f = reciprocalRankFusion(
-      [
-        ['a', 'b', 'c'],
-        ['c', 'd'],
-      ],
-      (x) => x,
-      60,
-    );
-    assert.deepEqual(
-      f.map((x) => x.item),
-      ['c', 'a', 'b', 'd'],
-    );
-    assert.deepEqual(f[0]!.ranks, [3, 1]);
-    assert.equal(f[0]!.score, 1 / 63 + 1 / 61);
-    assert.deepEqual(
-      reciprocalRankFusion([[], ['x']], (x) => x, 60).map((x) => x.item),
-      ['x'],
-    );
-    assert.deepEqual(
-      reciprocalRankFusion([['y'], []], (x) => x, 60).map((x) => x.item),
-      ['y'],
-    );
-  });
-  it('a duplicate inside one list counts once', () => {
-    const f = reciprocalRankFusion([['a', 'a']], (x) => x, 1);
-    assert.equal(f.length, 1);
-    assert.equal(f[0]!.score, 0.5);
   });
 });
