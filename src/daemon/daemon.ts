@@ -102,7 +102,7 @@ export function startDaemon(
       });
       watcher.on('all', poke);
       watcher.on('error', (e) =>
-        log.warn({ event: 'watcher.error', err: String(e) }, 'watcher error; periodic rescan continues'),
+        log.warn({ event: 'watcher.error', err: e }, 'watcher error; periodic rescan continues'),
       );
       if (!stopCtl.signal.aborted) setState('running');
       log.info({ event: 'daemon.running', landing: c.landingDir, table: table!.name }, 'daemon running');
@@ -122,7 +122,7 @@ export function startDaemon(
               if (stopCtl.signal.aborted) break;
               const err = toSeamlineError(e);
               log.error(
-                { event: 'landing.step_failed', code: err.code, err: err.message, retryable: err.retryable },
+                { event: 'landing.step_failed', code: err.code, err, retryable: err.retryable },
                 'landing pass failed; retrying after the interval',
               );
             }
@@ -170,7 +170,7 @@ export function startDaemon(
         } catch (e) {
           const err = toSeamlineError(e);
           log.error(
-            { event: 'daemon.step_failed', code: err.code, err: err.message, retryable: err.retryable },
+            { event: 'daemon.step_failed', code: err.code, err, retryable: err.retryable },
             'pipeline step failed; retrying after the trigger interval',
           );
           if (isSeamlineError(e) && !e.retryable && e.code === 'LOCKED') throw e;

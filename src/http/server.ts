@@ -265,7 +265,7 @@ export async function startHttpServer(
           else {
             const se = toSeamlineError(e);
             logger.error(
-              { event: 'http.error', code: se.code, err: se.message, path: req.url },
+              { event: 'http.error', code: se.code, err: se, path: req.url },
               'request failed',
             );
             he = new HttpError(500, se.code, se.message);

@@ -199,7 +199,7 @@ export class Processor {
       ledger.fail(batch.batchId, `${err.code}: ${err.message}`);
       this.recordIncident(table, batch, err);
       log.error(
-        { event: 'batch.failed', code: err.code, err: err.message, retryable: err.retryable },
+        { event: 'batch.failed', code: err.code, err, retryable: err.retryable },
         'batch failed',
       );
       throw err;
