@@ -14,7 +14,7 @@
  */
 export { openPipeline } from './api/pipeline.js';
 export type { OpenPipelineOptions, Pipeline, SearchOptions } from './api/pipeline.js';
-export type { IngestSummary } from './api/ingest.js';
+export type { IngestSummary, WaitingFile } from './api/types.js';
 export type { SearchMode, SearchResult } from './search/search.js';
 export type { Config } from './config/load.js';
 export type { LogFormat } from './observability/logger.js';

@@ -1,27 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildPipeline, type TestHooks } from '../daemon/pipeline.js';
-import type { WaitingFile } from '../landing/service.js';
 import { MaintenanceGate } from '../optimize/gate.js';
 import { acquireWriter, Leases, WRITER_LEASE } from '../runtime/lock.js';
 import type { Runtime } from '../runtime/runtime.js';
+import type { IngestSummary } from './types.js';
 
-/** What one `ingest --once` pass did. */
-export interface IngestSummary {
-  readonly filesLanded: number;
-  /** Files present but not landed (still being written, waiting for a manifest, …). */
-  readonly waiting: readonly WaitingFile[];
-  readonly batches: number;
-  readonly records: number;
-  readonly inserted: number;
-  readonly updated: number;
-  readonly deleted: number;
-  readonly embedded: number;
-  readonly reused: number;
-  readonly table: string;
-  readonly tableRows: number;
-  readonly tableVersion: number;
-}
+export type { IngestSummary } from './types.js';
 
 /**
  * Lands every complete file present, processes all of bronze, returns the summary. Takes the writer

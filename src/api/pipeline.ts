@@ -5,7 +5,8 @@ import { collectStatus } from '../observability/status.js';
 import { noFaults } from '../runtime/fault.js';
 import { openRuntime, type Runtime } from '../runtime/runtime.js';
 import { search, searchLimitsOf, type SearchRequest, type SearchResult } from '../search/search.js';
-import { ingestOnce, type IngestSummary } from './ingest.js';
+import { ingestOnce } from './ingest.js';
+import type { IngestSummary } from './types.js';
 
 export interface OpenPipelineOptions {
   /** Path of a JSON config file (relative paths in it resolve against its folder). */
