@@ -35,7 +35,7 @@ describe('status --watch rendering (pure)', () => {
     assert.ok(tty.length <= 100, tty);
     assert.match(
       tty,
-      /^\[#{10,20}\.+\]  50% 500\/1,000 records, backlog 500  250 rec\/s  eta 2s, 2 file\(s\) waiting$/,
+      /^\[#{10,20}\.+\] {2}50% 500\/1,000 records, backlog 500 {2}250 rec\/s {2}eta 2s, 2 file\(s\) waiting$/,
     );
     const plain = renderDrain(samples, { tty: false });
     assert.equal(
@@ -50,7 +50,7 @@ describe('status --watch rendering (pure)', () => {
     const idle = renderDrain([s(0, 0, 50)], { tty: false });
     assert.match(idle, /0\/0 records, backlog 0, – rec\/s, drained$/);
     const done = renderDrain([s(0, 10, 50), s(1000, 0, 50)], { tty: true, columns: 80 });
-    assert.match(done, /^\[#+\] 100% 10\/10 records, backlog 0  10 rec\/s  drained$/);
+    assert.match(done, /^\[#+\] 100% 10\/10 records, backlog 0 {2}10 rec\/s {2}drained$/);
   });
 
   it('bars and durations', () => {

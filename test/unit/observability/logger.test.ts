@@ -29,7 +29,9 @@ describe('logger format', () => {
     const s = sink();
     const log = createLogger('info', 'r1', 'test', { isTTY: false, destination: s.stream });
     log.error({ event: 'batch.failed', err: failure() }, 'batch failed');
-    const line = JSON.parse(s.text().trim()) as Record<string, any>;
+    const line = JSON.parse(s.text().trim()) as Record<string, string> & {
+      err: { type: string; message: string; stack: string; cause: { message: string; code: string } };
+    };
     assert.equal(line.msg, 'batch failed');
     assert.equal(line.event, 'batch.failed');
     assert.equal(line.run_id, 'r1');
