@@ -55,7 +55,7 @@ export function createLogger(
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname,run_id,component,event',
     messageFormat: '{if component}{component} {end}{if event}{event}: {end}{msg}',
-    singleLine: false,
+    singleLine: true,
     errorLikeObjectKeys: ['err', 'error'],
   });
   return pino(base, pretty);

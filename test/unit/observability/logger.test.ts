@@ -54,8 +54,10 @@ describe('logger format', () => {
     log.error({ event: 'batch.failed', err: failure() }, 'batch failed');
     const out = s.text();
     assert.throws(() => JSON.parse(out.split('\n')[0]!));
-    assert.match(out, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: cli\.run http\.listening: listening\n/);
-    assert.match(out, /port: 7411/);
+    assert.match(
+      out,
+      /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: cli\.run http\.listening: listening \{"port":7411\}\n/,
+    );
     assert.match(out, /ERROR: cli\.run batch\.failed: batch failed/);
     assert.match(out, /merge failed/);
     assert.match(out, /at .*logger\.test\.js/);
