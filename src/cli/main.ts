@@ -1,99 +1,39 @@
 #!/usr/bin/env node
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, loadTestHooks, type Config } from '../config/load.js';
-import { SeamlineError, toSeamlineError } from '../errors/errors.js';
+import { toSeamlineError } from '../errors/errors.js';
 import { createLogger, newRunId } from '../observability/logger.js';
+import { COMMANDS } from './commands.js';
+import type { CommandContext } from './context.js';
 import { printError } from './output.js';
-import { COMMANDS, type CommandContext } from './commands.js';
+import { parseCommandLine } from './parse.js';
+import { packageInfo } from './version.js';
 
-const USAGE = `seamline — near-real-time vector indexing
-
-Usage: seamline <command> [options]
-
-Commands:
-  run                          the daemon: watch, land, embed, merge, serve HTTP (until SIGTERM)
-  ingest --once                land and process everything in the landing folder, then exit
-  search "TEXT" [-k N] [--offset N] [--mode vector|fts|hybrid] [--where "FIELD OP VALUE"]...
-         [--granularity document|chunk] [--passages N] [--vector-weight W] [--fusion rrf|minmax] [--local]
-                               k documents (best chunks as passages); ops = != < <= > >= in
-  eval --queries FILE --qrels FILE [--modes vector,fts,hybrid]
-                               nDCG@10, recall@10/100, MRR@10 per mode (BEIR files)
-  status                       counts per stage, files, batches, table
-  optimize [--once]            compact, prune, maintain indexes (one pass with --once, else every optimize.intervalMs)
-  verify [--repair]            audit bronze ↔ ledger ↔ table; --repair replays from bronze
-  reindex [--model ID] [--max-rps N] [--dry-run] [--yes]
-                               rebuild into a new table from bronze, gate it, swap atomically
-  rollback                     point serving back at the previous table (one step)
-  quarantine [--file F] [--code C] [--since 2h|ISO] [--limit N]
-                               quarantined records: file, line, code, reason, safe excerpt
-  files [--limit N]            recent landed files: state, counts, landing → searchable
-  batches [--limit N] [--state planned|committed|failed]
-                               recent micro-batches: state, lane, counts, duration
-${'' /* more commands register themselves in commands.ts */}
-Options (every command):
-  --config FILE                JSON config (default: SEAMLINE_CONFIG, else built-in defaults)
-  --json                       machine-readable output on stdout
-  -h, --help                   this help
-`;
-
-const OPTIONS = {
-  config: { type: 'string' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-  once: { type: 'boolean', default: false },
-  k: { type: 'string', short: 'k' },
-  mode: { type: 'string' },
-  where: { type: 'string', multiple: true },
-  model: { type: 'string' },
-  'max-rps': { type: 'string' },
-  'dry-run': { type: 'boolean', default: false },
-  yes: { type: 'boolean', default: false },
-  repair: { type: 'boolean', default: false },
-  file: { type: 'string' },
-  code: { type: 'string' },
-  since: { type: 'string' },
-  limit: { type: 'string' },
-  state: { type: 'string' },
-  // search / eval (src/cli/commands/search.ts SEARCH_FLAGS, eval.ts EVAL_FLAGS)
-  offset: { type: 'string' },
-  granularity: { type: 'string' },
-  passages: { type: 'string' },
-  'vector-weight': { type: 'string' },
-  fusion: { type: 'string' },
-  local: { type: 'boolean' },
-  queries: { type: 'string' },
-  qrels: { type: 'string' },
-  modes: { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
-
+/** Runs one command line; returns the exit code (0 = success, others in docs/errors.md). */
 export async function main(argv: readonly string[]): Promise<number> {
   let json = argv.includes('--json');
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-    } catch (e) {
-      throw new SeamlineError('USAGE', `${(e as Error).message}\n\n${USAGE}`);
-    }
-    const { values, positionals } = parsed;
-    json = values.json;
-    const [name, ...rest] = positionals;
-    if (values.help || name === undefined || name === 'help') {
-      process.stdout.write(USAGE);
-      return name === undefined && !values.help ? 2 : 0;
-    }
-    const cmd = COMMANDS[name];
-    if (!cmd)
-      throw new SeamlineError(
-        'USAGE',
-        `unknown command "${name}" (known: ${Object.keys(COMMANDS).join(', ')})\n\n${USAGE}`,
+    const { version } = packageInfo();
+    const parsed = parseCommandLine(argv, COMMANDS, version);
+    if (parsed.kind === 'version') {
+      process.stdout.write(
+        parsed.json ? `${JSON.stringify({ name: 'seamline', version })}\n` : `${version}\n`,
       );
-    const config: Config = loadConfig({ file: values.config });
+      return 0;
+    }
+    if (parsed.kind === 'help') {
+      (parsed.exitCode === 0 ? process.stdout : process.stderr).write(parsed.text);
+      return parsed.exitCode;
+    }
+    const { spec, values, args } = parsed;
+    json = values.json === true;
+    const config: Config = loadConfig({
+      file: typeof values.config === 'string' ? values.config : undefined,
+    });
     const hooks = loadTestHooks();
     const runId = newRunId();
-    const logger = createLogger(config.log.level, runId, `cli.${name}`);
-    const ctx: CommandContext = { config, logger, runId, json, args: rest, values, hooks };
-    return await cmd(ctx);
+    const logger = createLogger(config.log.level, runId, `cli.${spec.name}`, { format: config.log.format });
+    const ctx: CommandContext = { config, logger, runId, json, args, values, hooks };
+    return await spec.run(ctx);
   } catch (e) {
     const err = toSeamlineError(e);
     printError(json, err);
@@ -106,7 +46,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`seamline: fatal: ${String(e)}\n`);
+    process.stderr.write(`seamline: fatal: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = 70;
   },
 );

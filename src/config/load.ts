@@ -29,7 +29,7 @@ const RESERVED_ENV = new Set(['SEAMLINE_CONFIG', 'SEAMLINE_FAULT', 'SEAMLINE_UNS
 export function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'src'))) return dir;
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'models'))) return dir;
     const up = path.dirname(dir);
     if (up === dir) throw new SeamlineError('INTERNAL', 'cannot locate the seamline package root');
     dir = up;
@@ -94,14 +94,16 @@ export interface LoadConfigOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Base for relative paths when there is no config file. Default: process.cwd(). */
   readonly cwd?: string;
+  /** Config as an object instead of a file (the library API); when set, no file is read. */
+  readonly values?: Readonly<Record<string, unknown>>;
 }
 
 /** Parse → defaults → normalize → freeze, once. Errors name the key and the allowed values. */
 export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
-  const fileArg = opts.file ?? env.SEAMLINE_CONFIG;
-  let raw: Record<string, unknown> = {};
+  const fileArg = opts.values ? undefined : (opts.file ?? env.SEAMLINE_CONFIG);
+  let raw: Record<string, unknown> = opts.values ? structuredClone(opts.values) : {};
   let configFile: string | null = null;
   if (fileArg !== undefined && fileArg !== '') {
     configFile = path.resolve(cwd, fileArg);

@@ -461,6 +461,12 @@ export const ConfigSchema = z
           .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
           .default('info')
           .describe('pino log level.'),
+        format: z
+          .enum(['auto', 'pretty', 'json'])
+          .default('auto')
+          .describe(
+            'Log line format on stderr: `json` (one object per line, for collectors), `pretty` (human-readable), or `auto` (pretty when stderr is a terminal, else JSON).',
+          ),
       })
       .strict()
       .prefault({}),

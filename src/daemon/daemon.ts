@@ -124,7 +124,7 @@ export function startDaemon(
       });
       watcher.on('all', poke);
       watcher.on('error', (e) =>
-        log.warn({ event: 'watcher.error', err: String(e) }, 'watcher error; periodic rescan continues'),
+        log.warn({ event: 'watcher.error', err: e }, 'watcher error; periodic rescan continues'),
       );
       if (!stopCtl.signal.aborted) setState('running');
       log.info({ event: 'daemon.running', landing: c.landingDir, table: table!.name }, 'daemon running');

@@ -281,10 +281,7 @@ export async function startHttpServer(
           else if (isSeamlineError(e) && e.code === 'USAGE') he = new HttpError(400, 'USAGE', e.message);
           else {
             const se = toSeamlineError(e);
-            logger.error(
-              { event: 'http.error', code: se.code, err: se.message, path: req.url },
-              'request failed',
-            );
+            logger.error({ event: 'http.error', code: se.code, err: se, path: req.url }, 'request failed');
             he = new HttpError(500, se.code, se.message);
           }
           const route = (req.url ?? '/').split('?')[0]!;

@@ -207,7 +207,7 @@ export class Loader {
       // Bronze write failure or anything unexpected: the attempt counts for nothing and is retried.
       const detail = `landing failed: ${(e as Error).message}`;
       this.finishQuietly(writer, detail);
-      log.error({ event: 'file.land_failed', err: (e as Error).message }, detail);
+      log.error({ event: 'file.land_failed', err: e }, detail);
       return { kind: 'failed', detail };
     }
     if (streamFailure?.code === 'READ_FAILED') {

@@ -87,7 +87,7 @@ export class LandingService {
         out = await this.loader.land(c, manifest, m.raw, m.sha256);
       } catch (e) {
         out = { kind: 'failed', detail: (e as Error).message, error: e };
-        this.logger.error({ event: 'file.land_failed', file: c.rel, err: (e as Error).message }, `landing ${c.rel} failed: ${(e as Error).message}`);
+        this.logger.error({ event: 'file.land_failed', file: c.rel, err: e }, `landing ${c.rel} failed: ${(e as Error).message}`);
       }
       if (out.kind === 'unchanged') {
         unchanged += 1;

@@ -169,7 +169,7 @@ export async function runOptimizePass(
             event: 'optimize.conflict',
             action: what,
             attempt: attempt + 1,
-            err: (e as Error).message.slice(0, 200),
+            err: e,
           },
           `${what}: commit conflict, retrying`,
         );
@@ -332,7 +332,7 @@ export async function runOptimizePass(
     // A shutdown between actions is not a failure: the pass is cut short and the next one resumes.
     const aborted = err.code === 'ABORTED';
     if (aborted) log.info({ event: 'optimize.aborted', done }, 'optimize pass stopped by shutdown');
-    else log.error({ event: 'optimize.failed', code: err.code, err: err.message }, 'optimize pass failed');
+    else log.error({ event: 'optimize.failed', code: err.code, err }, 'optimize pass failed');
     let after: Measure | null = null;
     try {
       after = table && maint ? await measure(store, table, maint) : null;

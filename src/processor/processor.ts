@@ -198,10 +198,7 @@ export class Processor {
       const err = toSeamlineError(e, 'INTERNAL', `batch ${batch.batchId}`);
       ledger.fail(batch.batchId, `${err.code}: ${err.message}`);
       this.recordIncident(table, batch, err);
-      log.error(
-        { event: 'batch.failed', code: err.code, err: err.message, retryable: err.retryable },
-        'batch failed',
-      );
+      log.error({ event: 'batch.failed', code: err.code, err, retryable: err.retryable }, 'batch failed');
       throw err;
     }
   }

@@ -480,7 +480,7 @@ async function openBuildTable(
     if (t) await t.countRows();
   } catch (e) {
     log.warn(
-      { event: 'reindex.table_unreadable', table: job.tableName, err: String(e) },
+      { event: 'reindex.table_unreadable', table: job.tableName, err: e },
       `table ${job.tableName} is unreadable; recreating it`,
     );
     t = null;

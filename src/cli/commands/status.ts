@@ -1,11 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { collectStatus } from '../../observability/status.js';
-import { openRuntime } from '../../runtime/runtime.js';
-import type { Command } from '../context.js';
+import { openRuntime, type Runtime } from '../../runtime/runtime.js';
+import type { Command, CommandContext } from '../context.js';
 import { printOut } from '../output.js';
+import { drainView, renderDrain, type DrainSample } from '../watch.js';
+
+const sampleOf = (s: Record<string, unknown>, tMs: number): DrainSample => {
+  const r = s.records as { maxSeq: number };
+  const t = s.table as { backlogRecords: number; rows: number | null } | null;
+  const f = s.files as { waiting: number };
+  return {
+    tMs,
+    backlog: t ? t.backlogRecords : r.maxSeq,
+    maxSeq: r.maxSeq,
+    waitingFiles: f.waiting,
+    rows: t?.rows ?? null,
+  };
+};
+
+/**
+ * status --watch: one sample per interval until SIGINT/SIGTERM. On a terminal the progress line is
+ * redrawn in place; otherwise (or with --json) one line per refresh.
+ */
+async function watch(ctx: CommandContext, rt: Runtime): Promise<number> {
+  const intervalMs = ctx.values.interval === undefined ? 1000 : Number(ctx.values.interval);
+  const tty = process.stdout.isTTY === true && !ctx.json;
+  const ctl = new AbortController();
+  const stop = (): void => ctl.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const samples: DrainSample[] = [];
+  try {
+    while (!ctl.signal.aborted) {
+      samples.push(sampleOf(await collectStatus(rt), rt.clock.nowMs()));
+      // Keep the first sample (progress is since the start) and the last minute for the rate.
+      if (samples.length > 2 && samples[1]!.tMs < samples.at(-1)!.tMs - 60_000) samples.splice(1, 1);
+      if (ctx.json) process.stdout.write(`${JSON.stringify({ ...samples.at(-1), ...drainView(samples) })}\n`);
+      else if (tty)
+        process.stdout.write(`\r\x1b[K${renderDrain(samples, { tty, columns: process.stdout.columns })}`);
+      else process.stdout.write(`${renderDrain(samples, { tty })}\n`);
+      await sleep(intervalMs, undefined, { signal: ctl.signal }).catch(() => undefined);
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    if (tty) process.stdout.write('\n');
+  }
+  return 0;
+}
 
 export const status: Command = async (ctx) => {
   const rt = await openRuntime(ctx.config, ctx.logger);
   try {
+    if (ctx.values.watch === true) return await watch(ctx, rt);
     const s = await collectStatus(rt);
     printOut(ctx.json, s, () => {
       const r = s.records as Record<string, number>;

@@ -1,0 +1,66 @@
+import { mkdir } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildPipeline, type TestHooks } from '../daemon/pipeline.js';
+import { MaintenanceGate } from '../optimize/gate.js';
+import { acquireWriter, Leases, WRITER_LEASE } from '../runtime/lock.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { IngestSummary } from './types.js';
+
+export type { IngestSummary } from './types.js';
+
+/**
+ * Lands every complete file present, processes all of bronze, returns the summary. Takes the writer
+ * lease for its duration (LOCKED, exit 6, when a daemon holds the data folder).
+ */
+export async function ingestOnce(rt: Runtime, hooks: TestHooks): Promise<IngestSummary> {
+  const leases = new Leases(rt.db);
+  const holder = acquireWriter(leases, rt.config.dataDir, rt.clock.nowMs());
+  try {
+    await mkdir(rt.config.landingDir, { recursive: true });
+    rt.bronze.recoverLanding();
+    const table = (await rt.servingTable(true))!;
+    const { landing, processor } = await buildPipeline(rt, hooks);
+    let landed = 0;
+    let waiting = landing.waiting();
+    // Files still settling get up to a few stability windows; files waiting for a manifest are reported.
+    for (let pass = 0; pass < 20; pass++) {
+      const r = await landing.tick();
+      landed += r.landed.filter((o) => o.kind === 'landed').length;
+      waiting = r.waiting;
+      if (
+        !r.waiting.some((w) => w.reason === 'unstable') &&
+        !r.landed.some((o) => o.kind === 'changed-while-reading')
+      )
+        break;
+      await sleep(Math.max(50, Math.min(rt.config.completeness.stableWindowMs, 1000)));
+    }
+    // Batch by batch (not processor.drain) so the optimize job's maintenance lease can pause new merges.
+    const gate = new MaintenanceGate(leases, rt.clock, rt.logger, {
+      maxPauseMs: rt.config.optimize.maxWriterPauseMs,
+      holder,
+    });
+    const batches: NonNullable<Awaited<ReturnType<typeof processor.runOnce>>>[] = [];
+    for (;;) {
+      await gate.waitIfHeld();
+      const b = await processor.runOnce(table);
+      if (!b) break;
+      batches.push(b);
+    }
+    return {
+      filesLanded: landed,
+      waiting,
+      batches: batches.length,
+      records: batches.reduce((a, b) => a + b.recordsIn, 0),
+      inserted: batches.reduce((a, b) => a + b.result.inserted, 0),
+      updated: batches.reduce((a, b) => a + b.result.updated, 0),
+      deleted: batches.reduce((a, b) => a + b.result.deleted, 0),
+      embedded: batches.reduce((a, b) => a + b.result.embedded, 0),
+      reused: batches.reduce((a, b) => a + b.result.reused, 0),
+      table: table.name,
+      tableRows: await table.countRows(),
+      tableVersion: await table.version(),
+    };
+  } finally {
+    leases.release(WRITER_LEASE, holder);
+  }
+}
