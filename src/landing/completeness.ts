@@ -19,7 +19,11 @@ export interface CompletenessPolicy {
 
 export type Readiness =
   | { readonly ready: true; readonly verified: boolean }
-  | { readonly ready: false; readonly reason: 'unstable' | 'manifest-missing' | 'manifest-invalid'; readonly detail: string };
+  | {
+      readonly ready: false;
+      readonly reason: 'unstable' | 'manifest-missing' | 'manifest-invalid';
+      readonly detail: string;
+    };
 
 /**
  * Decides whether a file is complete enough to land. Pure: a function of observations, the sidecar
@@ -30,23 +34,53 @@ export type Readiness =
  * - Without a manifest, `requireManifest` makes it wait (reported as waiting).
  * Records and sha256 are checked while landing (they need the bytes).
  */
-export function decideReadiness(obs: FileObservation, manifest: Manifest | null | 'invalid', nowMs: number, policy: CompletenessPolicy): Readiness {
-  if (manifest === 'invalid') return { ready: false, reason: 'manifest-invalid', detail: 'the sidecar manifest is not valid JSON of the form {"records": N, "sha256"?: "hex", "bytes"?: N}' };
+export function decideReadiness(
+  obs: FileObservation,
+  manifest: Manifest | null | 'invalid',
+  nowMs: number,
+  policy: CompletenessPolicy,
+): Readiness {
+  if (manifest === 'invalid')
+    return {
+      ready: false,
+      reason: 'manifest-invalid',
+      detail:
+        'the sidecar manifest is not valid JSON of the form {"records": N, "sha256"?: "hex", "bytes"?: N}',
+    };
   if (manifest === null && policy.requireManifest) {
-    return { ready: false, reason: 'manifest-missing', detail: 'completeness.requireManifest is on and there is no NAME.manifest.json yet' };
+    return {
+      ready: false,
+      reason: 'manifest-missing',
+      detail: 'completeness.requireManifest is on and there is no NAME.manifest.json yet',
+    };
   }
-  if (manifest !== null && manifest.bytes !== undefined && manifest.bytes === obs.size) return { ready: true, verified: true };
+  if (manifest !== null && manifest.bytes !== undefined && manifest.bytes === obs.size)
+    return { ready: true, verified: true };
   const stableFor = nowMs - obs.stableSinceMs;
   if (stableFor < policy.stableWindowMs) {
     // Reason stays 'unstable' (callers such as ingest --once keep polling unstable files).
-    if (manifest?.bytes !== undefined) return { ready: false, reason: 'unstable', detail: `manifest says ${manifest.bytes} bytes, file has ${obs.size} so far (stable for ${stableFor} ms of ${policy.stableWindowMs} ms)` };
-    return { ready: false, reason: 'unstable', detail: `size/mtime stable for ${stableFor} ms of ${policy.stableWindowMs} ms` };
+    if (manifest?.bytes !== undefined)
+      return {
+        ready: false,
+        reason: 'unstable',
+        detail: `manifest says ${manifest.bytes} bytes, file has ${obs.size} so far (stable for ${stableFor} ms of ${policy.stableWindowMs} ms)`,
+      };
+    return {
+      ready: false,
+      reason: 'unstable',
+      detail: `size/mtime stable for ${stableFor} ms of ${policy.stableWindowMs} ms`,
+    };
   }
   return { ready: true, verified: manifest !== null };
 }
 
 /** Folds a new stat into the observation: resets the stability clock when size or mtime moved. Pure. */
-export function observe(prev: FileObservation | undefined, size: number, mtimeMs: number, nowMs: number): FileObservation {
+export function observe(
+  prev: FileObservation | undefined,
+  size: number,
+  mtimeMs: number,
+  nowMs: number,
+): FileObservation {
   if (prev && prev.size === size && prev.mtimeMs === mtimeMs) return prev;
   return { size, mtimeMs, stableSinceMs: nowMs };
 }

@@ -59,9 +59,22 @@ export async function readManifest(abs: string): Promise<ManifestRead> {
   let raw: string;
   try {
     const st = await lstat(mp);
-    if (st.isSymbolicLink()) return { manifest: 'invalid', raw: null, sha256: null, problem: 'the manifest is a symlink; symlinks are never followed' };
-    if (!st.isFile()) return { manifest: 'invalid', raw: null, sha256: null, problem: 'the manifest is not a regular file' };
-    if (st.size > 64 * 1024) return { manifest: 'invalid', raw: null, sha256: null, problem: `the manifest is ${st.size} bytes (at most 64 KiB)` };
+    if (st.isSymbolicLink())
+      return {
+        manifest: 'invalid',
+        raw: null,
+        sha256: null,
+        problem: 'the manifest is a symlink; symlinks are never followed',
+      };
+    if (!st.isFile())
+      return { manifest: 'invalid', raw: null, sha256: null, problem: 'the manifest is not a regular file' };
+    if (st.size > 64 * 1024)
+      return {
+        manifest: 'invalid',
+        raw: null,
+        sha256: null,
+        problem: `the manifest is ${st.size} bytes (at most 64 KiB)`,
+      };
     const fh = await open(mp, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       raw = await fh.readFile('utf8');
@@ -70,7 +83,12 @@ export async function readManifest(abs: string): Promise<ManifestRead> {
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { manifest: null, raw: null, sha256: null };
-    return { manifest: 'invalid', raw: null, sha256: null, problem: `the manifest cannot be read: ${(e as Error).message}` };
+    return {
+      manifest: 'invalid',
+      raw: null,
+      sha256: null,
+      problem: `the manifest cannot be read: ${(e as Error).message}`,
+    };
   }
   const sha = createHash('sha256').update(raw).digest('hex');
   const bad = (problem: string): ManifestRead => ({ manifest: 'invalid', raw, sha256: sha, problem });
@@ -80,16 +98,24 @@ export async function readManifest(abs: string): Promise<ManifestRead> {
   } catch (e) {
     return bad(`the manifest is not valid JSON: ${(e as Error).message}`);
   }
-  if (m === null || typeof m !== 'object' || Array.isArray(m)) return bad('the manifest must be a JSON object');
+  if (m === null || typeof m !== 'object' || Array.isArray(m))
+    return bad('the manifest must be a JSON object');
   const o = m as Record<string, unknown>;
   const own = (k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
   const records = own('records');
   const sha256 = own('sha256');
   const bytes = own('bytes');
-  if (typeof records !== 'number' || !Number.isSafeInteger(records) || records < 0) return bad('"records" must be a non-negative integer');
-  if (sha256 !== undefined && (typeof sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha256))) return bad('"sha256" must be 64 hex digits');
-  if (bytes !== undefined && (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0)) return bad('"bytes" must be a non-negative integer');
-  return { manifest: { records, sha256: typeof sha256 === 'string' ? sha256.toLowerCase() : undefined, bytes }, raw, sha256: sha };
+  if (typeof records !== 'number' || !Number.isSafeInteger(records) || records < 0)
+    return bad('"records" must be a non-negative integer');
+  if (sha256 !== undefined && (typeof sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(sha256)))
+    return bad('"sha256" must be 64 hex digits');
+  if (bytes !== undefined && (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes < 0))
+    return bad('"bytes" must be a non-negative integer');
+  return {
+    manifest: { records, sha256: typeof sha256 === 'string' ? sha256.toLowerCase() : undefined, bytes },
+    raw,
+    sha256: sha,
+  };
 }
 
 interface Seen {
@@ -119,7 +145,12 @@ export class Loader {
     for (const k of [...this.seen.keys()]) if (!present.has(k)) this.seen.delete(k);
   }
 
-  async land(c: Candidate, manifest: Manifest | null, manifestRaw: string | null, manifestSha: string | null): Promise<LandOutcome> {
+  async land(
+    c: Candidate,
+    manifest: Manifest | null,
+    manifestRaw: string | null,
+    manifestSha: string | null,
+  ): Promise<LandOutcome> {
     const { bronze } = this.deps;
     const log = this.deps.logger.child({ file: c.rel });
     const refusal = await this.refusal(c);
@@ -129,20 +160,32 @@ export class Loader {
     }
     const mtime = Math.trunc(c.mtimeMs);
     const memo = this.seen.get(c.rel);
-    if (memo && memo.size === c.size && memo.mtimeMs === mtime && memo.manifestSha === manifestSha) return { kind: 'unchanged', of: memo.of };
+    if (memo && memo.size === c.size && memo.mtimeMs === mtime && memo.manifestSha === manifestSha)
+      return { kind: 'unchanged', of: memo.of };
     const last = bronze.latestFileByPath(c.rel);
-    if (last && last.size === c.size && last.mtimeMs === mtime && last.manifestSha256 === manifestSha && last.state !== 'failed' && last.state !== 'landing') {
+    if (
+      last &&
+      last.size === c.size &&
+      last.mtimeMs === mtime &&
+      last.manifestSha256 === manifestSha &&
+      last.state !== 'failed' &&
+      last.state !== 'landing'
+    ) {
       // Decided before (e.g. kept in place, or incomplete and not fixed yet): no re-hash on every rescan.
       this.seen.set(c.rel, { size: c.size, mtimeMs: mtime, manifestSha, of: last });
       if (last.state === 'verified' || last.state === 'unverified') await this.dispose(c, last.fileId);
       return { kind: 'unchanged', of: last };
     }
     const sha = await sha256File(c.abs);
-    const remember = (of: FileRow | null): void => void this.seen.set(c.rel, { size: c.size, mtimeMs: mtime, manifestSha, of });
+    const remember = (of: FileRow | null): void =>
+      void this.seen.set(c.rel, { size: c.size, mtimeMs: mtime, manifestSha, of });
     const prior = bronze.filesBySha(sha);
     const landedBefore = prior.find((f) => f.state === 'verified' || f.state === 'unverified');
     if (landedBefore) {
-      log.info({ event: 'file.duplicate', of_file_id: landedBefore.fileId, of_path: landedBefore.path }, 'same bytes already landed; nothing to do');
+      log.info(
+        { event: 'file.duplicate', of_file_id: landedBefore.fileId, of_path: landedBefore.path },
+        'same bytes already landed; nothing to do',
+      );
       remember(landedBefore);
       await this.dispose(c, null);
       return { kind: 'duplicate', of: landedBefore };
@@ -153,7 +196,15 @@ export class Loader {
       return { kind: 'duplicate', of: refusedBefore };
     }
 
-    const info = { path: c.rel, sha256: sha, size: c.size, mtimeMs: c.mtimeMs, format: c.format, manifestJson: manifestRaw, manifestSha256: manifestSha };
+    const info = {
+      path: c.rel,
+      sha256: sha,
+      size: c.size,
+      mtimeMs: c.mtimeMs,
+      format: c.format,
+      manifestJson: manifestRaw,
+      manifestSha256: manifestSha,
+    };
     const nowMs = this.deps.clock.nowMs();
     const wholeFileMismatch =
       manifest?.sha256 !== undefined && manifest.sha256 !== sha
@@ -163,7 +214,10 @@ export class Loader {
           : null;
     if (wholeFileMismatch !== null) {
       const f = bronze.recordRefused(info, 'incomplete', wholeFileMismatch, nowMs);
-      log.warn({ event: 'file.incomplete', file_id: f.fileId, detail: wholeFileMismatch }, `file is incomplete (${wholeFileMismatch}); nothing from it is published`);
+      log.warn(
+        { event: 'file.incomplete', file_id: f.fileId, detail: wholeFileMismatch },
+        `file is incomplete (${wholeFileMismatch}); nothing from it is published`,
+      );
       remember(f);
       return { kind: 'landed', file: f };
     }
@@ -172,7 +226,13 @@ export class Loader {
     return out;
   }
 
-  private async parseAndWrite(c: Candidate, info: NewFileInfo, manifest: Manifest | null, nowMs: number, log: Logger): Promise<LandOutcome> {
+  private async parseAndWrite(
+    c: Candidate,
+    info: NewFileInfo,
+    manifest: Manifest | null,
+    nowMs: number,
+    log: Logger,
+  ): Promise<LandOutcome> {
     const { bronze, contract, fault } = this.deps;
     const writer = bronze.beginFile(info, nowMs);
     const seenFields = new Set<string>();
@@ -180,16 +240,33 @@ export class Loader {
     let streamFailure: { code: string; message: string } | null = null;
     let flushed = false;
     try {
-      for await (const item of parseFile(c.abs, c.format, { maxLineBytes: this.opts.maxLineBytes, rawBytes: this.opts.quarantineRawBytes })) {
+      for await (const item of parseFile(c.abs, c.format, {
+        maxLineBytes: this.opts.maxLineBytes,
+        rawBytes: this.opts.quarantineRawBytes,
+      })) {
         if (item.kind === 'error') {
           if (STREAM_FAILURE_CODES.has(item.code)) streamFailure = { code: item.code, message: item.message };
           if (item.code === 'READ_FAILED') break;
-          writer.addQuarantine({ line: item.line, offset: item.offset, code: item.code, field: null, message: `${c.rel}:${item.line}: ${item.message}`, raw: item.raw });
+          writer.addQuarantine({
+            line: item.line,
+            offset: item.offset,
+            code: item.code,
+            field: null,
+            message: `${c.rel}:${item.line}: ${item.message}`,
+            raw: item.raw,
+          });
           continue;
         }
         const v = item.text ? contract.validateText(item.value) : contract.validate(item.value);
         if (!v.ok) {
-          writer.addQuarantine({ line: item.line, offset: item.offset, code: v.code, field: v.field, message: `${c.rel}:${item.line}${v.field ? ` field "${v.field}"` : ''}: ${v.message}`, raw: item.raw });
+          writer.addQuarantine({
+            line: item.line,
+            offset: item.offset,
+            code: v.code,
+            field: v.field,
+            message: `${c.rel}:${item.line}${v.field ? ` field "${v.field}"` : ''}: ${v.message}`,
+            raw: item.raw,
+          });
           continue;
         }
         for (const f of v.fields) {
@@ -218,7 +295,11 @@ export class Loader {
     }
     const after = await stat(c.abs).catch(() => null);
     if (!after || after.size !== c.size || after.mtimeMs !== c.mtimeMs) {
-      writer.finish('failed', 'the file changed while it was being read; it will be landed again once stable', []);
+      writer.finish(
+        'failed',
+        'the file changed while it was being read; it will be landed again once stable',
+        [],
+      );
       log.warn({ event: 'file.changed_while_reading' }, 'file changed while reading; will retry');
       return { kind: 'changed-while-reading' };
     }
@@ -234,12 +315,37 @@ export class Loader {
     }
     fault('before-publish');
     const f = writer.finish(state, detail, drift);
-    if (drift.length > 0) log.warn({ event: 'schema.drift', file_id: f.fileId, new_fields: drift }, `new field(s) not in the contract: ${drift.join(', ')}`);
+    if (drift.length > 0)
+      log.warn(
+        { event: 'schema.drift', file_id: f.fileId, new_fields: drift },
+        `new field(s) not in the contract: ${drift.join(', ')}`,
+      );
     if (state === 'incomplete') {
-      log.warn({ event: 'file.incomplete', file_id: f.fileId, detail, read: f.recordsRead, quarantined: f.recordsQuarantined }, `file is incomplete (${detail}); nothing from it is published`);
+      log.warn(
+        {
+          event: 'file.incomplete',
+          file_id: f.fileId,
+          detail,
+          read: f.recordsRead,
+          quarantined: f.recordsQuarantined,
+        },
+        `file is incomplete (${detail}); nothing from it is published`,
+      );
       return { kind: 'landed', file: f };
     }
-    log.info({ event: 'file.landed', file_id: f.fileId, state, read: f.recordsRead, landed: f.recordsLanded, quarantined: f.recordsQuarantined, seq_from: f.seqFrom, seq_to: f.seqTo }, 'file landed');
+    log.info(
+      {
+        event: 'file.landed',
+        file_id: f.fileId,
+        state,
+        read: f.recordsRead,
+        landed: f.recordsLanded,
+        quarantined: f.recordsQuarantined,
+        seq_from: f.seqFrom,
+        seq_to: f.seqTo,
+      },
+      'file landed',
+    );
     await this.dispose(c, f.fileId);
     return { kind: 'landed', file: f };
   }

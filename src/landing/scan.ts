@@ -19,7 +19,12 @@ export interface Refusal {
 
 /** Names the loader never treats as landing files: hidden, temporary, partial, and manifests. */
 export function isIgnoredName(name: string): boolean {
-  return name.startsWith('.') || name.endsWith('.tmp') || name.endsWith('.partial') || name.endsWith('.manifest.json');
+  return (
+    name.startsWith('.') ||
+    name.endsWith('.tmp') ||
+    name.endsWith('.partial') ||
+    name.endsWith('.manifest.json')
+  );
 }
 
 export function manifestPathOf(abs: string): string {
@@ -37,7 +42,10 @@ export function isInside(root: string, target: string): boolean {
  * Lists landing candidates under root (recursively). Symlinks are never followed: nothing outside
  * the landing folder is read (I10); they are reported as refusals with a reason.
  */
-export async function scanLanding(root: string, formats: readonly LandingFormat[]): Promise<{ candidates: Candidate[]; refused: Refusal[] }> {
+export async function scanLanding(
+  root: string,
+  formats: readonly LandingFormat[],
+): Promise<{ candidates: Candidate[]; refused: Refusal[] }> {
   const realRoot = await realpath(root);
   const candidates: Candidate[] = [];
   const refused: Refusal[] = [];
@@ -65,7 +73,12 @@ export async function scanLanding(root: string, formats: readonly LandingFormat[
         } catch {
           /* dangling */
         }
-        refused.push({ rel, reason: isInside(realRoot, target) ? `symlink (to ${target}): symlinks are not followed; move the file itself into the landing folder` : `symlink pointing outside the landing folder (to ${target}): refused` });
+        refused.push({
+          rel,
+          reason: isInside(realRoot, target)
+            ? `symlink (to ${target}): symlinks are not followed; move the file itself into the landing folder`
+            : `symlink pointing outside the landing folder (to ${target}): refused`,
+        });
         continue;
       }
       if (st.isDirectory()) {

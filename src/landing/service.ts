@@ -56,7 +56,10 @@ export class LandingService {
       refusedNow.add(r.rel);
       if (this.refusedLogged.get(r.rel) !== r.reason) {
         this.refusedLogged.set(r.rel, r.reason);
-        this.logger.warn({ event: 'file.refused', file: r.rel, reason: r.reason }, `refused ${r.rel}: ${r.reason}`);
+        this.logger.warn(
+          { event: 'file.refused', file: r.rel, reason: r.reason },
+          `refused ${r.rel}: ${r.reason}`,
+        );
       }
     }
     for (const k of [...this.refusedLogged.keys()]) if (!refusedNow.has(k)) this.refusedLogged.delete(k);
@@ -72,7 +75,11 @@ export class LandingService {
       this.observations.set(c.rel, obs);
       const r0 = this.retry.get(c.rel);
       if (r0 && now < r0.atMs) {
-        waiting.push({ rel: c.rel, reason: 'retry-backoff', detail: `landing failed; next attempt in ${r0.atMs - now} ms` });
+        waiting.push({
+          rel: c.rel,
+          reason: 'retry-backoff',
+          detail: `landing failed; next attempt in ${r0.atMs - now} ms`,
+        });
         continue;
       }
       let out: LandOutcome;
@@ -80,14 +87,21 @@ export class LandingService {
         const m = await readManifest(c.abs);
         const r = decideReadiness(obs, m.manifest, now, this.policy);
         if (!r.ready) {
-          waiting.push({ rel: c.rel, reason: r.reason, detail: r.reason === 'manifest-invalid' && m.problem ? `${r.detail}: ${m.problem}` : r.detail });
+          waiting.push({
+            rel: c.rel,
+            reason: r.reason,
+            detail: r.reason === 'manifest-invalid' && m.problem ? `${r.detail}: ${m.problem}` : r.detail,
+          });
           continue;
         }
         const manifest = m.manifest === 'invalid' ? null : m.manifest;
         out = await this.loader.land(c, manifest, m.raw, m.sha256);
       } catch (e) {
         out = { kind: 'failed', detail: (e as Error).message };
-        this.logger.error({ event: 'file.land_failed', file: c.rel, err: (e as Error).message }, `landing ${c.rel} failed: ${(e as Error).message}`);
+        this.logger.error(
+          { event: 'file.land_failed', file: c.rel, err: (e as Error).message },
+          `landing ${c.rel} failed: ${(e as Error).message}`,
+        );
       }
       if (out.kind === 'unchanged') {
         unchanged += 1;
@@ -101,7 +115,11 @@ export class LandingService {
       if (out.kind === 'failed') {
         const delayMs = Math.min(RETRY_MAX_MS, (r0?.delayMs ?? RETRY_MIN_MS / 2) * 2);
         this.retry.set(c.rel, { atMs: now + delayMs, delayMs });
-        waiting.push({ rel: c.rel, reason: 'retry-backoff', detail: `${out.detail}; next attempt in ${delayMs} ms` });
+        waiting.push({
+          rel: c.rel,
+          reason: 'retry-backoff',
+          detail: `${out.detail}; next attempt in ${delayMs} ms`,
+        });
         continue;
       }
       this.retry.delete(c.rel);

@@ -15,17 +15,31 @@ export function formatOf(name: string): LandingFormat | null {
 
 /** Opens a file for reading without following a symlink in its last component (I10, race-safe). */
 export function openNoFollow(file: string): NodeJS.ReadableStream & AsyncIterable<Buffer> {
-  return createReadStream(file, { highWaterMark: 64 * 1024, flags: (constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string });
+  return createReadStream(file, {
+    highWaterMark: 64 * 1024,
+    flags: (constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string,
+  });
   // (fs.open accepts numeric flags; the typings only list strings.)
 }
 
 /** Stream-level failure codes: the input could not be read to its end. */
 export const STREAM_FAILURE_CODES = new Set(['TRUNCATED_INPUT', 'CORRUPT_INPUT', 'READ_FAILED']);
 
-function failureOf(e: unknown, bytes: number): { code: 'TRUNCATED_INPUT' | 'CORRUPT_INPUT' | 'READ_FAILED'; message: string } {
+function failureOf(
+  e: unknown,
+  bytes: number,
+): { code: 'TRUNCATED_INPUT' | 'CORRUPT_INPUT' | 'READ_FAILED'; message: string } {
   const err = e as NodeJS.ErrnoException;
-  if (err.code === 'Z_BUF_ERROR') return { code: 'TRUNCATED_INPUT', message: `the gzip stream ends early (truncated) after ${bytes} decompressed bytes: ${err.message}` };
-  if (typeof err.code === 'string' && err.code.startsWith('Z_')) return { code: 'CORRUPT_INPUT', message: `the gzip stream is corrupt after ${bytes} decompressed bytes: ${err.message}` };
+  if (err.code === 'Z_BUF_ERROR')
+    return {
+      code: 'TRUNCATED_INPUT',
+      message: `the gzip stream ends early (truncated) after ${bytes} decompressed bytes: ${err.message}`,
+    };
+  if (typeof err.code === 'string' && err.code.startsWith('Z_'))
+    return {
+      code: 'CORRUPT_INPUT',
+      message: `the gzip stream is corrupt after ${bytes} decompressed bytes: ${err.message}`,
+    };
   return { code: 'READ_FAILED', message: `reading failed after ${bytes} bytes: ${err.message}` };
 }
 
@@ -34,7 +48,10 @@ function failureOf(e: unknown, bytes: number): { code: 'TRUNCATED_INPUT' | 'CORR
  * file with one error item standing for the unreadable tail (the partial record it cut is not
  * parsed). Everything parsed before the failure is still yielded, so it is accounted for.
  */
-async function* guarded(source: AsyncIterable<Buffer>, inner: (s: AsyncIterable<Buffer>) => AsyncGenerator<ParsedItem>): AsyncGenerator<ParsedItem> {
+async function* guarded(
+  source: AsyncIterable<Buffer>,
+  inner: (s: AsyncIterable<Buffer>) => AsyncGenerator<ParsedItem>,
+): AsyncGenerator<ParsedItem> {
   let bytes = 0;
   async function* counted(): AsyncGenerator<Buffer> {
     for await (const c of source) {
@@ -56,7 +73,11 @@ async function* guarded(source: AsyncIterable<Buffer>, inner: (s: AsyncIterable<
 }
 
 /** Streams the records of a landing file with bounded memory (64 KiB reads, one record at a time). */
-export function parseFile(file: string, format: LandingFormat, opts: ParseOptions): AsyncGenerator<ParsedItem> {
+export function parseFile(
+  file: string,
+  format: LandingFormat,
+  opts: ParseOptions,
+): AsyncGenerator<ParsedItem> {
   const stream = openNoFollow(file);
   switch (format) {
     case 'jsonl':

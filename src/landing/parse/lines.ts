@@ -14,7 +14,10 @@ export interface RawLine {
  * Splits a byte stream into lines with 1-based numbers and byte offsets, holding at most
  * maxLineBytes of one line in memory (longer lines are reported with bytes = null).
  */
-export async function* splitLines(source: AsyncIterable<Buffer>, opts: ParseOptions): AsyncGenerator<RawLine> {
+export async function* splitLines(
+  source: AsyncIterable<Buffer>,
+  opts: ParseOptions,
+): AsyncGenerator<RawLine> {
   let parts: Buffer[] = [];
   let partLen = 0;
   let tooLong = false;
@@ -29,7 +32,13 @@ export async function* splitLines(source: AsyncIterable<Buffer>, opts: ParseOpti
       bytes = parts.length === 1 ? parts[0]! : Buffer.concat(parts, partLen);
       if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1);
     }
-    const out: RawLine = { line: lineNo, offset: lineStart, bytes, length: lineLen, ...(prefix ? { prefix } : {}) };
+    const out: RawLine = {
+      line: lineNo,
+      offset: lineStart,
+      bytes,
+      length: lineLen,
+      ...(prefix ? { prefix } : {}),
+    };
     parts = [];
     partLen = 0;
     tooLong = false;
@@ -48,7 +57,9 @@ export async function* splitLines(source: AsyncIterable<Buffer>, opts: ParseOpti
       if (!tooLong) {
         if (partLen + piece.length > opts.maxLineBytes) {
           tooLong = true;
-          prefix = Buffer.from(Buffer.concat([...parts, piece.subarray(0, opts.rawBytes)]).subarray(0, opts.rawBytes));
+          prefix = Buffer.from(
+            Buffer.concat([...parts, piece.subarray(0, opts.rawBytes)]).subarray(0, opts.rawBytes),
+          );
           parts = [];
           partLen = 0;
         } else if (piece.length > 0) {
