@@ -35,7 +35,9 @@ export type QuarantineCode =
   | 'CSV_BAD_HEADER'
   | 'TRUNCATED_INPUT'
   | 'CORRUPT_INPUT'
-  | 'READ_FAILED';
+  | 'READ_FAILED'
+  | 'FILE_TOO_LARGE'
+  | 'TOO_MANY_LINES';
 
 export type ValidationResult =
   | { readonly ok: true; readonly record: ContractRecord; readonly fields: readonly string[] }

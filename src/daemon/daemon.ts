@@ -107,16 +107,30 @@ export function startDaemon(
       if (!stopCtl.signal.aborted) setState('running');
       log.info({ event: 'daemon.running', landing: c.landingDir, table: table!.name }, 'daemon running');
       onReady?.();
-      const idleMs = Math.max(50, Math.min(c.processor.triggerIntervalMs, c.completeness.stableWindowMs));
+      const idleMs = Math.max(
+        50,
+        Math.min(c.processor.triggerIntervalMs, c.completeness.stableWindowMs, c.completeness.closedQuietMs),
+      );
+      // A landing that finishes wakes both loops: the processor has work, and a landing slot is free.
+      landing.onSettled = (): void => {
+        processorWake.wake();
+        landingWake.wake();
+      };
       const landingLoop = (async () => {
         let lastScan = 0;
         while (!stopCtl.signal.aborted) {
           const now = rt.clock.nowMs();
-          if (dirty || now - lastScan >= c.landing.rescanIntervalMs || landing.waiting().length > 0) {
+          if (
+            dirty ||
+            now - lastScan >= c.landing.rescanIntervalMs ||
+            landing.waiting().some((w) => w.reason !== 'landing')
+          ) {
             dirty = false;
             lastScan = now;
             try {
-              const r = await landing.tick(stopCtl.signal);
+              // pass() starts landings and returns: a heavy file lands in its own task (bounded by
+              // landing.concurrency) while later passes pick up the files behind it.
+              const r = await landing.pass(stopCtl.signal);
               if (r.landed.length > 0) processorWake.wake();
             } catch (e) {
               if (stopCtl.signal.aborted) break;
@@ -178,6 +192,7 @@ export function startDaemon(
         if (!didWork) await processorWake.sleep(idleMs);
       }
       await landingLoop;
+      await landing.idle();
       setState('draining');
     } finally {
       clearInterval(renew);

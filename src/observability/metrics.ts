@@ -32,7 +32,20 @@ export interface StatusView {
     readonly quarantined: number;
     readonly bronze: number;
   };
-  readonly files: { readonly byState: Readonly<Record<string, number>>; readonly completenessGap: number };
+  readonly files: {
+    readonly byState: Readonly<Record<string, number>>;
+    readonly completenessGap: number;
+    readonly continuations?: number;
+  };
+  readonly landing?: {
+    readonly writerCheck: { readonly available: boolean };
+    readonly manifests: {
+      readonly waiting: number;
+      readonly orphan: number;
+      readonly lateMatch: number;
+      readonly lateMismatch: number;
+    };
+  };
   readonly keys: { readonly ids: number; readonly live: number; readonly deleted: number };
   readonly table: null | {
     readonly name: string;
@@ -170,6 +183,29 @@ export function renderMetrics(
     'gauge',
     'Files landed without a manifest (unverified).',
     s.files.completenessGap,
+  );
+  e.one(
+    'seamline_files_continuations_total',
+    'counter',
+    'Catalog rows landing bytes appended to a file after it landed.',
+    s.files.continuations ?? 0,
+  );
+  e.metric(
+    'seamline_landing_manifests',
+    'gauge',
+    'Manifests matching no data file (waiting, orphan) and manifests that came after their file landed (late_match, late_mismatch).',
+    [
+      { labels: { state: 'waiting' }, value: s.landing?.manifests.waiting ?? 0 },
+      { labels: { state: 'orphan' }, value: s.landing?.manifests.orphan ?? 0 },
+      { labels: { state: 'late_match' }, value: s.landing?.manifests.lateMatch ?? 0 },
+      { labels: { state: 'late_mismatch' }, value: s.landing?.manifests.lateMismatch ?? 0 },
+    ],
+  );
+  e.one(
+    'seamline_landing_writer_check_available',
+    'gauge',
+    '1 when completeness can see open writers (/proc); 0 when the stability window applies.',
+    s.landing?.writerCheck.available ? 1 : 0,
   );
   e.one(
     'seamline_batches_committed_total',

@@ -1,4 +1,4 @@
-import type { ParsedItem, ParseOptions } from './types.js';
+import { LimitExceeded, type ParsedItem, type ParseOptions } from './types.js';
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -211,6 +211,11 @@ export async function* splitCsvRecords(
       }
     }
     pos += n;
+    if (opts.maxLines !== undefined && line - 1 > opts.maxLines)
+      throw new LimitExceeded(
+        'TOO_MANY_LINES',
+        `the file has more than ${opts.maxLines} lines (landing.maxLines, blank lines included)`,
+      );
     for (const r of out) yield r;
   }
   if (state === 'quoted') {

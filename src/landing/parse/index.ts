@@ -3,7 +3,13 @@ import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parseCsv } from './csv.js';
 import { parseJsonl } from './jsonl.js';
-import type { LandingFormat, ParsedItem, ParseOptions } from './types.js';
+import {
+  LimitExceeded,
+  type LandingFormat,
+  type LimitCode,
+  type ParsedItem,
+  type ParseOptions,
+} from './types.js';
 
 /** The landing format of a file name, or null when the name is not a landing file. */
 export function formatOf(name: string): LandingFormat | null {
@@ -14,8 +20,12 @@ export function formatOf(name: string): LandingFormat | null {
 }
 
 /** Opens a file for reading without following a symlink in its last component (I10, race-safe). */
-export function openNoFollow(file: string): NodeJS.ReadableStream & AsyncIterable<Buffer> {
+export function openNoFollow(
+  file: string,
+  range?: { readonly start: number; readonly end: number },
+): NodeJS.ReadableStream & AsyncIterable<Buffer> {
   return createReadStream(file, {
+    ...(range ? { start: range.start, end: range.end - 1 } : {}),
     highWaterMark: 64 * 1024,
     flags: (constants.O_RDONLY | constants.O_NOFOLLOW) as unknown as string,
   });
@@ -23,12 +33,20 @@ export function openNoFollow(file: string): NodeJS.ReadableStream & AsyncIterabl
 }
 
 /** Stream-level failure codes: the input could not be read to its end. */
-export const STREAM_FAILURE_CODES = new Set(['TRUNCATED_INPUT', 'CORRUPT_INPUT', 'READ_FAILED']);
+export const STREAM_FAILURE_CODES = new Set([
+  'TRUNCATED_INPUT',
+  'CORRUPT_INPUT',
+  'READ_FAILED',
+  'FILE_TOO_LARGE',
+  'TOO_MANY_LINES',
+]);
 
 function failureOf(
   e: unknown,
   bytes: number,
-): { code: 'TRUNCATED_INPUT' | 'CORRUPT_INPUT' | 'READ_FAILED'; message: string } {
+): { code: 'TRUNCATED_INPUT' | 'CORRUPT_INPUT' | 'READ_FAILED' | LimitCode; message: string } {
+  if (e instanceof LimitExceeded)
+    return { code: e.code, message: `${e.message}; refused after ${bytes} bytes` };
   const err = e as NodeJS.ErrnoException;
   if (err.code === 'Z_BUF_ERROR')
     return {
@@ -51,11 +69,19 @@ function failureOf(
 async function* guarded(
   source: AsyncIterable<Buffer>,
   inner: (s: AsyncIterable<Buffer>) => AsyncGenerator<ParsedItem>,
+  opts: ParseOptions,
+  base = 0,
 ): AsyncGenerator<ParsedItem> {
   let bytes = 0;
+  const maxBytes = opts.maxBytes ?? Number.POSITIVE_INFINITY;
   async function* counted(): AsyncGenerator<Buffer> {
     for await (const c of source) {
       bytes += c.length;
+      if (bytes > maxBytes)
+        throw new LimitExceeded(
+          'FILE_TOO_LARGE',
+          `the file inflates to more than ${maxBytes} bytes (landing.maxInflatedBytes)`,
+        );
       yield c;
     }
   }
@@ -63,12 +89,19 @@ async function* guarded(
   try {
     for await (const item of inner(counted())) {
       lastLine = Math.max(lastLine, item.line);
-      yield item;
+      yield base === 0 ? item : { ...item, offset: item.offset + base };
     }
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
     const f = failureOf(e, bytes);
-    yield { kind: 'error', line: lastLine + 1, offset: bytes, code: f.code, message: f.message, raw: '' };
+    yield {
+      kind: 'error',
+      line: lastLine + 1,
+      offset: base + bytes,
+      code: f.code,
+      message: f.message,
+      raw: '',
+    };
   }
 }
 
@@ -77,17 +110,21 @@ export function parseFile(
   file: string,
   format: LandingFormat,
   opts: ParseOptions,
+  range?: { readonly start: number; readonly end: number },
 ): AsyncGenerator<ParsedItem> {
-  const stream = openNoFollow(file);
+  // A range reads a continuation (bytes appended after landing) of an uncompressed file; its line
+  // numbers count from the first byte of the range, its offsets are absolute.
+  const stream = openNoFollow(file, range);
+  const base = range?.start ?? 0;
   switch (format) {
     case 'jsonl':
-      return guarded(stream, (s) => parseJsonl(s, opts));
+      return guarded(stream, (s) => parseJsonl(s, opts), opts, base);
     case 'jsonl.gz': {
       // pipeline() propagates an error of either side and destroys both (no leaked fd, no hang).
       const gunzip = pipeline(stream, createGunzip(), () => undefined);
-      return guarded(gunzip, (s) => parseJsonl(s, opts));
+      return guarded(gunzip, (s) => parseJsonl(s, opts), opts);
     }
     case 'csv':
-      return guarded(stream, (s) => parseCsv(s, opts));
+      return guarded(stream, (s) => parseCsv(s, opts), opts, base);
   }
 }

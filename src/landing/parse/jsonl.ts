@@ -12,7 +12,7 @@ export async function* parseJsonl(
   source: AsyncIterable<Buffer>,
   opts: ParseOptions,
 ): AsyncGenerator<ParsedItem> {
-  for await (const l of splitLines(source, opts)) {
+  for await (const l of splitLines(source, { ...opts, skipBlank: true })) {
     if (l.bytes === null) {
       yield {
         kind: 'error',
