@@ -712,8 +712,15 @@ export class Loader {
       }
     }
     this.seen.delete(c.rel);
+    // Only the manifest the file was landed with goes along; one that arrived meanwhile stays, to be
+    // checked as a late manifest.
+    const landedWith = fileId === null ? null : (this.deps.bronze.file(fileId)?.manifestSha256 ?? null);
     const manifests: string[] = [];
-    for (const m of manifestPathsOf(c.abs)) if (await exists(m)) manifests.push(m);
+    for (const m of manifestPathsOf(c.abs)) {
+      if (!(await exists(m))) continue;
+      if (fileId === null || (landedWith !== null && (await readManifestAt(m)).sha256 === landedWith))
+        manifests.push(m);
+    }
     if (this.opts.afterLanding === 'delete' && (fileId === null || this.watchMs === 0)) {
       await rm(c.abs, { force: true });
       for (const m of manifests) await rm(m, { force: true });

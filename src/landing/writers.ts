@@ -67,12 +67,10 @@ export class ProcOpenWriters implements OpenWriters {
     await Promise.all(
       pids.map(async (pid) => {
         const fdDir = `${this.procRoot}/${pid}/fd`;
-        let fds: string[];
-        try {
-          fds = await readdir(fdDir);
-        } catch (e) {
-          const code = (e as NodeJS.ErrnoException).code;
-          if (code !== 'ENOENT' && code !== 'ESRCH') unreadable += 1; // exited processes do not count
+        const fds = await this.fdsOf(pid);
+        if (fds === 'gone') return;
+        if (fds === 'unreadable') {
+          unreadable += 1;
           return;
         }
         for (const fd of fds) {
@@ -99,6 +97,30 @@ export class ProcOpenWriters implements OpenWriters {
         writers,
       };
     return { kind: 'checked', writers };
+  }
+
+  /**
+   * The descriptors of a process. Exited and exiting processes are 'gone' (an exiting process answers
+   * EACCES even to root: it is given a moment and looked at again); 'unreadable' means another
+   * user's process this one may not inspect.
+   */
+  private async fdsOf(pid: string): Promise<string[] | 'gone' | 'unreadable'> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await readdir(`${this.procRoot}/${pid}/fd`);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ESRCH') return 'gone';
+        try {
+          const status = await readFile(`${this.procRoot}/${pid}/status`, 'utf8');
+          if (/^State:\s*[ZX]/m.test(status)) return 'gone';
+        } catch {
+          return 'gone';
+        }
+        if (attempt >= 1) return 'unreadable';
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
   }
 }
 
