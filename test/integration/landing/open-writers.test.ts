@@ -21,7 +21,7 @@ function holder(file: string, flags: 'a' | 'r' | 'r+'): Promise<ChildProcess> {
   );
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.stdout!.once('data', () => resolve(child));
+    child.stdout.once('data', () => resolve(child));
   });
 }
 
