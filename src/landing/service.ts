@@ -53,6 +53,7 @@ export interface LandingServiceOptions {
 /** Retry delays for a file whose landing failed (I/O error): 1 s doubling to 5 min. */
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 5 * 60_000;
+const GROWTH_CHECK_EVERY_MS = 1000;
 
 /**
  * One pass over the landing folder: observe every candidate, land the ones the completeness policy
@@ -227,7 +228,12 @@ export class LandingService {
     for (const k of this.inFlight.keys()) seen.add(k);
     this.loader.prune(seen);
     try {
-      this.finished.push(...(await this.loader.watchGrowth()));
+      // Archived and pending-delete files are stat'ed at most once a second (there can be many).
+      const now = this.clock.nowMs();
+      if (now - this.lastGrowthCheckMs >= GROWTH_CHECK_EVERY_MS || now < this.lastGrowthCheckMs) {
+        this.lastGrowthCheckMs = now;
+        this.finished.push(...(await this.loader.watchGrowth()));
+      }
     } catch (e) {
       this.logger.error({ event: 'landing.growth_failed', err: e }, 'growth check failed');
     }
@@ -239,6 +245,7 @@ export class LandingService {
   }
 
   private retryWaiting: WaitingFile[] = [];
+  private lastGrowthCheckMs = Number.NEGATIVE_INFINITY;
 
   private drain(): LandOutcome[] {
     const out = this.finished;

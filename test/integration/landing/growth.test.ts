@@ -100,7 +100,7 @@ async function run(s: ReturnType<typeof stack>, writer: Promise<void>): Promise<
     await s.service.tick();
     await sleep(100);
   }
-  for (let i = 0; i < 12; i++) {
+  for (let i = 0; i < 30; i++) {
     await s.service.tick();
     await sleep(100);
   }
