@@ -21,6 +21,11 @@ Commands:
   reindex [--model ID] [--max-rps N] [--dry-run] [--yes]
                                rebuild into a new table from bronze, gate it, swap atomically
   rollback                     point serving back at the previous table (one step)
+  quarantine [--file F] [--code C] [--since 2h|ISO] [--limit N]
+                               quarantined records: file, line, code, reason, safe excerpt
+  files [--limit N]            recent landed files: state, counts, landing → searchable
+  batches [--limit N] [--state planned|committed|failed]
+                               recent micro-batches: state, lane, counts, duration
 ${'' /* more commands register themselves in commands.ts */}
 Options (every command):
   --config FILE                JSON config (default: SEAMLINE_CONFIG, else built-in defaults)
@@ -41,6 +46,11 @@ const OPTIONS = {
   'dry-run': { type: 'boolean', default: false },
   yes: { type: 'boolean', default: false },
   repair: { type: 'boolean', default: false },
+  file: { type: 'string' },
+  code: { type: 'string' },
+  since: { type: 'string' },
+  limit: { type: 'string' },
+  state: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 export async function main(argv: readonly string[]): Promise<number> {

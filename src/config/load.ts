@@ -11,6 +11,8 @@ export type Config = DeepReadonly<
     model: Omit<ParsedConfig['model'], 'modelsDir'> & { modelsDir: string };
     /** Absolute path of the config file, or null when running on defaults. */
     configFile: string | null;
+    /** False when landingDir is the default (`./landing`, created on first use); true when set in the file or env. */
+    landingDirExplicit: boolean;
   }
 >;
 
@@ -111,7 +113,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     }
     let text: string;
     try {
-      text = readFileSync(configFile, 'utf8');
+      // A UTF-8 byte order mark (Windows editors) is accepted, as landing files accept one.
+      text = readFileSync(configFile, 'utf8').replace(/^\uFEFF/, '');
     } catch (e) {
       throw new SeamlineError('CONFIG_INVALID', `cannot read config file ${configFile}`, { cause: e });
     }
@@ -162,6 +165,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   const normalized = {
     ...c,
     configFile,
+    landingDirExplicit: raw.landingDir !== undefined,
     dataDir: path.resolve(base, c.dataDir),
     landingDir: path.resolve(base, c.landingDir),
     model: {

@@ -269,7 +269,52 @@ export const ConfigSchema = z
           .describe(
             'SQLite synchronous pragma (WAL mode). FULL survives power loss; NORMAL only process crashes.',
           ),
-        busyTimeoutMs: ms(5000, 'How long a SQLite statement waits for a lock held by another process.'),
+        busyTimeoutMs: ms(
+          5000,
+          'How long a SQLite statement waits (blocking) for a lock held by another process: CLI commands and daemon start-up.',
+        ),
+        daemonBusyTimeoutMs: z
+          .number()
+          .int()
+          .min(0)
+          .max(1000)
+          .default(20)
+          .describe(
+            "The daemon's busy wait once running. Kept short because the wait blocks the event loop (HTTP); a longer lock is waited out with asynchronous backoff (see retry).",
+          ),
+      })
+      .strict()
+      .prefault({}),
+    verify: z
+      .object({
+        vectorSample: z
+          .number()
+          .int()
+          .min(0)
+          .default(64)
+          .describe(
+            "`seamline verify` re-embeds this many randomly sampled rows and checks each stored vector is the model's embedding of the stored text (0 = skip).",
+          ),
+      })
+      .strict()
+      .prefault({}),
+    retry: z
+      .object({
+        baseMs: pos(
+          200,
+          'First delay after a failed daemon step (landing, processing); doubles per failure.',
+        ),
+        maxMs: pos(30_000, 'Longest delay between retries, and the wait after a non-retryable error.'),
+        jitter: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.5)
+          .describe('Random fraction of each delay (0 none, 1 full jitter).'),
+        stallAfterFailures: pos(
+          3,
+          'Consecutive retryable failures after which a lane counts as stalled (/readyz 503 + incident). A full disk stalls at once.',
+        ),
       })
       .strict()
       .prefault({}),

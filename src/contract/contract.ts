@@ -15,22 +15,41 @@ const fail = (code: QuarantineCode, field: string | null, message: string): Fail
 });
 
 /** Depth of nested arrays/objects; stops counting past limit. Also reports forbidden keys anywhere. */
-function inspect(v: unknown, depth: number, limit: number): { tooDeep: boolean; forbidden: string | null } {
-  if (depth > limit) return { tooDeep: true, forbidden: null };
-  if (v === null || typeof v !== 'object') return { tooDeep: false, forbidden: null };
+/** A UTF-16 surrogate without its pair (JSON "\ud800"): not text; SQLite would rewrite it to U+FFFD. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+type Shape = { tooDeep: boolean; forbidden: string | null; surrogate: string | null };
+const CLEAN: Shape = { tooDeep: false, forbidden: null, surrogate: null };
+
+function inspect(v: unknown, depth: number, limit: number, at = ''): Shape {
+  if (depth > limit) return { ...CLEAN, tooDeep: true };
+  if (typeof v === 'string') return LONE_SURROGATE.test(v) ? { ...CLEAN, surrogate: at || '(value)' } : CLEAN;
+  if (v === null || typeof v !== 'object') return CLEAN;
   if (Array.isArray(v)) {
-    for (const x of v) {
-      const r = inspect(x, depth + 1, limit);
-      if (r.tooDeep || r.forbidden) return r;
+    for (let i = 0; i < v.length; i++) {
+      const r = inspect(v[i], depth + 1, limit, `${at}[${i}]`);
+      if (r.tooDeep || r.forbidden || r.surrogate) return r;
     }
-    return { tooDeep: false, forbidden: null };
+    return CLEAN;
   }
   for (const k of Object.keys(v)) {
-    if (FORBIDDEN_KEYS.has(k)) return { tooDeep: false, forbidden: k };
-    const r = inspect((v as Record<string, unknown>)[k], depth + 1, limit);
-    if (r.tooDeep || r.forbidden) return r;
+    if (FORBIDDEN_KEYS.has(k)) return { ...CLEAN, forbidden: k };
+    const path = at ? `${at}.${k}` : k;
+    if (LONE_SURROGATE.test(k)) return { ...CLEAN, surrogate: path };
+    const r = inspect((v as Record<string, unknown>)[k], depth + 1, limit, path);
+    if (r.tooDeep || r.forbidden || r.surrogate) return r;
   }
-  return { tooDeep: false, forbidden: null };
+  return CLEAN;
+}
+
+/** The number as written in the source line (JSON.parse rounds 9007199254740993 and turns 1e400 into Infinity). */
+function rawNumberText(source: string | undefined, key: string, parsed: unknown): string {
+  if (source !== undefined) {
+    const esc = JSON.stringify(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const m = new RegExp(`${esc}\\s*:\\s*(-?[0-9][0-9.eE+-]*)`).exec(source);
+    if (m) return m[1]!;
+  }
+  return String(parsed);
 }
 
 function checkMeta(name: string, type: MetadataFieldType, v: unknown): { ok: true; value: unknown } | Fail {
@@ -72,7 +91,7 @@ export function buildContract(cfg: ContractConfig): Contract {
   ]);
   const metaEntries = Object.entries(cfg.metadata);
 
-  function validate(value: unknown): ValidationResult {
+  function validate(value: unknown, source?: string): ValidationResult {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       return fail(
         'NOT_AN_OBJECT',
@@ -89,6 +108,13 @@ export function buildContract(cfg: ContractConfig): Contract {
         `key "${shape.forbidden}" is not allowed in a record (prototype pollution guard)`,
       );
     if (shape.tooDeep) return fail('TOO_DEEP', null, `record nests deeper than ${MAX_DEPTH} levels`);
+    // Quarantined, not repaired: storing it would silently turn it into replacement characters.
+    if (shape.surrogate !== null)
+      return fail(
+        'LONE_SURROGATE',
+        shape.surrogate,
+        `field "${shape.surrogate}" contains an unpaired UTF-16 surrogate (a \\uD800–\\uDFFF escape without its pair); it is not valid text`,
+      );
     const own = (k: string): unknown => (Object.prototype.hasOwnProperty.call(obj, k) ? obj[k] : undefined);
 
     const rawId = own(cfg.idField);
@@ -123,7 +149,7 @@ export function buildContract(cfg: ContractConfig): Contract {
       return fail(
         'BAD_VERSION',
         cfg.versionField,
-        `version field "${cfg.versionField}" must be a non-negative safe integer, got ${String(rawVer)}`,
+        `version field "${cfg.versionField}" must be a non-negative safe integer, got ${typeof rawVer === 'number' ? rawNumberText(source, cfg.versionField, rawVer) : String(rawVer)}`,
       );
 
     const rawTime = own(cfg.eventTimeField);

@@ -36,6 +36,7 @@ export type QuarantineCode =
   | 'TRUNCATED_INPUT'
   | 'CORRUPT_INPUT'
   | 'READ_FAILED'
+  | 'LONE_SURROGATE'
   | 'FILE_TOO_LARGE'
   | 'TOO_MANY_LINES';
 
@@ -50,7 +51,7 @@ export type ValidationResult =
 
 export interface Contract {
   /** Validates one parsed value. Pure; never throws. */
-  validate(value: unknown): ValidationResult;
+  validate(value: unknown, source?: string): ValidationResult;
   /** Validates a row whose values are text (CSV): metadata cells are typed explicitly first. Pure; never throws. */
   validateText(row: unknown): ValidationResult;
   /** The field names the contract knows (used for schema-drift detection). */

@@ -1,11 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'chokidar';
-import { isSeamlineError, toSeamlineError } from '../errors/errors.js';
+import { setBusyTimeout } from '../db/sqlite.js';
+import { isSeamlineError, SeamlineError } from '../errors/errors.js';
 import { startHttpServer, type HttpServerHandle } from '../http/server.js';
 import { newLiveStats, type LiveStats } from '../observability/metrics.js';
 import { MaintenanceGate } from '../optimize/gate.js';
 import { acquireWriter, Leases, WRITER_LEASE, WRITER_TTL_MS } from '../runtime/lock.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { guardProcess } from '../runtime/process-guard.js';
+import { backoffSleep, StallMonitor } from '../runtime/stall-monitor.js';
 import { buildPipeline, type TestHooks } from './pipeline.js';
 import { daemonHttpHandlers } from './http-handlers.js';
 
@@ -56,7 +59,15 @@ export function startDaemon(
   };
   const c = rt.config;
   const log = rt.logger;
+  // Retry with backoff + stall visibility for the background lanes (docs/operations.md#stalls).
+  const stalls = new StallMonitor({
+    incidents: () => rt.ledger.incidents(),
+    logger: log,
+    clock: rt.clock,
+    policy: c.retry,
+  });
 
+  const unguard = guardProcess(log);
   const done = (async () => {
     const leases = new Leases(rt.db);
     // Single writer: refuse before binding any port, so a second daemon fails fast and clearly.
@@ -69,13 +80,24 @@ export function startDaemon(
     let watcher: FSWatcher | null = null;
     let http: HttpServerHandle | null = null;
     const renew = setInterval(() => {
-      leases.tryAcquire(WRITER_LEASE, holder, WRITER_TTL_MS, rt.clock.nowMs());
+      // A timer must never throw: a busy or full database is a stall to report, not a crash.
+      try {
+        if (leases.tryAcquire(WRITER_LEASE, holder, WRITER_TTL_MS, rt.clock.nowMs()))
+          stalls.succeeded('lease');
+        else
+          stalls.failed(
+            'lease',
+            new SeamlineError('LOCKED', 'the writer lease was taken by another process'),
+          );
+      } catch (e) {
+        stalls.failed('lease', e);
+      }
     }, WRITER_TTL_MS / 3);
     renew.unref();
     try {
       if (c.http.enabled) {
         // Up before the model loads: /healthz answers and /readyz says why it is not ready yet.
-        http = await startHttpServer(c.http, daemonHttpHandlers(rt, live), live, log);
+        http = await startHttpServer(c.http, daemonHttpHandlers(rt, live, stalls), live, log);
         opts.onListening?.(c.http.host, http.port);
       }
       await mkdir(c.landingDir, { recursive: true });
@@ -107,6 +129,8 @@ export function startDaemon(
       if (!stopCtl.signal.aborted) setState('running');
       log.info({ event: 'daemon.running', landing: c.landingDir, table: table!.name }, 'daemon running');
       onReady?.();
+      // From here a lock held by another connection is waited out asynchronously, not in a busy loop.
+      setBusyTimeout(rt.db, c.sqlite.daemonBusyTimeoutMs);
       const idleMs = Math.max(
         50,
         Math.min(c.processor.triggerIntervalMs, c.completeness.stableWindowMs, c.completeness.closedQuietMs),
@@ -132,13 +156,14 @@ export function startDaemon(
               // landing.concurrency) while later passes pick up the files behind it.
               const r = await landing.pass(stopCtl.signal);
               if (r.landed.length > 0) processorWake.wake();
+              // Files that failed to land back off in the landing service; their error still counts as a stall.
+              const failed = r.landed.find((o) => o.kind === 'failed' && o.error !== undefined);
+              if (failed?.kind === 'failed') stalls.failed('landing', failed.error);
+              else if (!r.waiting.some((w) => w.reason === 'retry-backoff')) stalls.succeeded('landing');
             } catch (e) {
               if (stopCtl.signal.aborted) break;
-              const err = toSeamlineError(e);
-              log.error(
-                { event: 'landing.step_failed', code: err.code, err: err.message, retryable: err.retryable },
-                'landing pass failed; retrying after the interval',
-              );
+              dirty = true;
+              await backoffSleep(stalls.failed('landing', e).delayMs, stopCtl.signal);
             }
           }
           await landingWake.sleep(idleMs);
@@ -181,13 +206,13 @@ export function startDaemon(
             if (tokens > 0 && b.durationMs > 0) live.tokensPerSecond = (tokens * 1000) / b.durationMs;
           }
           didWork = b !== null;
+          stalls.succeeded('processor');
         } catch (e) {
-          const err = toSeamlineError(e);
-          log.error(
-            { event: 'daemon.step_failed', code: err.code, err: err.message, retryable: err.retryable },
-            'pipeline step failed; retrying after the trigger interval',
-          );
           if (isSeamlineError(e) && !e.retryable && e.code === 'LOCKED') throw e;
+          // A gate failure is the processor's own incident (the batch waits for an operator); others back off.
+          if (!(isSeamlineError(e) && e.code === 'GATE_FAILED'))
+            await backoffSleep(stalls.failed('processor', e).delayMs, stopCtl.signal);
+          else log.warn({ event: 'daemon.step_failed', code: e.code, err: e }, 'batch held by a gate');
         }
         if (!didWork) await processorWake.sleep(idleMs);
       }
@@ -201,6 +226,7 @@ export function startDaemon(
       leases.release(WRITER_LEASE, holder);
       live.storesOpen = false;
       setState('stopped');
+      unguard();
     }
   })();
 

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SeamlineError } from '../errors/errors.js';
+import { classifySqliteError, guardSqlite } from './classify.js';
 
 export type Sqlite = Database.Database;
 
@@ -259,8 +260,12 @@ export function openSqlite(file: string, opts: OpenSqliteOptions): Sqlite {
   let db: Sqlite;
   try {
     if (!opts.readonly) mkdirSync(path.dirname(file), { recursive: true });
-    db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    db = guardSqlite(
+      new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false }),
+    );
   } catch (e) {
+    const c = classifySqliteError(e);
+    if (c instanceof SeamlineError) throw c;
     throw new SeamlineError('BRONZE_FAILED', `cannot open SQLite database ${file}: ${(e as Error).message}`, {
       cause: e,
     });
@@ -273,6 +278,11 @@ export function openSqlite(file: string, opts: OpenSqliteOptions): Sqlite {
     migrate(db);
   }
   return db;
+}
+
+/** Changes the connection's busy wait (the daemon shortens it once running: the wait blocks the event loop). */
+export function setBusyTimeout(db: Sqlite, ms: number): void {
+  db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(ms))}`);
 }
 
 function migrate(db: Sqlite): void {

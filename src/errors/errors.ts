@@ -37,6 +37,18 @@ export const ERROR_CODES = {
     retryable: true,
     summary: 'the maintenance lease could not be obtained in time',
   },
+  DB_BUSY: {
+    exit: 11,
+    retryable: true,
+    summary:
+      'another connection (a sqlite3 shell, a backup tool) holds the SQLite write lock; the daemon waits it out with backoff',
+  },
+  DISK_FULL: {
+    exit: 12,
+    retryable: true,
+    summary:
+      'a disk is full (SQLite or LanceDB); work stalls, /readyz says so, and resumes once space is freed',
+  },
   ABORTED: { exit: 130, retryable: true, summary: 'the operation was cancelled' },
   INTERNAL: { exit: 70, retryable: false, summary: 'an unexpected internal error' },
 } as const;

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { isSeamlineError, toSeamlineError } from '../errors/errors.js';
 import type { LiveStats } from '../observability/metrics.js';
 import { parseSearchRequest, type SearchRequest, type SearchResult } from '../search/search.js';
+import { matchOpsRoute, opsRouteTakesQuery, serveOps, type OpsApi } from './ops-routes.js';
 
 export interface HttpOptions {
   /** Bind address (default 127.0.0.1). */
@@ -24,6 +25,10 @@ export interface HttpHandlers {
   metrics(): Promise<string>;
   search(req: SearchRequest): Promise<{ table: string; results: SearchResult[] }>;
   readonly searchLimits: { readonly maxK: number; readonly maxQueryChars: number };
+  /** The status page (GET /), its assets and GET /api/*; absent = those routes are 404. */
+  readonly ops?: OpsApi;
+  /** Called once when the server closes (stops the handlers' timers). */
+  close?(): void;
 }
 
 export interface HttpServerHandle {
@@ -100,7 +105,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 function send(
   res: ServerResponse,
   status: number,
-  body: string,
+  body: string | Buffer,
   type: string,
   headers: Record<string, string> = {},
 ): void {
@@ -145,7 +150,8 @@ export async function startHttpServer(
       throw new HttpError(414, 'URI_TOO_LONG', `URL longer than ${MAX_URL} characters`);
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    if (q !== -1 && url.length > q + 1)
+    const opsRoute = h.ops ? matchOpsRoute(path) : null;
+    if (q !== -1 && url.length > q + 1 && !(opsRoute !== null && opsRouteTakesQuery(opsRoute)))
       throw new HttpError(
         400,
         'USAGE',
@@ -157,6 +163,18 @@ export async function startHttpServer(
         'BAD_HOST',
         `Host header ${JSON.stringify(req.headers.host ?? '')} does not name this server`,
       );
+    if (opsRoute !== null && h.ops) {
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} accepts GET`, { allow: 'GET' });
+      // Same rule as every other route: the page and its API need the token when one is set.
+      if (opts.token !== undefined && !tokenMatches(req.headers.authorization, opts.token))
+        throw new HttpError(401, 'UNAUTHORIZED', 'missing or wrong bearer token', {
+          'www-authenticate': 'Bearer',
+        });
+      const r = serveOps(opsRoute, path, new URLSearchParams(q === -1 ? '' : url.slice(q + 1)), h.ops);
+      send(res, r.status, r.body, r.type, r.headers);
+      return { route: opsRoute, status: r.status };
+    }
     const routes: Record<string, string> = {
       '/healthz': 'GET',
       '/readyz': 'GET',
@@ -254,7 +272,13 @@ export async function startHttpServer(
   };
 
   const server: Server = createServer(
-    { requestTimeout: opts.requestTimeoutMs, headersTimeout: Math.min(opts.requestTimeoutMs, 60_000) },
+    {
+      requestTimeout: opts.requestTimeoutMs,
+      headersTimeout: Math.min(opts.requestTimeoutMs, 60_000),
+      // Node enforces both timeouts only when it sweeps connections (default every 30 s, so a 15 s limit
+      // fired after 26–30 s); sweeping often keeps a slow-header/slow-body 408 within 1 s of the limit.
+      connectionsCheckingInterval: Math.max(50, Math.min(500, Math.floor(opts.requestTimeoutMs / 4))),
+    },
     (req, res) => {
       handle(req, res).then(
         ({ route, status }) => count(route, status),
@@ -272,7 +296,9 @@ export async function startHttpServer(
           }
           const route = (req.url ?? '/').split('?')[0]!;
           count(
-            ['/healthz', '/readyz', '/metrics', '/status', '/search'].includes(route) ? route : 'other',
+            ['/healthz', '/readyz', '/metrics', '/status', '/search'].includes(route)
+              ? route
+              : (matchOpsRoute(route) ?? 'other'),
             he.status,
           );
           // A body we refuse to read must not keep the connection for the next request.
@@ -301,6 +327,7 @@ export async function startHttpServer(
     port,
     close: () => {
       closed ??= new Promise<void>((resolve) => {
+        h.close?.();
         server.close(() => resolve());
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 2000).unref();

@@ -57,7 +57,7 @@ export type LandOutcome =
   | { readonly kind: 'duplicate'; readonly of: FileRow }
   | { readonly kind: 'unchanged'; readonly of: FileRow | null }
   | { readonly kind: 'changed-while-reading' }
-  | { readonly kind: 'failed'; readonly detail: string }
+  | { readonly kind: 'failed'; readonly detail: string; readonly error?: unknown }
   /** Same bytes are being landed under another name right now: try again on the next pass. */
   | { readonly kind: 'busy'; readonly detail: string }
   | { readonly kind: 'refused'; readonly reason: string };
@@ -571,7 +571,7 @@ export class Loader {
           });
           continue;
         }
-        const v = item.text ? contract.validateText(item.value) : contract.validate(item.value);
+        const v = item.text ? contract.validateText(item.value) : contract.validate(item.value, item.raw);
         if (!v.ok) {
           writer.addQuarantine({
             line: item.line,

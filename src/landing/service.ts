@@ -177,7 +177,11 @@ export class LandingService {
       try {
         m = await readManifest(c.abs);
       } catch (e) {
-        this.settle(c, { kind: 'failed', detail: (e as Error).message }, r0, now, waiting);
+        this.logger.error(
+          { event: 'file.land_failed', file: c.rel, err: e },
+          `landing ${c.rel} failed: ${(e as Error).message}`,
+        );
+        this.settle(c, { kind: 'failed', detail: (e as Error).message, error: e }, r0, now, waiting);
         continue;
       }
       const facts =
@@ -213,7 +217,7 @@ export class LandingService {
             { event: 'file.land_failed', file: c.rel, err: e },
             `landing ${c.rel} failed: ${(e as Error).message}`,
           );
-          return { kind: 'failed', detail: (e as Error).message };
+          return { kind: 'failed', detail: (e as Error).message, error: e };
         })
         .then((out) => {
           this.inFlight.delete(c.rel);

@@ -1,3 +1,4 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HistogramData, LedgerCounters } from './ledger-stats.js';
 
 /** In-process facts only the running daemon knows (everything countable comes from SQLite instead). */
@@ -66,264 +67,447 @@ export interface StatusView {
   };
 }
 
-const FILE_STATES = ['landing', 'verified', 'unverified', 'incomplete', 'failed'] as const;
-
-/** Escapes a label value per the Prometheus text exposition format. */
-export function labelValue(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+/** Everything one scrape reads: taken once per scrape, so every metric of a scrape agrees. */
+export interface MetricsSnapshot {
+  readonly status: StatusView;
+  readonly live: LiveStats;
+  readonly hist: { readonly landingToSearchable: HistogramData; readonly batchDuration: HistogramData };
+  readonly nowMs: number;
 }
 
-const fmt = (n: number): string => (Number.isFinite(n) ? String(n) : n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN');
+export interface Sample {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
 
-class Exposition {
-  private readonly lines: string[] = [];
-  metric(
-    name: string,
-    type: 'counter' | 'gauge',
-    help: string,
-    samples: readonly { labels?: Record<string, string>; value: number }[],
-  ): void {
-    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const s of samples) {
-      const l =
-        s.labels && Object.keys(s.labels).length
-          ? `{${Object.entries(s.labels)
-              .map(([k, v]) => `${k}="${labelValue(v)}"`)
-              .join(',')}}`
-          : '';
-      this.lines.push(`${name}${l} ${fmt(s.value)}`);
+/**
+ * One pipeline metric, read from a snapshot at scrape time. `read` returns a number (one unlabelled
+ * sample), a list of labelled samples, or null (no sample: the value is unknown, never a fake 0/NaN).
+ * Counters are absolute totals from SQLite (they survive restarts), so they are set, not incremented.
+ */
+export type MetricDef =
+  | {
+      readonly name: string;
+      readonly type: 'counter' | 'gauge';
+      readonly help: string;
+      readonly labels?: readonly string[];
+      readonly read: (s: MetricsSnapshot) => number | readonly Sample[] | null;
     }
+  | {
+      readonly name: string;
+      readonly type: 'histogram';
+      readonly help: string;
+      readonly labels?: readonly string[];
+      /** Cumulative data (see ledger-stats.ts `HistogramData`); a list for labelled histograms (e.g. per lane). */
+      readonly read: (
+        s: MetricsSnapshot,
+      ) => HistogramData | readonly { labels: Record<string, string>; data: HistogramData }[] | null;
+    };
+
+const FILE_STATES = ['landing', 'verified', 'unverified', 'incomplete', 'failed'] as const;
+const DAEMON_STATES = ['starting', 'running', 'draining', 'stopped'] as const;
+
+const counters = (s: MetricsSnapshot): LedgerCounters | undefined => s.status.table?.counters;
+
+/**
+ * The pipeline's metrics. To add one: append an entry here (and a row to docs/metrics.md). Names are
+ * stable; docs/metrics.md lists every change.
+ */
+export const PIPELINE_METRICS: readonly MetricDef[] = [
+  { name: 'seamline_up', type: 'gauge', help: 'Always 1 while the process answers.', read: () => 1 },
+  {
+    name: 'seamline_daemon_state',
+    type: 'gauge',
+    help: 'Lifecycle state (1 for the current state).',
+    labels: ['state'],
+    read: (s) => DAEMON_STATES.map((st) => ({ labels: { state: st }, value: s.live.state === st ? 1 : 0 })),
+  },
+  {
+    name: 'seamline_model_loaded',
+    type: 'gauge',
+    help: '1 when the embedding model is loaded.',
+    read: (s) => (s.live.modelLoaded ? 1 : 0),
+  },
+  {
+    name: 'seamline_uptime_seconds',
+    type: 'gauge',
+    help: 'Seconds since the daemon started.',
+    read: (s) => Math.max(0, (s.nowMs - s.live.startedAtMs) / 1000),
+  },
+  {
+    name: 'seamline_records_read_total',
+    type: 'counter',
+    help: 'Records read from landed files (landed + quarantined).',
+    read: (s) => s.status.records.read,
+  },
+  {
+    name: 'seamline_records_landed_total',
+    type: 'counter',
+    help: 'Records landed into bronze.',
+    read: (s) => s.status.records.landed,
+  },
+  {
+    name: 'seamline_records_quarantined_total',
+    type: 'counter',
+    help: 'Records quarantined with a reason.',
+    read: (s) => s.status.records.quarantined,
+  },
+  {
+    name: 'seamline_records_published_total',
+    type: 'counter',
+    help: 'Bronze records covered by committed batches of the serving table.',
+    read: (s) => counters(s)?.recordsPublished ?? 0,
+  },
+  {
+    name: 'seamline_records_deleted_total',
+    type: 'counter',
+    help: 'Rows removed from the serving table (tombstones and lost chunks).',
+    read: (s) => counters(s)?.rowsDeleted ?? 0,
+  },
+  {
+    name: 'seamline_ids_deleted',
+    type: 'gauge',
+    help: 'Ids whose latest version is a delete (tombstones in key state).',
+    read: (s) => s.status.keys.deleted,
+  },
+  {
+    name: 'seamline_ids_live',
+    type: 'gauge',
+    help: 'Ids whose latest version is an upsert.',
+    read: (s) => s.status.keys.live,
+  },
+  {
+    name: 'seamline_files',
+    type: 'gauge',
+    help: 'Landing files by state.',
+    labels: ['state'],
+    read: (s) => FILE_STATES.map((st) => ({ labels: { state: st }, value: s.status.files.byState[st] ?? 0 })),
+  },
+  {
+    name: 'seamline_files_completeness_gap',
+    type: 'gauge',
+    help: 'Files landed without a manifest (unverified).',
+    read: (s) => s.status.files.completenessGap,
+  },
+  {
+    name: 'seamline_files_continuations_total',
+    type: 'counter',
+    help: 'Catalog rows landing bytes appended to a file after it landed.',
+    read: (s) => s.status.files.continuations ?? 0,
+  },
+  {
+    name: 'seamline_landing_manifests',
+    type: 'gauge',
+    help: 'Manifests matching no data file (waiting, orphan) and manifests that came after their file landed (late_match, late_mismatch).',
+    labels: ['state'],
+    read: (s) => {
+      const m = s.status.landing?.manifests;
+      return [
+        { labels: { state: 'waiting' }, value: m?.waiting ?? 0 },
+        { labels: { state: 'orphan' }, value: m?.orphan ?? 0 },
+        { labels: { state: 'late_match' }, value: m?.lateMatch ?? 0 },
+        { labels: { state: 'late_mismatch' }, value: m?.lateMismatch ?? 0 },
+      ];
+    },
+  },
+  {
+    name: 'seamline_landing_writer_check_available',
+    type: 'gauge',
+    help: '1 when completeness can see open writers (/proc); 0 when the stability window applies.',
+    read: (s) => (s.status.landing?.writerCheck.available ? 1 : 0),
+  },
+  {
+    name: 'seamline_batches_committed_total',
+    type: 'counter',
+    help: 'Micro-batches committed to the serving table.',
+    read: (s) => counters(s)?.batchesCommitted ?? 0,
+  },
+  {
+    name: 'seamline_batches_failed_total',
+    type: 'counter',
+    help: 'Failed batch attempts recorded in the ledger.',
+    read: (s) => counters(s)?.batchesFailedAttempts ?? 0,
+  },
+  {
+    name: 'seamline_batches_pending',
+    type: 'gauge',
+    help: 'Batches planned or failed, not yet committed.',
+    read: (s) => counters(s)?.batchesPending ?? 0,
+  },
+  {
+    name: 'seamline_batch_duration_seconds',
+    type: 'histogram',
+    help: 'Batch duration from plan to commit.',
+    read: (s) => s.hist.batchDuration,
+  },
+  {
+    name: 'seamline_rows_inserted_total',
+    type: 'counter',
+    help: 'Rows inserted into the serving table.',
+    read: (s) => counters(s)?.rowsInserted ?? 0,
+  },
+  {
+    name: 'seamline_rows_updated_total',
+    type: 'counter',
+    help: 'Rows updated in the serving table.',
+    read: (s) => counters(s)?.rowsUpdated ?? 0,
+  },
+  {
+    name: 'seamline_texts_embedded_total',
+    type: 'counter',
+    help: 'Chunks embedded by the model.',
+    read: (s) => counters(s)?.textsEmbedded ?? 0,
+  },
+  {
+    name: 'seamline_texts_reused_total',
+    type: 'counter',
+    help: 'Chunks whose vector was reused (same content hash and model).',
+    read: (s) => counters(s)?.textsReused ?? 0,
+  },
+  {
+    name: 'seamline_embed_tokens_per_second',
+    type: 'gauge',
+    help: 'Embedding throughput of the most recent batch that embedded (real tokens/s).',
+    read: (s) => s.live.tokensPerSecond,
+  },
+  {
+    name: 'seamline_embed_tokens_total',
+    type: 'counter',
+    help: 'Real tokens embedded by this process.',
+    read: (s) => s.live.embedTokens,
+  },
+  {
+    name: 'seamline_ledger_backlog_records',
+    type: 'gauge',
+    help: 'Bronze records not yet covered by a committed batch.',
+    read: (s) => counters(s)?.backlogRecords ?? 0,
+  },
+  {
+    name: 'seamline_event_time_lag_seconds',
+    type: 'gauge',
+    help: 'Now minus the event time of the newest published record (no sample while nothing is published).',
+    read: (s) => {
+      const t = counters(s)?.newestPublishedEventTimeMs;
+      return t == null ? null : (s.nowMs - t) / 1000;
+    },
+  },
+  {
+    name: 'seamline_landing_to_searchable_seconds',
+    type: 'histogram',
+    help: 'Per record: batch commit time minus landing time.',
+    read: (s) => s.hist.landingToSearchable,
+  },
+  {
+    name: 'seamline_table_rows',
+    type: 'gauge',
+    help: 'Rows in the serving table.',
+    read: (s) => s.status.table?.rows ?? 0,
+  },
+  {
+    name: 'seamline_table_version',
+    type: 'gauge',
+    help: 'Current version of the serving table.',
+    read: (s) => s.status.table?.version ?? 0,
+  },
+  {
+    name: 'seamline_table_versions',
+    type: 'gauge',
+    help: 'Versions the serving table keeps.',
+    read: (s) => s.status.table?.versions ?? 0,
+  },
+  {
+    name: 'seamline_table_fragments',
+    type: 'gauge',
+    help: 'Fragments of the serving table.',
+    read: (s) => s.status.table?.stats?.fragments ?? 0,
+  },
+  {
+    name: 'seamline_table_small_fragments',
+    type: 'gauge',
+    help: 'Small fragments (compaction candidates).',
+    read: (s) => s.status.table?.stats?.smallFragments ?? 0,
+  },
+  {
+    name: 'seamline_table_bytes',
+    type: 'gauge',
+    help: 'Bytes of the serving table.',
+    read: (s) => s.status.table?.stats?.bytes ?? 0,
+  },
+  {
+    name: 'seamline_index_unindexed_rows',
+    type: 'gauge',
+    help: 'Rows not yet covered by each index.',
+    labels: ['index'],
+    read: (s) =>
+      (s.status.table?.indexes ?? []).map((i) => ({ labels: { index: i.name }, value: i.unindexedRows })),
+  },
+  {
+    name: 'seamline_optimize_runs_total',
+    type: 'counter',
+    help: 'Optimize runs recorded by the optimize job.',
+    read: (s) => counters(s)?.optimizeRuns ?? 0,
+  },
+  {
+    name: 'seamline_optimize_conflicts_total',
+    type: 'counter',
+    help: 'Optimize runs that lost a commit conflict.',
+    read: (s) => counters(s)?.optimizeConflicts ?? 0,
+  },
+  {
+    name: 'seamline_gate_failures_total',
+    type: 'counter',
+    help: 'Batches refused by a quality gate.',
+    read: (s) => counters(s)?.gateFailures ?? 0,
+  },
+  {
+    name: 'seamline_incidents_total',
+    type: 'counter',
+    help: 'Incidents recorded by guards, by failure mode.',
+    labels: ['failure_mode'],
+    read: (s) =>
+      Object.entries(counters(s)?.incidents ?? {}).map(([m, n]) => ({
+        labels: { failure_mode: m },
+        value: n,
+      })),
+  },
+  {
+    name: 'seamline_http_requests_total',
+    type: 'counter',
+    help: 'HTTP requests by route and status code.',
+    labels: ['route', 'code'],
+    read: (s) =>
+      [...s.live.httpRequests.entries()].map(([k, n]) => {
+        const [route, code] = k.split(' ');
+        return { labels: { route: route ?? '', code: code ?? '' }, value: n };
+      }),
+  },
+  {
+    name: 'seamline_search_rejected_total',
+    type: 'counter',
+    help: 'Searches refused because too many were running.',
+    read: (s) => s.live.searchesRejected,
+  },
+];
+
+type HistValue = { metricName: string; labels: Record<string, string | number>; value: number };
+
+/** Exposes cumulative `HistogramData` built elsewhere (from the ledger) through prom-client's registry. */
+class DataHistogram extends Histogram {
+  private values: HistValue[] = [];
+
+  constructor(
+    private readonly def: Extract<MetricDef, { type: 'histogram' }>,
+    registry: Registry,
+    private readonly snapshot: () => MetricsSnapshot,
+  ) {
+    super({ name: def.name, help: def.help, labelNames: [...(def.labels ?? [])], registers: [registry] });
   }
-  one(name: string, type: 'counter' | 'gauge', help: string, value: number): void {
-    this.metric(name, type, help, [{ value }]);
+
+  private collectValues(): void {
+    const r = this.def.read(this.snapshot());
+    const list = r === null ? [] : 'buckets' in r ? [{ labels: {}, data: r }] : r;
+    this.values = list.flatMap(({ labels, data }) => [
+      ...data.buckets.map((b, i) => ({
+        metricName: `${this.def.name}_bucket`,
+        labels: { ...labels, le: b },
+        value: data.counts[i] ?? 0,
+      })),
+      { metricName: `${this.def.name}_bucket`, labels: { ...labels, le: '+Inf' }, value: data.count },
+      { metricName: `${this.def.name}_sum`, labels, value: data.sum },
+      { metricName: `${this.def.name}_count`, labels, value: data.count },
+    ]);
   }
-  histogram(name: string, help: string, h: HistogramData): void {
-    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} histogram`);
-    h.buckets.forEach((b, i) => this.lines.push(`${name}_bucket{le="${b}"} ${h.counts[i]}`));
-    this.lines.push(
-      `${name}_bucket{le="+Inf"} ${h.count}`,
-      `${name}_sum ${h.sum}`,
-      `${name}_count ${h.count}`,
-    );
+
+  // The registry calls this one when present (prom-client 15); get() is the JSON path.
+  async getForPromString(): Promise<{ name: string; help: string; type: string; values: HistValue[] }> {
+    this.collectValues();
+    return Promise.resolve({
+      name: this.def.name,
+      help: this.def.help,
+      type: 'histogram',
+      values: this.values,
+    });
   }
-  toString(): string {
-    return `${this.lines.join('\n')}\n`;
+
+  override async get(): Promise<Awaited<ReturnType<Histogram['get']>>> {
+    const r = await this.getForPromString();
+    return { ...r, type: 'histogram' as never, aggregator: 'sum', values: r.values as never } as never;
+  }
+}
+
+function register(def: MetricDef, registry: Registry, snapshot: () => MetricsSnapshot): void {
+  if (def.type === 'histogram') {
+    new DataHistogram(def, registry, snapshot);
+    return;
+  }
+  const labelNames = [...(def.labels ?? [])];
+  const samples = (): readonly Sample[] => {
+    const v = def.read(snapshot());
+    return v === null ? [] : typeof v === 'number' ? [{ labels: {}, value: v }] : v;
+  };
+  if (def.type === 'counter') {
+    new Counter({
+      name: def.name,
+      help: def.help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        // Totals come from SQLite: set the absolute value (a counter never goes below 0).
+        for (const s of samples()) this.inc(s.labels, Math.max(0, s.value));
+      },
+    });
+  } else {
+    new Gauge({
+      name: def.name,
+      help: def.help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const list = samples();
+        // reset() leaves an unlabelled gauge at 0; an unknown value must have no sample at all.
+        if (list.length === 0) (this as unknown as { hashMap: object }).hashMap = {};
+        for (const s of list) this.set(s.labels, s.value);
+      },
+    });
   }
 }
 
 /**
- * Renders the Prometheus text exposition (version 0.0.4). Every counter is read from the same status
- * object `status --json` prints, so the two agree. Names are documented in docs/metrics.md.
+ * One metrics registry per daemon: Node/process defaults (RSS, heap, event-loop delay, GC, handles)
+ * plus the pipeline's metrics. Never prom-client's global registry, so two daemons (or tests) in one
+ * process cannot collide.
  */
-export function renderMetrics(
-  s: StatusView,
-  live: LiveStats,
-  hist: { landingToSearchable: HistogramData; batchDuration: HistogramData },
-  nowMs: number,
-): string {
-  const e = new Exposition();
-  const c = s.table?.counters;
-  e.one('seamline_up', 'gauge', 'Always 1 while the process answers.', 1);
-  e.metric(
-    'seamline_daemon_state',
-    'gauge',
-    'Lifecycle state (1 for the current state).',
-    (['starting', 'running', 'draining', 'stopped'] as const).map((st) => ({
-      labels: { state: st },
-      value: live.state === st ? 1 : 0,
-    })),
-  );
-  e.one('seamline_model_loaded', 'gauge', '1 when the embedding model is loaded.', live.modelLoaded ? 1 : 0);
-  e.one(
-    'seamline_uptime_seconds',
-    'gauge',
-    'Seconds since the daemon started.',
-    Math.max(0, (nowMs - live.startedAtMs) / 1000),
-  );
-  e.one(
-    'seamline_records_read_total',
-    'counter',
-    'Records read from landed files (landed + quarantined).',
-    s.records.read,
-  );
-  e.one('seamline_records_landed_total', 'counter', 'Records landed into bronze.', s.records.landed);
-  e.one(
-    'seamline_records_quarantined_total',
-    'counter',
-    'Records quarantined with a reason.',
-    s.records.quarantined,
-  );
-  e.one(
-    'seamline_records_published_total',
-    'counter',
-    'Bronze records covered by committed batches of the serving table.',
-    c?.recordsPublished ?? 0,
-  );
-  e.one(
-    'seamline_records_deleted_total',
-    'counter',
-    'Rows removed from the serving table (tombstones and lost chunks).',
-    c?.rowsDeleted ?? 0,
-  );
-  e.one(
-    'seamline_ids_deleted',
-    'gauge',
-    'Ids whose latest version is a delete (tombstones in key state).',
-    s.keys.deleted,
-  );
-  e.one('seamline_ids_live', 'gauge', 'Ids whose latest version is an upsert.', s.keys.live);
-  e.metric(
-    'seamline_files',
-    'gauge',
-    'Landing files by state.',
-    FILE_STATES.map((st) => ({ labels: { state: st }, value: s.files.byState[st] ?? 0 })),
-  );
-  e.one(
-    'seamline_files_completeness_gap',
-    'gauge',
-    'Files landed without a manifest (unverified).',
-    s.files.completenessGap,
-  );
-  e.one(
-    'seamline_files_continuations_total',
-    'counter',
-    'Catalog rows landing bytes appended to a file after it landed.',
-    s.files.continuations ?? 0,
-  );
-  e.metric(
-    'seamline_landing_manifests',
-    'gauge',
-    'Manifests matching no data file (waiting, orphan) and manifests that came after their file landed (late_match, late_mismatch).',
-    [
-      { labels: { state: 'waiting' }, value: s.landing?.manifests.waiting ?? 0 },
-      { labels: { state: 'orphan' }, value: s.landing?.manifests.orphan ?? 0 },
-      { labels: { state: 'late_match' }, value: s.landing?.manifests.lateMatch ?? 0 },
-      { labels: { state: 'late_mismatch' }, value: s.landing?.manifests.lateMismatch ?? 0 },
-    ],
-  );
-  e.one(
-    'seamline_landing_writer_check_available',
-    'gauge',
-    '1 when completeness can see open writers (/proc); 0 when the stability window applies.',
-    s.landing?.writerCheck.available ? 1 : 0,
-  );
-  e.one(
-    'seamline_batches_committed_total',
-    'counter',
-    'Micro-batches committed to the serving table.',
-    c?.batchesCommitted ?? 0,
-  );
-  e.one(
-    'seamline_batches_failed_total',
-    'counter',
-    'Failed batch attempts recorded in the ledger.',
-    c?.batchesFailedAttempts ?? 0,
-  );
-  e.one(
-    'seamline_batches_pending',
-    'gauge',
-    'Batches planned or failed, not yet committed.',
-    c?.batchesPending ?? 0,
-  );
-  e.histogram('seamline_batch_duration_seconds', 'Batch duration from plan to commit.', hist.batchDuration);
-  e.one(
-    'seamline_rows_inserted_total',
-    'counter',
-    'Rows inserted into the serving table.',
-    c?.rowsInserted ?? 0,
-  );
-  e.one('seamline_rows_updated_total', 'counter', 'Rows updated in the serving table.', c?.rowsUpdated ?? 0);
-  e.one('seamline_texts_embedded_total', 'counter', 'Chunks embedded by the model.', c?.textsEmbedded ?? 0);
-  e.one(
-    'seamline_texts_reused_total',
-    'counter',
-    'Chunks whose vector was reused (same content hash and model).',
-    c?.textsReused ?? 0,
-  );
-  e.one(
-    'seamline_embed_tokens_per_second',
-    'gauge',
-    'Embedding throughput of the most recent batch that embedded (real tokens/s).',
-    live.tokensPerSecond,
-  );
-  e.one('seamline_embed_tokens_total', 'counter', 'Real tokens embedded by this process.', live.embedTokens);
-  e.one(
-    'seamline_ledger_backlog_records',
-    'gauge',
-    'Bronze records not yet covered by a committed batch.',
-    c?.backlogRecords ?? 0,
-  );
-  e.one(
-    'seamline_event_time_lag_seconds',
-    'gauge',
-    'Now minus the event time of the newest published record (NaN when nothing is published).',
-    c?.newestPublishedEventTimeMs == null ? Number.NaN : (nowMs - c.newestPublishedEventTimeMs) / 1000,
-  );
-  e.histogram(
-    'seamline_landing_to_searchable_seconds',
-    'Per record: batch commit time minus landing time.',
-    hist.landingToSearchable,
-  );
-  e.one('seamline_table_rows', 'gauge', 'Rows in the serving table.', s.table?.rows ?? 0);
-  e.one('seamline_table_version', 'gauge', 'Current version of the serving table.', s.table?.version ?? 0);
-  e.one('seamline_table_versions', 'gauge', 'Versions the serving table keeps.', s.table?.versions ?? 0);
-  e.one(
-    'seamline_table_fragments',
-    'gauge',
-    'Fragments of the serving table.',
-    s.table?.stats?.fragments ?? 0,
-  );
-  e.one(
-    'seamline_table_small_fragments',
-    'gauge',
-    'Small fragments (compaction candidates).',
-    s.table?.stats?.smallFragments ?? 0,
-  );
-  e.one('seamline_table_bytes', 'gauge', 'Bytes of the serving table.', s.table?.stats?.bytes ?? 0);
-  e.metric(
-    'seamline_index_unindexed_rows',
-    'gauge',
-    'Rows not yet covered by each index.',
-    (s.table?.indexes ?? []).map((i) => ({ labels: { index: i.name }, value: i.unindexedRows })),
-  );
-  e.one(
-    'seamline_optimize_runs_total',
-    'counter',
-    'Optimize runs recorded by the optimize job.',
-    c?.optimizeRuns ?? 0,
-  );
-  e.one(
-    'seamline_optimize_conflicts_total',
-    'counter',
-    'Optimize runs that lost a commit conflict.',
-    c?.optimizeConflicts ?? 0,
-  );
-  e.one(
-    'seamline_gate_failures_total',
-    'counter',
-    'Batches refused by a quality gate.',
-    c?.gateFailures ?? 0,
-  );
-  e.metric(
-    'seamline_incidents_total',
-    'counter',
-    'Incidents recorded by guards, by failure mode.',
-    Object.entries(c?.incidents ?? {}).map(([m, n]) => ({ labels: { failure_mode: m }, value: n })),
-  );
-  e.metric(
-    'seamline_http_requests_total',
-    'counter',
-    'HTTP requests by route and status code.',
-    [...live.httpRequests.entries()].map(([k, n]) => {
-      const [route, code] = k.split(' ');
-      return { labels: { route: route ?? '', code: code ?? '' }, value: n };
-    }),
-  );
-  e.one(
-    'seamline_search_rejected_total',
-    'counter',
-    'Searches refused because too many were running.',
-    live.searchesRejected,
-  );
-  return e.toString();
+export class PipelineMetrics {
+  readonly registry = new Registry();
+  private current: MetricsSnapshot | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(defs: readonly MetricDef[] = PIPELINE_METRICS, opts: { processMetrics?: boolean } = {}) {
+    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    const snap = (): MetricsSnapshot => {
+      if (!this.current) throw new Error('metrics collected outside render()');
+      return this.current;
+    };
+    for (const d of defs) register(d, this.registry, snap);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Renders the Prometheus text exposition (0.0.4) for one snapshot. Scrapes run one at a time. */
+  render(snapshot: MetricsSnapshot): Promise<string> {
+    const run = this.queue.then(async () => {
+      this.current = snapshot;
+      try {
+        return await this.registry.metrics();
+      } finally {
+        this.current = null;
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
 }

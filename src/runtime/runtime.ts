@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Bronze } from '../bronze/bronze.js';
 import type { Config } from '../config/load.js';
+import { checkPaths } from '../config/paths.js';
 import { buildContract } from '../contract/contract.js';
 import type { Contract } from '../contract/types.js';
 import { openSqlite, type Sqlite } from '../db/sqlite.js';
@@ -36,6 +37,7 @@ export interface Runtime {
 }
 
 export async function openRuntime(config: Config, logger: Logger): Promise<Runtime> {
+  checkPaths(config);
   const db = openSqlite(path.join(config.dataDir, DB_FILE), config.sqlite);
   let store: VectorStore;
   try {

@@ -16,6 +16,7 @@ import {
   vectorFromArray,
 } from 'apache-arrow';
 import { SeamlineError } from '../errors/errors.js';
+import { classifyLanceError, guardStoreObject } from './lance-errors.js';
 import {
   FILTER_COLUMNS,
   type ColumnFilter,
@@ -202,7 +203,7 @@ export function compileFilters(filters: readonly ColumnFilter[]): string | null 
 }
 
 function storeError(what: string, e: unknown): SeamlineError {
-  return new SeamlineError('STORE_FAILED', `${what}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+  return classifyLanceError(e, what);
 }
 
 class LanceTable implements VectorTable {
@@ -503,7 +504,9 @@ export class LanceStore implements VectorStore {
   static async open(dir: string): Promise<LanceStore> {
     try {
       // readConsistencyInterval 0: every read sees the latest commit made by another process.
-      return new LanceStore(await lancedb.connect(dir, { readConsistencyInterval: 0 }), dir);
+      const store = new LanceStore(await lancedb.connect(dir, { readConsistencyInterval: 0 }), dir);
+      // Every method of the store and of the tables it opens classifies its errors (lance-errors.ts).
+      return guardStoreObject(store, `LanceDB ${dir}`, ['openTable', 'createTable', 'openMaintenance']);
     } catch (e) {
       throw storeError(`cannot open LanceDB at ${dir}`, e);
     }

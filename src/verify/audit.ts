@@ -20,7 +20,14 @@ export interface CommittedBatch {
 }
 
 export type FindingKind =
-  'missing' | 'stale' | 'duplicate' | 'deleted_present' | 'unknown_id' | 'newer_than_ledger';
+  | 'missing'
+  | 'stale'
+  | 'duplicate'
+  | 'deleted_present'
+  | 'unknown_id'
+  | 'newer_than_ledger'
+  /** A sampled row's vector is not the model's embedding of the row's text (e.g. a stale reused vector). */
+  | 'wrong_vector';
 
 export interface Finding {
   readonly kind: FindingKind;
@@ -193,7 +200,9 @@ export function repairPlan(findings: readonly Finding[]): {
       continue;
     }
     replay.add(f.id);
-    if (f.kind === 'duplicate' || f.kind === 'newer_than_ledger') clear.add(f.id);
+    // A wrong vector sits under a matching content hash, so a replay would keep it: clear it first.
+    if (f.kind === 'duplicate' || f.kind === 'newer_than_ledger' || f.kind === 'wrong_vector')
+      clear.add(f.id);
   }
   return { replay: [...replay].sort(), clearFirst: [...clear].sort(), unexplained: [...unexplained].sort() };
 }

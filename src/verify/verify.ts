@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Embedder } from '../ports/embedder.js';
 import type { VectorTable } from '../ports/vector-store.js';
 import { materialize } from '../processor/materialize.js';
+import { normalizeText } from '../processor/materialize-plan.js';
 import { noFaults } from '../runtime/fault.js';
 import type { Runtime } from '../runtime/runtime.js';
 import {
@@ -27,7 +28,22 @@ export interface VerifyReport {
   /** Up to `maxListed` findings (counts are complete). */
   readonly findings: readonly Finding[];
   readonly unreflectedBatches: readonly { batchId: string; ids: number }[];
+  /** Rows whose stored vector was re-embedded from the stored text and compared (0 when not asked). */
+  readonly vectorsSampled: number;
+  /** Of those, how many were not the model's embedding of the text (cosine below VECTOR_MATCH). */
+  readonly vectorMismatches: number;
 }
+
+/** Options of the vector check: re-embed a random sample of rows and compare with the stored vectors. */
+export interface VectorCheck {
+  readonly embedder: Embedder;
+  /** How many rows to sample (verify.vectorSample; 0 = skip the check). */
+  readonly sample: number;
+  readonly random?: () => number;
+}
+
+/** Same model, same text: the embedding is deterministic, so anything below this cosine is a different text's vector. */
+export const VECTOR_MATCH = 0.999;
 
 export interface RepairReport {
   readonly replayedIds: number;
@@ -49,7 +65,61 @@ const KINDS: readonly FindingKind[] = [
   'deleted_present',
   'unknown_id',
   'newer_than_ledger',
+  'wrong_vector',
 ];
+
+const cosine = (a: Float32Array, b: Float32Array): number => {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+};
+
+/** Re-embeds the stored text of a random sample of rows and reports rows whose vector does not match. */
+async function checkVectors(
+  table: VectorTable,
+  rows: ReadonlyMap<string, readonly RowProvenance[]>,
+  check: VectorCheck,
+  maxTokens: number,
+): Promise<{ sampled: number; findings: Finding[] }> {
+  const keys: { id: string; rowKey: string }[] = [];
+  for (const [id, list] of rows) for (const r of list) keys.push({ id, rowKey: r.rowKey });
+  const n = Math.min(check.sample, keys.length);
+  const random = check.random ?? Math.random;
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(random() * (keys.length - i));
+    [keys[i], keys[j]] = [keys[j]!, keys[i]!];
+  }
+  const wanted = new Set(keys.slice(0, n).map((k) => k.rowKey));
+  const full = (await table.rowsForIds([...new Set(keys.slice(0, n).map((k) => k.id))])).filter(
+    (r) => wanted.has(r.rowKey) && r.modelId === check.embedder.modelId,
+  );
+  const findings: Finding[] = [];
+  for (let i = 0; i < full.length; i += 64) {
+    const part = full.slice(i, i + 64);
+    const texts = part.map((r) => normalizeText(r.text));
+    const chunks = await check.embedder.chunk(texts, Math.max(maxTokens, 1 << 20), 0);
+    const vectors = await check.embedder.embed(
+      texts.map((text, k) => ({ text, tokens: chunks[k]!.reduce((t, c) => t + c.tokens, 0) })),
+    );
+    part.forEach((r, k) => {
+      const c = cosine(r.vector, vectors[k]!);
+      if (!(c >= VECTOR_MATCH))
+        findings.push({
+          kind: 'wrong_vector',
+          id: r.id,
+          detail: `row ${JSON.stringify(r.rowKey)}: the stored vector has cosine ${c.toFixed(4)} with the ${r.modelId} embedding of the stored text (content hash ${r.contentHash}); it belongs to another text`,
+          batchId: r.batchId,
+        });
+    });
+  }
+  return { sampled: full.length, findings };
+}
 const MAX_LISTED = 200;
 const REPAIR_CHUNK = 500;
 
@@ -93,6 +163,7 @@ function committedBatches(rt: Runtime, tableName: string): CommittedBatch[] {
 export async function verifyTable(
   rt: Runtime,
   table: VectorTable,
+  vectors?: VectorCheck,
 ): Promise<VerifyReport & { allFindings: Finding[] }> {
   const inBronze = rt.db.prepare('SELECT 1 FROM bronze WHERE record_id = ? LIMIT 1');
   for (let attempt = 0; ; attempt++) {
@@ -111,6 +182,11 @@ export async function verifyTable(
       committedBatches: committedBatches(rt, table.name),
       inBronze: (id) => inBronze.get(id) !== undefined,
     });
+    const vc =
+      vectors && vectors.sample > 0
+        ? await checkVectors(table, rows, vectors, rt.config.chunking.maxTokens)
+        : { sampled: 0, findings: [] };
+    r.findings.push(...vc.findings);
     const counts = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<FindingKind, number>;
     for (const f of r.findings) counts[f.kind] += 1;
     const ledgerVersion = rt.ledger.lastCommittedVersion(table.name);
@@ -129,6 +205,8 @@ export async function verifyTable(
       counts,
       findings: r.findings.slice(0, MAX_LISTED),
       unreflectedBatches: r.unreflectedBatches,
+      vectorsSampled: vc.sampled,
+      vectorMismatches: vc.findings.length,
       allFindings: r.findings,
     };
   }

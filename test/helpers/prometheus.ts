@@ -1,6 +1,7 @@
 /**
  * A strict parser for the Prometheus text exposition format (0.0.4) used by the metrics tests:
- * every line is a HELP/TYPE comment or `name{labels} value`; TYPE precedes samples; values are numbers.
+ * every line is blank, a HELP/TYPE comment or `name{labels} value`; TYPE precedes samples; values are numbers.
+ * `Nan` is accepted as prom-client writes it (Prometheus parses floats case-insensitively).
  * Returns sample → value, keyed by the sample text before the value.
  */
 export function parsePrometheus(text: string): Map<string, number> {
@@ -8,9 +9,9 @@ export function parsePrometheus(text: string): Map<string, number> {
   const out = new Map<string, number>();
   const typed = new Map<string, string>();
   const sample =
-    /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*"(?:,|(?=\})))*\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|\+Inf|-Inf|NaN))$/;
+    /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*"(?:,|(?=\})))*\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|\+Inf|-Inf|NaN|Nan))$/;
   for (const line of text.slice(0, -1).split('\n')) {
-    if (line.startsWith('# HELP ')) continue;
+    if (line === '' || line.startsWith('# HELP ')) continue;
     const t = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line);
     if (t) {
       if (typed.has(t[1]!)) throw new Error(`duplicate TYPE for ${t[1]}`);

@@ -7,7 +7,7 @@ import { printOut } from '../output.js';
 
 const human = (r: VerifyReport): string =>
   [
-    `table ${r.table} (version ${r.tableVersion}, ledger ${r.ledgerVersion ?? '-'}): ${r.tableRows} rows, ${r.checkedIds} ids checked, ${r.pendingIds} in flight`,
+    `table ${r.table} (version ${r.tableVersion}, ledger ${r.ledgerVersion ?? '-'}): ${r.tableRows} rows, ${r.checkedIds} ids checked, ${r.pendingIds} in flight, ${r.vectorsSampled} vector(s) re-embedded and compared`,
     r.consistent
       ? 'consistent'
       : `INCONSISTENT: ${Object.entries(r.counts)
@@ -41,13 +41,15 @@ export const verify: Command = async (ctx) => {
     const table = await rt.servingTable(false);
     if (!serving || !table)
       throw new SeamlineError('USAGE', `nothing is indexed yet in ${ctx.config.dataDir}`);
-    const before = await verifyTable(rt, table);
+    // Stored vectors must be the model's embedding of the stored text: re-embed a sample.
+    const check = { embedder: await rt.embedder(serving.modelId), sample: ctx.config.verify.vectorSample };
+    const before = await verifyTable(rt, table, check);
     let repaired: RepairReport | null = null;
     let after: (VerifyReport & { allFindings?: unknown }) | null = null;
     if (ctx.values.repair === true && !before.consistent) {
       const embedder = await rt.embedder(serving.modelId);
       repaired = await repair(rt, table, embedder, before.allFindings, ctx.logger);
-      after = await verifyTable(rt, table);
+      after = await verifyTable(rt, table, check);
     }
     const final = after ?? before;
     const out = { ...strip(before), ...(repaired ? { repaired, after: strip(after!) } : {}) };

@@ -2,15 +2,30 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { emptyHistogram, LATENCY_BUCKETS_S, observe } from '../../../src/observability/ledger-stats.js';
 import {
-  labelValue,
   newLiveStats,
-  renderMetrics,
+  PipelineMetrics,
+  PIPELINE_METRICS,
   type StatusView,
 } from '../../../src/observability/metrics.js';
 import { parsePrometheus } from '../../helpers/prometheus.js';
 
-describe('renderMetrics', () => {
-  it('renders valid Prometheus text whose counters come from the status view', () => {
+const snap = (live: ReturnType<typeof newLiveStats>) => ({
+  status: {
+    records: { read: 0, landed: 0, quarantined: 0, bronze: 0 },
+    files: { byState: {}, completenessGap: 0 },
+    keys: { ids: 0, live: 0, deleted: 0 },
+    table: null,
+  },
+  live,
+  hist: {
+    landingToSearchable: emptyHistogram(LATENCY_BUCKETS_S),
+    batchDuration: emptyHistogram(LATENCY_BUCKETS_S),
+  },
+  nowMs: 0,
+});
+
+describe('PipelineMetrics', () => {
+  it('renders valid Prometheus text whose counters come from the status view', async () => {
     const status: StatusView = {
       records: { read: 10, landed: 8, quarantined: 2, bronze: 8 },
       files: { byState: { verified: 1, unverified: 2 }, completenessGap: 2 },
@@ -46,12 +61,13 @@ describe('renderMetrics', () => {
     const h = emptyHistogram(LATENCY_BUCKETS_S);
     observe(h, 0.3, 5);
     observe(h, 7);
-    const text = renderMetrics(
+    const pm = new PipelineMetrics();
+    const text = await pm.render({
       status,
       live,
-      { landingToSearchable: h, batchDuration: emptyHistogram(LATENCY_BUCKETS_S) },
-      11_000,
-    );
+      hist: { landingToSearchable: h, batchDuration: emptyHistogram(LATENCY_BUCKETS_S) },
+      nowMs: 11_000,
+    });
     const m = parsePrometheus(text);
     assert.equal(m.get('seamline_records_read_total'), 10);
     assert.equal(m.get('seamline_records_published_total'), 8);
@@ -65,8 +81,37 @@ describe('renderMetrics', () => {
     assert.equal(m.get('seamline_http_requests_total{route="/search",code="200"}'), 3);
     assert.equal(m.get('seamline_optimize_conflicts_total'), 1);
   });
-  it('escapes label values', () => {
-    assert.equal(labelValue('a"b\\c\nd'), 'a\\"b\\\\c\\nd');
+  it('escapes label values', async () => {
+    const live = newLiveStats(0);
+    live.httpRequests.set('/x"y\\z 200', 1);
+    const m = parsePrometheus(
+      await new PipelineMetrics(PIPELINE_METRICS, { processMetrics: false }).render(snap(live)),
+    );
+    assert.equal(m.get('seamline_http_requests_total{route="/x\\"y\\\\z",code="200"}'), 1);
+  });
+  it('exports process metrics, one registry per instance, and no sample for an unknown lag', async () => {
+    const a = new PipelineMetrics();
+    const b = new PipelineMetrics();
+    assert.notEqual(a.registry, b.registry);
+    const la = newLiveStats(0);
+    la.searchesRejected = 3;
+    const [ta, tb] = await Promise.all([a.render(snap(la)), b.render(snap(newLiveStats(0)))]);
+    const ma = parsePrometheus(ta);
+    const mb = parsePrometheus(tb);
+    assert.equal(ma.get('seamline_search_rejected_total'), 3);
+    assert.equal(mb.get('seamline_search_rejected_total'), 0);
+    for (const name of [
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_active_handles_total',
+    ])
+      assert.ok(ma.has(name), `${name} is exported`);
+    assert.match(ta, /# TYPE nodejs_gc_duration_seconds histogram/);
+    assert.equal(ma.has('seamline_event_time_lag_seconds'), false);
+    // Counters are absolute totals: a second scrape with a lower total does not add up.
+    la.searchesRejected = 1;
+    assert.equal(parsePrometheus(await a.render(snap(la))).get('seamline_search_rejected_total'), 1);
   });
 });
 

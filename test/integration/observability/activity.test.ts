@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openSqlite, type Sqlite } from '../../../src/db/sqlite.js';
+import { listQuarantine, recentBatches, recentFiles } from '../../../src/observability/activity.js';
+import { ActivityHistory } from '../../../src/observability/history.js';
+
+// Real SQLite with the real migrations; rows written as the loader and processor write them.
+describe('activity read models (real SQLite)', () => {
+  let dir: string;
+  let db: Sqlite;
+  const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'seamline-activity-'));
+    db = openSqlite(path.join(dir, 'seamline.db'), { synchronous: 'NORMAL', busyTimeoutMs: 1000 });
+    const file = db.prepare(
+      `INSERT INTO files (path, sha256, size, mtime_ms, format, state, records_read, records_landed, records_quarantined, seq_from, seq_to, landed_at_ms)
+       VALUES (?, 'x', 1, 0, 'jsonl', ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    file.run('a.jsonl', 'verified', 4, 4, 0, 1, 4, T0);
+    file.run('b.jsonl', 'unverified', 3, 2, 1, 5, 6, T0 + 1000);
+    const bronze = db.prepare(
+      `INSERT INTO bronze (file_id, line, byte_offset, record_id, version, event_time, event_time_ms, op, text, metadata_json, landed_at_ms)
+       VALUES (?, ?, 0, ?, 1, '2024-01-01T00:00:00Z', 0, 'upsert', 't', '{}', ?)`,
+    );
+    for (let i = 1; i <= 4; i++) bronze.run(1, i, `a${i}`, T0);
+    for (let i = 1; i <= 2; i++) bronze.run(2, i, `b${i}`, T0 + 1000);
+    db.prepare(
+      `INSERT INTO quarantine (file_id, line, byte_offset, code, field, message, raw, at_ms) VALUES (2, 3, 99, 'MALFORMED_JSON', NULL, 'bad', ?, ?)`,
+    ).run('x'.repeat(10_000), T0 + 1000);
+    // The lanes change adds a lane column to the ledger; the read models show it when it is there.
+    db.exec(`ALTER TABLE batches ADD COLUMN lane TEXT`);
+    const batch = db.prepare(
+      `INSERT INTO batches (batch_id, table_name, seq_from, seq_to, state, planned_at_ms, committed_at_ms, records_in, model_id, pipeline_version, lane)
+       VALUES (?, 't1', ?, ?, ?, ?, ?, ?, 'm', 'p', ?)`,
+    );
+    batch.run('t1:1-4', 1, 4, 'committed', T0 + 100, T0 + 2100, 4, 'backlog');
+    batch.run('t1:5-6', 5, 6, 'planned', T0 + 2000, null, 2, 'live');
+  });
+  after(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('files: newest first, published counts from committed batches, landing → searchable only when complete', () => {
+    const f = recentFiles(db, { table: 't1' });
+    assert.deepEqual(
+      f.map((x) => [x.path, x.published, x.landToSearchableMs, x.withheld]),
+      [
+        ['b.jsonl', 0, null, 0],
+        ['a.jsonl', 4, 2100, 0],
+      ],
+    );
+    assert.equal(recentFiles(db, { limit: 1 }).length, 1);
+  });
+
+  it('batches: lane, duration (null until committed), filter by state', () => {
+    const b = recentBatches(db, {});
+    assert.deepEqual(
+      b.map((x) => [x.batchId, x.lane, x.durationMs]),
+      [
+        ['t1:5-6', 'live', null],
+        ['t1:1-4', 'backlog', 2000],
+      ],
+    );
+    assert.deepEqual(
+      recentBatches(db, { state: 'committed' }).map((x) => x.batchId),
+      ['t1:1-4'],
+    );
+  });
+
+  it('quarantine: a 10,000-character raw line is bounded in the listing and reports its length', () => {
+    const q = listQuarantine(db, { file: 'b.json' });
+    assert.equal(q.total, 1);
+    assert.equal(q.entries[0]!.rawChars, 10_000);
+    assert.equal(q.entries[0]!.excerpt.length, 160);
+    assert.equal(q.entries[0]!.truncated, true);
+    assert.equal(listQuarantine(db, { file: 'a.jsonl' }).total, 0);
+    assert.equal(listQuarantine(db, { sinceMs: T0 + 1001 }).total, 0);
+  });
+
+  it('history: folds each committed batch once, per minute and per lane', () => {
+    const h = new ActivityHistory();
+    h.update(db, 't1', T0 + 60_000);
+    h.update(db, 't1', T0 + 60_000);
+    const v = h.view(T0 + 60_000);
+    const m = v.minutes.filter((x) => x.records > 0);
+    assert.equal(m.length, 1);
+    assert.equal(m[0]!.records, 4, 'counted once across two updates');
+    assert.equal(m[0]!.maxFreshSeconds, 2.1);
+    assert.deepEqual(m[0]!.byLane, { backlog: 4 });
+  });
+});
