@@ -17,9 +17,7 @@ import { noFaults } from '../../../src/runtime/fault.js';
 const dir = mkdtempSync(path.join(tmpdir(), 'seamline-text-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function land(
-  content: string,
-): Promise<{
+async function land(content: string): Promise<{
   bronze: Bronze;
   texts: string[];
   q: { code: string; field: string | null; message: string }[];
