@@ -12,6 +12,16 @@ export interface NewFileInfo {
   readonly format: string;
   readonly manifestJson: string | null;
   readonly manifestSha256: string | null;
+  /** First byte this row reads (a continuation starts where its parent ended). Default 0. */
+  readonly fromByte?: number;
+  /** The row whose landed bytes this one continues (bytes appended after landing). */
+  readonly continuationOf?: number | null;
+  /** Identity of the source (device, inode) when landed. */
+  readonly dev?: number | null;
+  readonly ino?: number | null;
+  /** When the completeness decision said "complete", and by which rule. */
+  readonly completeAtMs?: number | null;
+  readonly completeBy?: string | null;
 }
 
 export interface FileRow {
@@ -32,6 +42,18 @@ export interface FileRow {
   readonly landedAtMs: number;
   /** Fields not in the contract first seen in this file (schema drift), once per file. */
   readonly newFields: readonly string[];
+  /** Bytes [fromByte, landedBytes) of the source are what this row read (landedBytes = size then). */
+  readonly fromByte: number;
+  readonly landedBytes: number;
+  readonly continuationOf: number | null;
+  readonly dev: number | null;
+  readonly ino: number | null;
+  /** Where the source is after landing (landing folder, archive, pending delete), while watched for growth. */
+  readonly storedPath: string | null;
+  readonly watchUntilMs: number | null;
+  /** When the file became complete (the completeness decision; null for rows from before migration 5). */
+  readonly completeAtMs: number | null;
+  readonly completeBy: string | null;
 }
 
 export interface BronzeEvent {
@@ -76,6 +98,15 @@ type DbFile = {
   manifest_sha256: string | null;
   landed_at_ms: number;
   new_fields_json: string | null;
+  from_byte: number;
+  landed_bytes: number | null;
+  continuation_of: number | null;
+  dev: number | null;
+  ino: number | null;
+  stored_path: string | null;
+  watch_until_ms: number | null;
+  complete_at_ms: number | null;
+  complete_by: string | null;
 };
 
 const fileFrom = (r: DbFile): FileRow => ({
@@ -95,6 +126,15 @@ const fileFrom = (r: DbFile): FileRow => ({
   manifestSha256: r.manifest_sha256,
   landedAtMs: r.landed_at_ms,
   newFields: r.new_fields_json ? (JSON.parse(r.new_fields_json) as string[]) : [],
+  fromByte: r.from_byte,
+  landedBytes: r.landed_bytes ?? r.size,
+  continuationOf: r.continuation_of,
+  dev: r.dev,
+  ino: r.ino,
+  storedPath: r.stored_path,
+  watchUntilMs: r.watch_until_ms,
+  completeAtMs: r.complete_at_ms,
+  completeBy: r.complete_by,
 });
 
 type DbEvent = {
@@ -128,6 +168,30 @@ const eventFrom = (r: DbEvent): BronzeEvent => ({
   metadataJson: r.metadata_json,
   landedAtMs: r.landed_at_ms,
 });
+
+/** Catalog columns of migration 5, written at insert. */
+const EXTRA_COLS = 'from_byte, landed_bytes, continuation_of, dev, ino, complete_at_ms, complete_by';
+const EXTRA_MARKS = '?, ?, ?, ?, ?, ?, ?';
+const extraValues = (info: NewFileInfo): (number | string | null)[] => [
+  info.fromByte ?? 0,
+  info.size,
+  info.continuationOf ?? null,
+  info.dev ?? null,
+  info.ino ?? null,
+  info.completeAtMs ?? null,
+  info.completeBy ?? null,
+];
+
+/** A manifest that arrived after its data file landed, or that matches no data file. */
+export interface ManifestEvent {
+  readonly eventId: number;
+  readonly path: string;
+  readonly manifestSha256: string;
+  readonly state: 'late-match' | 'late-mismatch' | 'orphan';
+  readonly fileId: number | null;
+  readonly detail: string | null;
+  readonly atMs: number;
+}
 
 const EVENT_COLS = `b.seq, b.file_id, f.path, b.line, b.byte_offset, b.record_id, b.version, b.event_time, b.event_time_ms, b.op, b.text, b.metadata_json, b.landed_at_ms`;
 
@@ -249,7 +313,7 @@ export class Bronze {
   beginFile(info: NewFileInfo, nowMs: number): LandingWriter {
     const r = this.db
       .prepare(
-        `INSERT INTO files (path, sha256, size, mtime_ms, format, manifest_json, manifest_sha256, state, landed_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, 'landing', ?)`,
+        `INSERT INTO files (path, sha256, size, mtime_ms, format, manifest_json, manifest_sha256, state, landed_at_ms, ${EXTRA_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, 'landing', ?, ${EXTRA_MARKS})`,
       )
       .run(
         info.path,
@@ -260,6 +324,7 @@ export class Bronze {
         info.manifestJson,
         info.manifestSha256,
         nowMs,
+        ...extraValues(info),
       );
     return new LandingWriter(this, Number(r.lastInsertRowid), nowMs);
   }
@@ -274,7 +339,7 @@ export class Bronze {
   ): FileRow {
     const r = this.db
       .prepare(
-        `INSERT INTO files (path, sha256, size, mtime_ms, format, manifest_json, manifest_sha256, state, detail, records_read, landed_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO files (path, sha256, size, mtime_ms, format, manifest_json, manifest_sha256, state, detail, records_read, landed_at_ms, ${EXTRA_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${EXTRA_MARKS})`,
       )
       .run(
         info.path,
@@ -288,6 +353,7 @@ export class Bronze {
         detail,
         read,
         nowMs,
+        ...extraValues(info),
       );
     return this.file(Number(r.lastInsertRowid))!;
   }
@@ -369,6 +435,67 @@ export class Bronze {
       })
       .immediate();
     return this.file(fileId)!;
+  }
+
+  /** Where the source now is and until when it is watched for growth after landing (null: not watched). */
+  setStored(fileId: number, storedPath: string | null, watchUntilMs: number | null): void {
+    this.db
+      .prepare('UPDATE files SET stored_path = ?, watch_until_ms = ? WHERE file_id = ?')
+      .run(storedPath, watchUntilMs, fileId);
+  }
+
+  /** Landed rows whose source is still watched for growth (including expired watches, to finish them). */
+  watchedFiles(): FileRow[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM files WHERE watch_until_ms IS NOT NULL AND state IN ('verified','unverified') ORDER BY file_id`,
+        )
+        .all() as DbFile[]
+    ).map(fileFrom);
+  }
+
+  /** Records a late or orphan manifest once per (path, content, state); returns true when new. */
+  recordManifestEvent(e: Omit<ManifestEvent, 'eventId'>): boolean {
+    const r = this.db
+      .prepare(
+        'INSERT OR IGNORE INTO manifest_events (path, manifest_sha256, state, file_id, detail, at_ms) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(e.path, e.manifestSha256, e.state, e.fileId, e.detail, e.atMs);
+    return r.changes > 0;
+  }
+
+  /** Newest first. */
+  manifestEvents(limit = 50): ManifestEvent[] {
+    return (
+      this.db.prepare('SELECT * FROM manifest_events ORDER BY event_id DESC LIMIT ?').all(limit) as {
+        event_id: number;
+        path: string;
+        manifest_sha256: string;
+        state: ManifestEvent['state'];
+        file_id: number | null;
+        detail: string | null;
+        at_ms: number;
+      }[]
+    ).map((r) => ({
+      eventId: r.event_id,
+      path: r.path,
+      manifestSha256: r.manifest_sha256,
+      state: r.state,
+      fileId: r.file_id,
+      detail: r.detail,
+      atMs: r.at_ms,
+    }));
+  }
+
+  /** Late/orphan manifests recorded, by state. */
+  manifestEventCounts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const r of this.db
+      .prepare('SELECT state, COUNT(*) AS n FROM manifest_events GROUP BY state')
+      .all() as { state: string; n: number }[])
+      out[r.state] = r.n;
+    return out;
   }
 
   /** Highest seq the processor may read: below any file still landing. */

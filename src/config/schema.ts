@@ -204,6 +204,16 @@ export const ConfigSchema = z
           .describe(
             'When true, files without a NAME.manifest.json wait (reported as waiting) instead of landing unverified.',
           ),
+        openWriterCheck: z
+          .enum(['auto', 'off'])
+          .default('auto')
+          .describe(
+            'auto: on Linux, look under /proc for processes holding a candidate open for writing. A file held open is never complete; a file nobody holds open needs only closedQuietMs of quiet. off (or /proc unreadable): stableWindowMs applies, as status says.',
+          ),
+        closedQuietMs: ms(
+          250,
+          'With the open-writer check: a file no process holds open for writing is complete once unchanged (size, mtime) for this long. Danger: an in-place writer that closes and reopens between pieces must pause less than this (or write under a temporary name and rename).',
+        ),
       })
       .strict()
       .prefault({}),
@@ -228,6 +238,26 @@ export const ConfigSchema = z
           .describe(
             'What happens to a landed source file: moved under dataDir/archive, deleted, or kept in place.',
           ),
+        concurrency: pos(
+          3,
+          'Files landed at the same time, so one heavy file never holds back small ones. Memory grows with it (each landing buffers up to 5,000 records and one line of up to maxLineBytes).',
+        ),
+        maxInflatedBytes: pos(
+          16 * 1024 * 1024 * 1024,
+          'Per file: a file whose (decompressed) bytes exceed this is refused as incomplete with FILE_TOO_LARGE; nothing from it is published.',
+        ),
+        maxLines: pos(
+          100_000_000,
+          'Per file: a file with more lines than this (blank lines included) is refused as incomplete with TOO_MANY_LINES; nothing from it is published.',
+        ),
+        growthWatchMs: ms(
+          3_600_000,
+          'After landing, a file is watched this long for bytes appended after landing (kept, archived, or waiting to be deleted); a tail is landed as a continuation. With afterLanding delete, the file is removed only after this.',
+        ),
+        orphanManifestMs: ms(
+          60_000,
+          'A manifest with no data file and nothing landed under its name is reported as waiting for this long, then as orphan.',
+        ),
       })
       .strict()
       .prefault({}),

@@ -36,7 +36,9 @@ export type QuarantineCode =
   | 'TRUNCATED_INPUT'
   | 'CORRUPT_INPUT'
   | 'READ_FAILED'
-  | 'LONE_SURROGATE';
+  | 'LONE_SURROGATE'
+  | 'FILE_TOO_LARGE'
+  | 'TOO_MANY_LINES';
 
 export type ValidationResult =
   | { readonly ok: true; readonly record: ContractRecord; readonly fields: readonly string[] }

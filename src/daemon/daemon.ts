@@ -131,16 +131,30 @@ export function startDaemon(
       onReady?.();
       // From here a lock held by another connection is waited out asynchronously, not in a busy loop.
       setBusyTimeout(rt.db, c.sqlite.daemonBusyTimeoutMs);
-      const idleMs = Math.max(50, Math.min(c.processor.triggerIntervalMs, c.completeness.stableWindowMs));
+      const idleMs = Math.max(
+        50,
+        Math.min(c.processor.triggerIntervalMs, c.completeness.stableWindowMs, c.completeness.closedQuietMs),
+      );
+      // A landing that finishes wakes both loops: the processor has work, and a landing slot is free.
+      landing.onSettled = (): void => {
+        processorWake.wake();
+        landingWake.wake();
+      };
       const landingLoop = (async () => {
         let lastScan = 0;
         while (!stopCtl.signal.aborted) {
           const now = rt.clock.nowMs();
-          if (dirty || now - lastScan >= c.landing.rescanIntervalMs || landing.waiting().length > 0) {
+          if (
+            dirty ||
+            now - lastScan >= c.landing.rescanIntervalMs ||
+            landing.waiting().some((w) => w.reason !== 'landing')
+          ) {
             dirty = false;
             lastScan = now;
             try {
-              const r = await landing.tick(stopCtl.signal);
+              // pass() starts landings and returns: a heavy file lands in its own task (bounded by
+              // landing.concurrency) while later passes pick up the files behind it.
+              const r = await landing.pass(stopCtl.signal);
               if (r.landed.length > 0) processorWake.wake();
               // Files that failed to land back off in the landing service; their error still counts as a stall.
               const failed = r.landed.find((o) => o.kind === 'failed' && o.error !== undefined);
@@ -203,6 +217,7 @@ export function startDaemon(
         if (!didWork) await processorWake.sleep(idleMs);
       }
       await landingLoop;
+      await landing.idle();
       setState('draining');
     } finally {
       clearInterval(renew);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Loader } from '../landing/loader.js';
 import { LandingService } from '../landing/service.js';
+import { openWritersFor } from '../landing/writers.js';
 import { Processor } from '../processor/processor.js';
 import type { FaultHook } from '../runtime/fault.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -16,13 +17,27 @@ export async function buildPipeline(
   hooks: TestHooks,
 ): Promise<{ landing: LandingService; processor: Processor }> {
   const c = rt.config;
+  const writers = openWritersFor(c.completeness.openWriterCheck);
   const loader = new Loader(
-    { bronze: rt.bronze, contract: rt.contract, clock: rt.clock, logger: rt.logger, fault: hooks.fault },
+    {
+      bronze: rt.bronze,
+      contract: rt.contract,
+      clock: rt.clock,
+      logger: rt.logger,
+      fault: hooks.fault,
+      writers,
+      incidents: rt.ledger.incidents(),
+    },
     {
       maxLineBytes: c.landing.maxLineBytes,
       quarantineRawBytes: c.landing.quarantineRawBytes,
       afterLanding: c.landing.afterLanding,
       archiveDir: path.join(c.dataDir, 'archive'),
+      maxInflatedBytes: c.landing.maxInflatedBytes,
+      maxLines: c.landing.maxLines,
+      growthWatchMs: c.landing.growthWatchMs,
+      stableWindowMs: c.completeness.stableWindowMs,
+      closedQuietMs: c.completeness.closedQuietMs,
     },
   );
   const landing = new LandingService(
@@ -32,6 +47,13 @@ export async function buildPipeline(
     loader,
     rt.clock,
     rt.logger,
+    {
+      concurrency: c.landing.concurrency,
+      orphanManifestMs: c.landing.orphanManifestMs,
+      writers,
+      bronze: rt.bronze,
+      afterLanding: c.landing.afterLanding,
+    },
   );
   const serving = rt.tables.serving();
   const modelId = serving?.modelId ?? c.model.id;

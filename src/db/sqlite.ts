@@ -228,6 +228,31 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX replays_table_state ON replays(table_name, state);
   CREATE INDEX incidents_batch ON incidents(batch_id, status);
   `,
+  // 5 (landing): what each catalog row covers of its source (bytes, identity, where it went after
+  // landing) so growth after landing is seen; when the file became complete and by which rule;
+  // manifests that came late or match nothing.
+  `
+  ALTER TABLE files ADD COLUMN from_byte INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE files ADD COLUMN landed_bytes INTEGER;
+  ALTER TABLE files ADD COLUMN continuation_of INTEGER REFERENCES files(file_id);
+  ALTER TABLE files ADD COLUMN dev INTEGER;
+  ALTER TABLE files ADD COLUMN ino INTEGER;
+  ALTER TABLE files ADD COLUMN stored_path TEXT;
+  ALTER TABLE files ADD COLUMN watch_until_ms INTEGER;
+  ALTER TABLE files ADD COLUMN complete_at_ms INTEGER;
+  ALTER TABLE files ADD COLUMN complete_by TEXT;
+  CREATE INDEX files_watch ON files(watch_until_ms) WHERE watch_until_ms IS NOT NULL;
+  CREATE TABLE manifest_events (
+    event_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    path TEXT NOT NULL,
+    manifest_sha256 TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('late-match','late-mismatch','orphan')),
+    file_id INTEGER REFERENCES files(file_id),
+    detail TEXT,
+    at_ms INTEGER NOT NULL,
+    UNIQUE (path, manifest_sha256, state)
+  );
+  `,
 ];
 
 /** Opens (creating if needed) the seamline SQLite database: WAL, explicit synchronous, migrations. */

@@ -10,6 +10,9 @@ export interface Candidate {
   readonly format: LandingFormat;
   readonly size: number;
   readonly mtimeMs: number;
+  /** Identity (device, inode); absent when the caller built the candidate without a stat. */
+  readonly dev?: number;
+  readonly ino?: number;
 }
 
 export interface Refusal {
@@ -19,12 +22,40 @@ export interface Refusal {
 
 /** Names the loader never treats as landing files: hidden, temporary, partial, and manifests. */
 export function isIgnoredName(name: string): boolean {
-  return name.startsWith('.') || name.endsWith('.tmp') || name.endsWith('.partial') || name.endsWith('.manifest.json');
+  return (
+    name.startsWith('.') ||
+    name.endsWith('.tmp') ||
+    name.endsWith('.partial') ||
+    name.endsWith('.manifest.json')
+  );
 }
 
+const FORMAT_SUFFIX = /\.(jsonl\.gz|jsonl|csv)$/;
+
+/**
+ * The two accepted manifest names of a data file, short form first: `NAME.manifest.json` (format
+ * suffix replaced) and `NAME.jsonl.manifest.json` (file name + suffix).
+ */
+export function manifestPathsOf(abs: string): readonly [string, string] {
+  return [`${abs.replace(FORMAT_SUFFIX, '')}.manifest.json`, `${abs}.manifest.json`];
+}
+
+/** The short manifest name (kept for callers that need one name). */
 export function manifestPathOf(abs: string): string {
-  const base = abs.replace(/\.(jsonl\.gz|jsonl|csv)$/, '');
-  return `${base}.manifest.json`;
+  return manifestPathsOf(abs)[0];
+}
+
+/** The data file names (relative) a manifest can belong to, under either naming. Pure. */
+export function dataNamesOfManifest(rel: string): string[] {
+  const base = rel.slice(0, -'.manifest.json'.length);
+  if (FORMAT_SUFFIX.test(base)) return [base];
+  return [`${base}.jsonl`, `${base}.jsonl.gz`, `${base}.csv`];
+}
+
+export interface ManifestFile {
+  readonly rel: string;
+  readonly abs: string;
+  readonly mtimeMs: number;
 }
 
 /** True when `target` is the root or inside it (both already resolved). */
@@ -37,10 +68,14 @@ export function isInside(root: string, target: string): boolean {
  * Lists landing candidates under root (recursively). Symlinks are never followed: nothing outside
  * the landing folder is read (I10); they are reported as refusals with a reason.
  */
-export async function scanLanding(root: string, formats: readonly LandingFormat[]): Promise<{ candidates: Candidate[]; refused: Refusal[] }> {
+export async function scanLanding(
+  root: string,
+  formats: readonly LandingFormat[],
+): Promise<{ candidates: Candidate[]; refused: Refusal[]; manifests: ManifestFile[] }> {
   const realRoot = await realpath(root);
   const candidates: Candidate[] = [];
   const refused: Refusal[] = [];
+  const manifests: ManifestFile[] = [];
   async function walk(dir: string): Promise<void> {
     let entries;
     try {
@@ -49,9 +84,14 @@ export async function scanLanding(root: string, formats: readonly LandingFormat[
       return; // removed while scanning
     }
     for (const ent of entries) {
-      if (isIgnoredName(ent.name)) continue;
       const abs = path.join(dir, ent.name);
       const rel = path.relative(realRoot, abs).split(path.sep).join('/');
+      if (ent.name.endsWith('.manifest.json') && !ent.name.startsWith('.') && ent.isFile()) {
+        const mt = await lstat(abs).catch(() => null);
+        if (mt) manifests.push({ rel, abs, mtimeMs: mt.mtimeMs });
+        continue;
+      }
+      if (isIgnoredName(ent.name)) continue;
       let st;
       try {
         st = await lstat(abs);
@@ -65,7 +105,12 @@ export async function scanLanding(root: string, formats: readonly LandingFormat[
         } catch {
           /* dangling */
         }
-        refused.push({ rel, reason: isInside(realRoot, target) ? `symlink (to ${target}): symlinks are not followed; move the file itself into the landing folder` : `symlink pointing outside the landing folder (to ${target}): refused` });
+        refused.push({
+          rel,
+          reason: isInside(realRoot, target)
+            ? `symlink (to ${target}): symlinks are not followed; move the file itself into the landing folder`
+            : `symlink pointing outside the landing folder (to ${target}): refused`,
+        });
         continue;
       }
       if (st.isDirectory()) {
@@ -75,10 +120,10 @@ export async function scanLanding(root: string, formats: readonly LandingFormat[
       if (!st.isFile()) continue;
       const format = formatOf(ent.name);
       if (format === null || !formats.includes(format)) continue;
-      candidates.push({ rel, abs, format, size: st.size, mtimeMs: st.mtimeMs });
+      candidates.push({ rel, abs, format, size: st.size, mtimeMs: st.mtimeMs, dev: st.dev, ino: st.ino });
     }
   }
   await walk(realRoot);
   candidates.sort((a, b) => a.mtimeMs - b.mtimeMs || a.rel.localeCompare(b.rel));
-  return { candidates, refused };
+  return { candidates, refused, manifests };
 }

@@ -33,7 +33,20 @@ export interface StatusView {
     readonly quarantined: number;
     readonly bronze: number;
   };
-  readonly files: { readonly byState: Readonly<Record<string, number>>; readonly completenessGap: number };
+  readonly files: {
+    readonly byState: Readonly<Record<string, number>>;
+    readonly completenessGap: number;
+    readonly continuations?: number;
+  };
+  readonly landing?: {
+    readonly writerCheck: { readonly available: boolean };
+    readonly manifests: {
+      readonly waiting: number;
+      readonly orphan: number;
+      readonly lateMatch: number;
+      readonly lateMismatch: number;
+    };
+  };
   readonly keys: { readonly ids: number; readonly live: number; readonly deleted: number };
   readonly table: null | {
     readonly name: string;
@@ -175,6 +188,33 @@ export const PIPELINE_METRICS: readonly MetricDef[] = [
     type: 'gauge',
     help: 'Files landed without a manifest (unverified).',
     read: (s) => s.status.files.completenessGap,
+  },
+  {
+    name: 'seamline_files_continuations_total',
+    type: 'counter',
+    help: 'Catalog rows landing bytes appended to a file after it landed.',
+    read: (s) => s.status.files.continuations ?? 0,
+  },
+  {
+    name: 'seamline_landing_manifests',
+    type: 'gauge',
+    help: 'Manifests matching no data file (waiting, orphan) and manifests that came after their file landed (late_match, late_mismatch).',
+    labels: ['state'],
+    read: (s) => {
+      const m = s.status.landing?.manifests;
+      return [
+        { labels: { state: 'waiting' }, value: m?.waiting ?? 0 },
+        { labels: { state: 'orphan' }, value: m?.orphan ?? 0 },
+        { labels: { state: 'late_match' }, value: m?.lateMatch ?? 0 },
+        { labels: { state: 'late_mismatch' }, value: m?.lateMismatch ?? 0 },
+      ];
+    },
+  },
+  {
+    name: 'seamline_landing_writer_check_available',
+    type: 'gauge',
+    help: '1 when completeness can see open writers (/proc); 0 when the stability window applies.',
+    read: (s) => (s.status.landing?.writerCheck.available ? 1 : 0),
   },
   {
     name: 'seamline_batches_committed_total',

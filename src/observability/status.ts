@@ -1,5 +1,6 @@
 import { ReindexJobs } from '../reindex/jobs.js';
 import { landingBacklog } from '../landing/pending.js';
+import { openWritersFor } from '../landing/writers.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { ledgerCounters } from './ledger-stats.js';
 
@@ -41,7 +42,13 @@ export async function collectStatus(
     rt.bronze,
     rt.config.completeness,
     rt.clock.nowMs(),
+    {
+      writers: openWritersFor(rt.config.completeness.openWriterCheck),
+      orphanManifestMs: rt.config.landing.orphanManifestMs,
+    },
   );
+  const manifestEvents = rt.bronze.manifestEventCounts();
+  const qByCode = rt.bronze.quarantineByCode();
   const nState = (st: string): number => totals.files[st] ?? 0;
   return {
     dataDir: rt.config.dataDir,
@@ -64,6 +71,8 @@ export async function collectStatus(
       completenessGap: unverified,
       waitingList: backlog.waiting,
       refused: backlog.refused,
+      // Rows landing bytes appended to a file after it landed (growth after landing).
+      continuations: files.filter((f) => f.continuationOf !== null).length,
       list: files.map((f) => ({
         fileId: f.fileId,
         path: f.path,
@@ -76,7 +85,30 @@ export async function collectStatus(
         newFields: f.newFields,
         seqFrom: f.seqFrom,
         seqTo: f.seqTo,
+        continuationOf: f.continuationOf,
+        fromByte: f.fromByte,
+        landedBytes: f.landedBytes,
+        completeAtMs: f.completeAtMs,
+        completeBy: f.completeBy,
       })),
+    },
+    // Landing: how completeness is decided, limits, and manifests that match no data file or came late.
+    landing: {
+      writerCheck: backlog.writerCheck,
+      concurrency: rt.config.landing.concurrency,
+      limits: {
+        maxInflatedBytes: rt.config.landing.maxInflatedBytes,
+        maxLines: rt.config.landing.maxLines,
+        refused: { FILE_TOO_LARGE: qByCode.FILE_TOO_LARGE ?? 0, TOO_MANY_LINES: qByCode.TOO_MANY_LINES ?? 0 },
+      },
+      manifests: {
+        waiting: backlog.manifests.filter((m) => m.state === 'waiting').length,
+        orphan: backlog.manifests.filter((m) => m.state === 'orphan').length,
+        lateMatch: manifestEvents['late-match'] ?? 0,
+        lateMismatch: manifestEvents['late-mismatch'] ?? 0,
+        unmatched: backlog.manifests,
+        late: rt.bronze.manifestEvents(20),
+      },
     },
     keys: rt.ledger.keyStateCounts(),
     table,

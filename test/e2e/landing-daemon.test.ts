@@ -1,5 +1,15 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -98,11 +108,18 @@ describe('landing with the real daemon, watcher and disk (subprocess)', () => {
     writeFileSync(tmp, jsonl(Array.from({ length: 5 }, (_, i) => rec(`renamed-${i}`))));
     const n = 7;
     const step = Math.ceil(body.length / n);
-    for (let k = 0; k < n; k++) {
-      // Pieces are cut at arbitrary bytes (mid-line), 500 ms apart: 3+ seconds in all.
-      appendFileSync(p, body.subarray(k * step, (k + 1) * step));
-      if (k === 3) renameSync(tmp, path.join(ws.landing, 'renamed.jsonl'));
-      await sleep(500);
+    // The writer holds its descriptor for the whole write (an in-place writer that closes between
+    // pieces must pause less than completeness.closedQuietMs: docs/landing.md).
+    const fd = openSync(p, 'a');
+    try {
+      for (let k = 0; k < n; k++) {
+        // Pieces are cut at arbitrary bytes (mid-line), 500 ms apart: 3+ seconds in all.
+        writeSync(fd, body.subarray(k * step, (k + 1) * step));
+        if (k === 3) renameSync(tmp, path.join(ws.landing, 'renamed.jsonl'));
+        await sleep(500);
+      }
+    } finally {
+      closeSync(fd);
     }
     await waitFor(
       async () => {

@@ -1,4 +1,4 @@
-import type { ParsedItem, ParseOptions } from './types.js';
+import { LimitExceeded, type ParsedItem, type ParseOptions } from './types.js';
 
 const QUOTE = 0x22;
 const COMMA = 0x2c;
@@ -61,7 +61,10 @@ interface RawRecord {
  * structural characters are ASCII, so UTF-8 is never split wrongly); fields are decoded later.
  * At most maxLineBytes of one record are buffered; longer records are reported as LINE_TOO_LONG.
  */
-export async function* splitCsvRecords(source: AsyncIterable<Buffer>, opts: ParseOptions): AsyncGenerator<RawRecord> {
+export async function* splitCsvRecords(
+  source: AsyncIterable<Buffer>,
+  opts: ParseOptions,
+): AsyncGenerator<RawRecord> {
   let state: State = 'start';
   const field = new Bytes();
   const raw = new Bytes();
@@ -91,10 +94,21 @@ export async function* splitCsvRecords(source: AsyncIterable<Buffer>, opts: Pars
     let fs = fields;
     // A lone trailing CR of an unquoted last field is the CR of a CRLF ending.
     const last = fs.length - 1;
-    if (last >= 0 && !quoted[last] && fs[last]!.length > 0 && fs[last]![fs[last]!.length - 1] === CR) fs[last] = fs[last]!.subarray(0, fs[last]!.length - 1);
+    if (last >= 0 && !quoted[last] && fs[last]!.length > 0 && fs[last]![fs[last]!.length - 1] === CR)
+      fs[last] = fs[last]!.subarray(0, fs[last]!.length - 1);
     const rec: RawRecord = {
-      line: recLine, offset: recOffset, fields: fs, quoted, raw: raw.take(), length: recLen,
-      error: tooLong ? { code: 'LINE_TOO_LONG', message: `record is ${recLen} bytes, over landing.maxLineBytes (${opts.maxLineBytes})` } : error,
+      line: recLine,
+      offset: recOffset,
+      fields: fs,
+      quoted,
+      raw: raw.take(),
+      length: recLen,
+      error: tooLong
+        ? {
+            code: 'LINE_TOO_LONG',
+            message: `record is ${recLen} bytes, over landing.maxLineBytes (${opts.maxLineBytes})`,
+          }
+        : error,
     };
     fs = [];
     fields = [];
@@ -126,7 +140,8 @@ export async function* splitCsvRecords(source: AsyncIterable<Buffer>, opts: Pars
       // Fast path: copy a run of plain bytes of an unquoted or quoted field in one go.
       if (state === 'unquoted' || state === 'quoted') {
         let j = i;
-        if (state === 'unquoted') while (j < n && chunk[j] !== COMMA && chunk[j] !== LF && chunk[j] !== QUOTE) j++;
+        if (state === 'unquoted')
+          while (j < n && chunk[j] !== COMMA && chunk[j] !== LF && chunk[j] !== QUOTE) j++;
         else while (j < n && chunk[j] !== QUOTE && chunk[j] !== LF) j++;
         if (j > i) {
           recLen += j - i;
@@ -164,7 +179,10 @@ export async function* splitCsvRecords(source: AsyncIterable<Buffer>, opts: Pars
             endField();
             state = 'start';
           } else if (b === LF) out.push(endRecord());
-          else if (b === QUOTE) malformed(`a double quote inside an unquoted field (field ${fields.length + 1}); quote the whole field and double the quote`);
+          else if (b === QUOTE)
+            malformed(
+              `a double quote inside an unquoted field (field ${fields.length + 1}); quote the whole field and double the quote`,
+            );
           else if (!tooLong && !error) field.push(b);
           break;
         case 'quoted':
@@ -193,10 +211,18 @@ export async function* splitCsvRecords(source: AsyncIterable<Buffer>, opts: Pars
       }
     }
     pos += n;
+    if (opts.maxLines !== undefined && line - 1 > opts.maxLines)
+      throw new LimitExceeded(
+        'TOO_MANY_LINES',
+        `the file has more than ${opts.maxLines} lines (landing.maxLines, blank lines included)`,
+      );
     for (const r of out) yield r;
   }
   if (state === 'quoted') {
-    error = { code: 'CSV_MALFORMED', message: `unterminated quoted field opened on line ${quoteOpenLine} (the file ends inside quotes)` };
+    error = {
+      code: 'CSV_MALFORMED',
+      message: `unterminated quoted field opened on line ${quoteOpenLine} (the file ends inside quotes)`,
+    };
     tooLong = false;
     yield endRecord();
   } else if (recLen > 0 || fields.length > 0) yield endRecord();
@@ -210,7 +236,8 @@ function decodeField(b: Buffer): string | null {
   }
 }
 
-const isBlank = (r: RawRecord): boolean => r.error === null && r.fields.length === 1 && !r.quoted[0] && r.fields[0]!.toString('latin1').trim() === '';
+const isBlank = (r: RawRecord): boolean =>
+  r.error === null && r.fields.length === 1 && !r.quoted[0] && r.fields[0]!.toString('latin1').trim() === '';
 
 /**
  * Parses CSV with a header row into records whose values are strings (empty unquoted cell → absent).
@@ -218,13 +245,23 @@ const isBlank = (r: RawRecord): boolean => r.error === null && r.fields.length =
  * Rows are built on null-prototype objects, so a `__proto__` column is an ordinary key the
  * contract can see and reject.
  */
-export async function* parseCsv(source: AsyncIterable<Buffer>, opts: ParseOptions): AsyncGenerator<ParsedItem> {
+export async function* parseCsv(
+  source: AsyncIterable<Buffer>,
+  opts: ParseOptions,
+): AsyncGenerator<ParsedItem> {
   let header: string[] | null = null;
   let headerError: string | null = null;
   for await (const r of splitCsvRecords(source, opts)) {
     const rawText = r.raw.toString('utf8');
     if (r.error) {
-      yield { kind: 'error', line: r.line, offset: r.offset, code: r.error.code, message: `line ${r.line}: ${r.error.message}`, raw: rawText };
+      yield {
+        kind: 'error',
+        line: r.line,
+        offset: r.offset,
+        code: r.error.code,
+        message: `line ${r.line}: ${r.error.message}`,
+        raw: rawText,
+      };
       continue;
     }
     if (isBlank(r)) continue;
@@ -253,22 +290,48 @@ export async function* parseCsv(source: AsyncIterable<Buffer>, opts: ParseOption
       continue;
     }
     if (headerError !== null) {
-      yield { kind: 'error', line: r.line, offset: r.offset, code: 'CSV_BAD_HEADER', message: `line ${r.line}: the header row is unusable (${headerError}); no record of this file can be read`, raw: rawText };
+      yield {
+        kind: 'error',
+        line: r.line,
+        offset: r.offset,
+        code: 'CSV_BAD_HEADER',
+        message: `line ${r.line}: the header row is unusable (${headerError}); no record of this file can be read`,
+        raw: rawText,
+      };
       continue;
     }
     if (bad >= 0) {
-      yield { kind: 'error', line: r.line, offset: r.offset, code: 'INVALID_UTF8', message: `line ${r.line}: column "${header[bad] ?? bad + 1}" is not valid UTF-8`, raw: r.raw.toString('latin1') };
+      yield {
+        kind: 'error',
+        line: r.line,
+        offset: r.offset,
+        code: 'INVALID_UTF8',
+        message: `line ${r.line}: column "${header[bad] ?? bad + 1}" is not valid UTF-8`,
+        raw: r.raw.toString('latin1'),
+      };
       continue;
     }
     if (values.length !== header.length) {
-      yield { kind: 'error', line: r.line, offset: r.offset, code: 'CSV_MALFORMED', message: `line ${r.line}: ${values.length} field(s), the header has ${header.length}`, raw: rawText };
+      yield {
+        kind: 'error',
+        line: r.line,
+        offset: r.offset,
+        code: 'CSV_MALFORMED',
+        message: `line ${r.line}: ${values.length} field(s), the header has ${header.length}`,
+        raw: rawText,
+      };
       continue;
     }
     const row = Object.create(null) as Record<string, string>;
     for (let k = 0; k < header.length; k++) {
       // An empty unquoted cell is "no value"; a quoted empty cell ("") is the empty string.
       if (values[k] === '' && !r.quoted[k]) continue;
-      Object.defineProperty(row, header[k]!, { value: values[k], enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(row, header[k]!, {
+        value: values[k],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     yield { kind: 'value', line: r.line, offset: r.offset, value: row, raw: rawText, text: true };
   }

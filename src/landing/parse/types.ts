@@ -30,4 +30,22 @@ export interface ParseOptions {
   /** Raw text kept per item is truncated to this many bytes. */
   readonly rawBytes: number;
   readonly signal?: AbortSignal;
+  /** Refuse the file once more than this many (decompressed) bytes were read. Default: no limit. */
+  readonly maxBytes?: number;
+  /** Refuse the file once it has more than this many lines, blank ones included. Default: no limit. */
+  readonly maxLines?: number;
+}
+
+/** Codes of the per-file limits (`landing.maxInflatedBytes`, `landing.maxLines`). */
+export type LimitCode = 'FILE_TOO_LARGE' | 'TOO_MANY_LINES';
+
+/** Thrown by a splitter when a per-file limit is crossed; the parser turns it into a stream failure. */
+export class LimitExceeded extends Error {
+  constructor(
+    readonly code: LimitCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LimitExceeded';
+  }
 }

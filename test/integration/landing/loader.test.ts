@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync, appendFileSync, readdirSync, existsSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  appendFileSync,
+  readdirSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,25 +35,76 @@ interface Stack {
   close(): void;
 }
 
-function stack(opts: { afterLanding?: 'archive' | 'delete' | 'keep'; requireManifest?: boolean; stableWindowMs?: number; maxLineBytes?: number; contract?: Record<string, unknown> } = {}): Stack {
+function stack(
+  opts: {
+    afterLanding?: 'archive' | 'delete' | 'keep';
+    requireManifest?: boolean;
+    stableWindowMs?: number;
+    maxLineBytes?: number;
+    contract?: Record<string, unknown>;
+  } = {},
+): Stack {
   const dir = mkdtempSync(path.join(tmpdir(), 'seamline-landing-'));
   const landing = path.join(dir, 'landing');
   mkdirSync(landing);
-  const db = openSqlite(path.join(dir, 'data', 'seamline.db'), { synchronous: 'NORMAL', busyTimeoutMs: 1000 });
+  const db = openSqlite(path.join(dir, 'data', 'seamline.db'), {
+    synchronous: 'NORMAL',
+    busyTimeoutMs: 1000,
+  });
   const bronze = new Bronze(db);
   const logs: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (s: string) => void logs.push(JSON.parse(s) as Record<string, unknown>) });
-  const clock = { t: 1_700_000_000_000, nowMs(): number { return this.t; } };
-  const contract = buildContract(ContractSchema.parse({ metadata: { n: 'integer', ok: 'boolean' }, ...opts.contract }));
+  const logger = pino(
+    { level: 'info' },
+    { write: (s: string) => void logs.push(JSON.parse(s) as Record<string, unknown>) },
+  );
+  const clock = {
+    t: 1_700_000_000_000,
+    nowMs(): number {
+      return this.t;
+    },
+  };
+  const contract = buildContract(
+    ContractSchema.parse({ metadata: { n: 'integer', ok: 'boolean' }, ...opts.contract }),
+  );
   const loader = new Loader(
     { bronze, contract, clock, logger, fault: noFaults },
-    { maxLineBytes: opts.maxLineBytes ?? 10 * 1024 * 1024, quarantineRawBytes: 256, afterLanding: opts.afterLanding ?? 'archive', archiveDir: path.join(dir, 'data', 'archive') },
+    {
+      maxLineBytes: opts.maxLineBytes ?? 10 * 1024 * 1024,
+      quarantineRawBytes: 256,
+      afterLanding: opts.afterLanding ?? 'archive',
+      archiveDir: path.join(dir, 'data', 'archive'),
+    },
   );
-  const service = new LandingService(landing, ['jsonl', 'jsonl.gz', 'csv'], { stableWindowMs: opts.stableWindowMs ?? 0, requireManifest: opts.requireManifest ?? false }, loader, clock, logger);
-  return { dir, landing, db, bronze, service, clock, logs, close: () => { db.close(); rmSync(dir, { recursive: true, force: true }); } };
+  const service = new LandingService(
+    landing,
+    ['jsonl', 'jsonl.gz', 'csv'],
+    { stableWindowMs: opts.stableWindowMs ?? 0, requireManifest: opts.requireManifest ?? false },
+    loader,
+    clock,
+    logger,
+  );
+  return {
+    dir,
+    landing,
+    db,
+    bronze,
+    service,
+    clock,
+    logs,
+    close: () => {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
-const rec = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ id, version: 1, event_time: '2024-01-01T00:00:00Z', text: `text of ${id}`, ...extra });
+const rec = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  id,
+  version: 1,
+  event_time: '2024-01-01T00:00:00Z',
+  text: `text of ${id}`,
+  ...extra,
+});
 const jl = (rs: unknown[], eol = '\n'): string => rs.map((r) => JSON.stringify(r)).join(eol) + eol;
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
 
@@ -56,7 +117,10 @@ function put(s: Stack, name: string, content: string | Buffer): string {
 }
 
 const fileByPath = (s: Stack, rel: string) => s.bronze.files().filter((f) => f.path === rel);
-const bronzeIds = (s: Stack): string[] => (s.db.prepare('SELECT record_id FROM bronze ORDER BY seq').all() as { record_id: string }[]).map((r) => r.record_id);
+const bronzeIds = (s: Stack): string[] =>
+  (s.db.prepare('SELECT record_id FROM bronze ORDER BY seq').all() as { record_id: string }[]).map(
+    (r) => r.record_id,
+  );
 const codes = (s: Stack, fileId: number): string[] => s.bronze.quarantineFor(fileId).map((q) => q.code);
 
 describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
@@ -80,14 +144,28 @@ describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
       huge,
       JSON.stringify(rec('g2')),
     ];
-    const bad = Buffer.concat([Buffer.from(badLines.join('\r\n') + '\r\n'), Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x0d, 0x0a]), Buffer.from(JSON.stringify(rec('g3')) + '\n')]);
+    const bad = Buffer.concat([
+      Buffer.from(badLines.join('\r\n') + '\r\n'),
+      Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x0d, 0x0a]),
+      Buffer.from(JSON.stringify(rec('g3')) + '\n'),
+    ]);
     put(s, 'bad.jsonl', bad);
     put(s, 'dups.jsonl', jl([rec('d', { version: 1 }), rec('d', { version: 2 }), rec('d', { version: 1 })]));
     put(s, 'empty.jsonl', '');
-    put(s, 'drift.jsonl', jl([rec('dr1', { color: 'red' }), rec('dr2', { color: 'blue', size: 3 }), rec('dr3', { size: 4 })]));
+    put(
+      s,
+      'drift.jsonl',
+      jl([rec('dr1', { color: 'red' }), rec('dr2', { color: 'blue', size: 3 }), rec('dr3', { size: 4 })]),
+    );
     put(s, 'blank.jsonl', '\n\n  \r\n\t\n');
     put(s, 'good.jsonl.gz', gzipSync(jl([rec('gz1'), rec('gz2')])));
-    const full = gzipSync(jl(Array.from({ length: 2000 }, (_, i) => rec(`t${i}`, { text: `record number ${i} ${'pad '.repeat(20)}` }))));
+    const full = gzipSync(
+      jl(
+        Array.from({ length: 2000 }, (_, i) =>
+          rec(`t${i}`, { text: `record number ${i} ${'pad '.repeat(20)}` }),
+        ),
+      ),
+    );
     put(s, 'trunc.jsonl.gz', full.subarray(0, Math.floor(full.length * 0.6)));
     put(s, 'corrupt.jsonl.gz', Buffer.concat([full.subarray(0, 20), Buffer.alloc(200, 0x41)]));
     put(
@@ -101,7 +179,11 @@ describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
         '\r\n' +
         'c5,2,2024-01-01T00:00:00Z,ok,,FALSE\r\n',
     );
-    put(s, 'proto.csv', 'id,version,event_time,text,__proto__\np1,1,2024-01-01T00:00:00Z,t,"{""polluted"":""yes""}"\n');
+    put(
+      s,
+      'proto.csv',
+      'id,version,event_time,text,__proto__\np1,1,2024-01-01T00:00:00Z,t,"{""polluted"":""yes""}"\n',
+    );
     await s.service.tick();
   });
   after(() => s.close());
@@ -111,17 +193,32 @@ describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
     assert.ok(files.length >= 9, JSON.stringify(files.map((f) => f.path)));
     for (const f of files) {
       assert.notEqual(f.state, 'landing');
-      if (f.state === 'verified' || f.state === 'unverified') assert.equal(f.recordsRead, f.recordsLanded + f.recordsQuarantined, f.path);
+      if (f.state === 'verified' || f.state === 'unverified')
+        assert.equal(f.recordsRead, f.recordsLanded + f.recordsQuarantined, f.path);
     }
     const bronzeCount = (s.db.prepare('SELECT COUNT(*) AS n FROM bronze').get() as { n: number }).n;
-    assert.equal(bronzeCount, files.reduce((a, f) => a + f.recordsLanded, 0));
+    assert.equal(
+      bronzeCount,
+      files.reduce((a, f) => a + f.recordsLanded, 0),
+    );
   });
 
   it('each bad JSONL record is quarantined with a specific code naming file, line and field; good ones land', () => {
     const [f] = fileByPath(s, 'bad.jsonl');
     assert.ok(f);
     assert.equal(f.state, 'unverified');
-    assert.deepEqual(codes(s, f.fileId), ['MALFORMED_JSON', 'WRONG_TYPE', 'MISSING_FIELD', 'EMPTY_ID', 'ZONELESS_TIMESTAMP', 'FORBIDDEN_KEY', 'FORBIDDEN_KEY', 'TOO_DEEP', 'LINE_TOO_LONG', 'INVALID_UTF8']);
+    assert.deepEqual(codes(s, f.fileId), [
+      'MALFORMED_JSON',
+      'WRONG_TYPE',
+      'MISSING_FIELD',
+      'EMPTY_ID',
+      'ZONELESS_TIMESTAMP',
+      'FORBIDDEN_KEY',
+      'FORBIDDEN_KEY',
+      'TOO_DEEP',
+      'LINE_TOO_LONG',
+      'INVALID_UTF8',
+    ]);
     assert.equal(f.recordsLanded, 3);
     assert.equal(f.recordsRead, 13);
     const q = s.bronze.quarantineFor(f.fileId);
@@ -139,7 +236,11 @@ describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
     const [f] = fileByPath(s, 'data.csv');
     assert.deepEqual(f!.newFields, []);
     const [b] = fileByPath(s, 'bad.jsonl');
-    assert.deepEqual(b!.newFields, [], 'the field "x" of the quarantined TOO_DEEP line does not count: only valid records do');
+    assert.deepEqual(
+      b!.newFields,
+      [],
+      'the field "x" of the quarantined TOO_DEEP line does not count: only valid records do',
+    );
     const [d] = fileByPath(s, 'drift.jsonl');
     assert.deepEqual(d!.newFields, ['color', 'size']);
     assert.equal(s.logs.filter((l) => l.event === 'schema.drift' && l.file === 'drift.jsonl').length, 1);
@@ -155,7 +256,10 @@ describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
   it('duplicate ids inside one file all land (the processor picks the winner)', () => {
     const [f] = fileByPath(s, 'dups.jsonl');
     assert.equal(f!.recordsLanded, 3);
-    assert.deepEqual(bronzeIds(s).filter((i) => i === 'd'), ['d', 'd', 'd']);
+    assert.deepEqual(
+      bronzeIds(s).filter((i) => i === 'd'),
+      ['d', 'd', 'd'],
+    );
   });
 
   it('an empty file and a file of blank lines land with zero records', () => {
@@ -189,11 +293,18 @@ describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
     assert.deepEqual(codes(s, f!.fileId), ['WRONG_TYPE', 'ZONELESS_TIMESTAMP', 'CSV_MALFORMED']);
     assert.equal(f!.recordsRead, 5);
     assert.equal(f!.recordsLanded, 2);
-    const row = s.db.prepare(`SELECT text, metadata_json, line FROM bronze WHERE record_id = 'c1'`).get() as { text: string; metadata_json: string; line: number };
+    const row = s.db.prepare(`SELECT text, metadata_json, line FROM bronze WHERE record_id = 'c1'`).get() as {
+      text: string;
+      metadata_json: string;
+      line: number;
+    };
     assert.equal(row.text, 'hello, "world"\r\nsecond line');
     assert.deepEqual(JSON.parse(row.metadata_json), { n: 5, ok: true });
     assert.equal(row.line, 2);
-    const c5 = s.db.prepare(`SELECT metadata_json, line FROM bronze WHERE record_id = 'c5'`).get() as { metadata_json: string; line: number };
+    const c5 = s.db.prepare(`SELECT metadata_json, line FROM bronze WHERE record_id = 'c5'`).get() as {
+      metadata_json: string;
+      line: number;
+    };
     assert.deepEqual(JSON.parse(c5.metadata_json), { n: null, ok: false });
     assert.equal(c5.line, 8);
   });
@@ -249,7 +360,10 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
       put(s, 'b.jsonl', jl([rec('b1'), rec('b2')]));
       await s.service.tick();
       assert.match(fileByPath(s, 'a.jsonl')[0]!.detail!, /^checksum mismatch/);
-      assert.match(fileByPath(s, 'b.jsonl')[0]!.detail!, /^byte count mismatch: manifest says \d+ bytes, file has \d+/);
+      assert.match(
+        fileByPath(s, 'b.jsonl')[0]!.detail!,
+        /^byte count mismatch: manifest says \d+ bytes, file has \d+/,
+      );
       assert.equal(bronzeIds(s).length, 0);
       put(s, 'a.manifest.json', JSON.stringify({ records: 2, sha256: sha(body), bytes: body.length }));
       await s.service.tick();
@@ -268,8 +382,14 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
       put(s, 'y.jsonl', jl([rec('y')]));
       put(s, 'y.manifest.json', '{"records": "one"}');
       const r = await s.service.tick();
-      assert.deepEqual(r.waiting.map((w) => [w.rel, w.reason]).sort(), [['x.jsonl', 'manifest-missing'], ['y.jsonl', 'manifest-invalid']]);
-      assert.match(r.waiting.find((w) => w.rel === 'y.jsonl')!.detail, /"records" must be a non-negative integer/);
+      assert.deepEqual(r.waiting.map((w) => [w.rel, w.reason]).sort(), [
+        ['x.jsonl', 'manifest-missing'],
+        ['y.jsonl', 'manifest-invalid'],
+      ]);
+      assert.match(
+        r.waiting.find((w) => w.rel === 'y.jsonl')!.detail,
+        /"records" must be a non-negative integer/,
+      );
       assert.equal(s.bronze.files().length, 0);
       put(s, 'x.manifest.json', JSON.stringify({ records: 1 }));
       await s.service.tick();
@@ -303,7 +423,11 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
     const s = stack({ stableWindowMs: 60_000 });
     try {
       const body = jl([rec('w1'), rec('w2'), rec('w3')]);
-      put(s, 'w.manifest.json', JSON.stringify({ records: 3, bytes: Buffer.byteLength(body), sha256: sha(body) }));
+      put(
+        s,
+        'w.manifest.json',
+        JSON.stringify({ records: 3, bytes: Buffer.byteLength(body), sha256: sha(body) }),
+      );
       const p = path.join(s.landing, 'w.jsonl');
       writeFileSync(p, body.slice(0, 30));
       const r = await s.service.tick();
@@ -325,7 +449,10 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
       await s.service.tick();
       put(s, 'copy.jsonl', jl([rec('k', { version: 1 })]));
       const r = await s.service.tick();
-      assert.deepEqual(r.landed.map((o) => o.kind), ['duplicate']);
+      assert.deepEqual(
+        r.landed.map((o) => o.kind),
+        ['duplicate'],
+      );
       assert.equal(r.unchanged, 1);
       const r2 = await s.service.tick();
       assert.equal(r2.unchanged, 2);
@@ -333,8 +460,14 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
       s.clock.t += 5000;
       put(s, 'k.jsonl', jl([rec('k', { version: 2, text: 'new text' })]));
       const r3 = await s.service.tick();
-      assert.deepEqual(r3.landed.map((o) => o.kind), ['landed']);
-      assert.deepEqual(fileByPath(s, 'k.jsonl').map((f) => f.state), ['unverified', 'unverified']);
+      assert.deepEqual(
+        r3.landed.map((o) => o.kind),
+        ['landed'],
+      );
+      assert.deepEqual(
+        fileByPath(s, 'k.jsonl').map((f) => f.state),
+        ['unverified', 'unverified'],
+      );
       assert.deepEqual(bronzeIds(s), ['k', 'k']);
     } finally {
       s.close();

@@ -11,16 +11,21 @@ async function* chunks(buf: Buffer, size: number): AsyncGenerator<Buffer> {
 
 async function parse(input: string | Buffer, size = 1 << 16, o = opts): Promise<ParsedItem[]> {
   const out: ParsedItem[] = [];
-  for await (const it of parseCsv(chunks(Buffer.isBuffer(input) ? input : Buffer.from(input), size), o)) out.push(it);
+  for await (const it of parseCsv(chunks(Buffer.isBuffer(input) ? input : Buffer.from(input), size), o))
+    out.push(it);
   return out;
 }
 
-const values = (items: ParsedItem[]): Record<string, unknown>[] => items.filter((i) => i.kind === 'value').map((i) => ({ ...(i.value as object) }));
+const values = (items: ParsedItem[]): Record<string, unknown>[] =>
+  items.filter((i) => i.kind === 'value').map((i) => ({ ...(i.value as object) }));
 
 describe('csv parser', () => {
   it('reads a header and typed-as-text rows; empty unquoted cell is absent, "" is the empty string', async () => {
     const items = await parse('id,text,n\na,hello,1\nb,"",\n');
-    assert.deepEqual(values(items), [{ id: 'a', text: 'hello', n: '1' }, { id: 'b', text: '' }]);
+    assert.deepEqual(values(items), [
+      { id: 'a', text: 'hello', n: '1' },
+      { id: 'b', text: '' },
+    ]);
     assert.ok(items.every((i) => i.kind === 'value' && i.text === true));
   });
 
@@ -33,9 +38,13 @@ describe('csv parser', () => {
       { id: '3', text: 'multi\r\nline\nvalue' },
       { id: '4', text: 'last' },
     ]);
-    assert.deepEqual(items.map((i) => i.line), [2, 3, 4, 7]);
+    assert.deepEqual(
+      items.map((i) => i.line),
+      [2, 3, 4, 7],
+    );
     // Offsets point at the first byte of each record.
-    for (const it of items) assert.ok(input.slice(it.offset).startsWith(String((it as { value: { id: string } }).value.id)));
+    for (const it of items)
+      assert.ok(input.slice(it.offset).startsWith(String((it as { value: { id: string } }).value.id)));
   });
 
   it('gives identical results whatever the chunk boundaries (byte by byte)', async () => {
@@ -60,7 +69,14 @@ describe('csv parser', () => {
   it('reports malformed rows with a specific code and keeps going', async () => {
     const items = await parse('id,text\n1,a,extra\n2,ab"c\n3,"ab"c\n4,ok\n');
     const errs = items.filter((i) => i.kind === 'error');
-    assert.deepEqual(errs.map((e) => [e.line, e.kind === 'error' && e.code]), [[2, 'CSV_MALFORMED'], [3, 'CSV_MALFORMED'], [4, 'CSV_MALFORMED']]);
+    assert.deepEqual(
+      errs.map((e) => [e.line, e.kind === 'error' && e.code]),
+      [
+        [2, 'CSV_MALFORMED'],
+        [3, 'CSV_MALFORMED'],
+        [4, 'CSV_MALFORMED'],
+      ],
+    );
     assert.match((errs[0] as { message: string }).message, /3 field\(s\), the header has 2/);
     assert.deepEqual(values(items), [{ id: '4', text: 'ok' }]);
   });
@@ -74,7 +90,11 @@ describe('csv parser', () => {
   });
 
   it('invalid UTF-8 in a cell quarantines that row only, naming the column', async () => {
-    const buf = Buffer.concat([Buffer.from('id,text\n1,'), Buffer.from([0xc3, 0x28]), Buffer.from('\n2,fine\n')]);
+    const buf = Buffer.concat([
+      Buffer.from('id,text\n1,'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('\n2,fine\n'),
+    ]);
     const items = await parse(buf);
     assert.equal(items[0]!.kind === 'error' && items[0]!.code, 'INVALID_UTF8');
     assert.match((items[0] as { message: string }).message, /column "text"/);
@@ -91,7 +111,10 @@ describe('csv parser', () => {
 
   it('a bad header (duplicate or empty column) quarantines every row with CSV_BAD_HEADER', async () => {
     const items = await parse('id,id\n1,2\n3,4\n');
-    assert.deepEqual(items.map((i) => i.kind === 'error' && i.code), ['CSV_BAD_HEADER', 'CSV_BAD_HEADER']);
+    assert.deepEqual(
+      items.map((i) => i.kind === 'error' && i.code),
+      ['CSV_BAD_HEADER', 'CSV_BAD_HEADER'],
+    );
     const items2 = await parse('id,,text\n1,2,3\n');
     assert.equal(items2[0]!.kind === 'error' && items2[0]!.code, 'CSV_BAD_HEADER');
   });

@@ -9,7 +9,11 @@ async function* chunks(buf: Buffer, size: number): AsyncGenerator<Buffer> {
 
 async function parse(input: string | Buffer, size = 1 << 16, maxLineBytes = 1024): Promise<ParsedItem[]> {
   const out: ParsedItem[] = [];
-  for await (const it of parseJsonl(chunks(Buffer.isBuffer(input) ? input : Buffer.from(input), size), { maxLineBytes, rawBytes: 32 })) out.push(it);
+  for await (const it of parseJsonl(chunks(Buffer.isBuffer(input) ? input : Buffer.from(input), size), {
+    maxLineBytes,
+    rawBytes: 32,
+  }))
+    out.push(it);
   return out;
 }
 
@@ -17,7 +21,14 @@ describe('jsonl parser', () => {
   it('strips a BOM, handles CRLF, skips blank lines, keeps line numbers and byte offsets', async () => {
     const input = '\uFEFF{"a":1}\r\n\r\n   \n{"a":2}\n{"a":3}';
     const items = await parse(input);
-    assert.deepEqual(items.map((i) => [i.kind, i.line]), [['value', 1], ['value', 4], ['value', 5]]);
+    assert.deepEqual(
+      items.map((i) => [i.kind, i.line]),
+      [
+        ['value', 1],
+        ['value', 4],
+        ['value', 5],
+      ],
+    );
     const buf = Buffer.from(input);
     assert.equal(buf.subarray(items[1]!.offset, items[1]!.offset + 7).toString(), '{"a":2}');
     assert.deepEqual(await parse(input, 1), items, 'same result for any chunking');
@@ -29,9 +40,16 @@ describe('jsonl parser', () => {
   });
 
   it('malformed JSON and invalid UTF-8 are line-level errors with specific codes', async () => {
-    const buf = Buffer.concat([Buffer.from('{"a":\n'), Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]), Buffer.from('{"ok":true}\n')]);
+    const buf = Buffer.concat([
+      Buffer.from('{"a":\n'),
+      Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]),
+      Buffer.from('{"ok":true}\n'),
+    ]);
     const items = await parse(buf);
-    assert.deepEqual(items.map((i) => (i.kind === 'error' ? i.code : 'value')), ['MALFORMED_JSON', 'INVALID_UTF8', 'value']);
+    assert.deepEqual(
+      items.map((i) => (i.kind === 'error' ? i.code : 'value')),
+      ['MALFORMED_JSON', 'INVALID_UTF8', 'value'],
+    );
   });
 
   it('a line over maxLineBytes is LINE_TOO_LONG with a raw prefix; memory holds at most the limit', async () => {
