@@ -291,3 +291,59 @@ export function renderMetrics(
   );
   return e.toString();
 }
+
+/** What the lane metrics read (docs/metrics.md#lanes): freshness per lane, backlog per lane, the objective. */
+export interface LaneMetricsView {
+  readonly freshness: Readonly<Record<'live' | 'backlog', HistogramData>>;
+  readonly backlog: Readonly<
+    Record<'live' | 'backlog', { readonly files: number; readonly records: number }>
+  >;
+  /** The live lane's windowed percentile (seconds; NaN without samples) and whether the objective is violated. */
+  readonly objective: { readonly percentile: number; readonly valueS: number; readonly degraded: boolean };
+}
+
+/** The two processor lanes' exposition, appended to renderMetrics' output by the daemon. */
+export function renderLaneMetrics(v: LaneMetricsView): string {
+  const e = new Exposition();
+  const lanes = ['live', 'backlog'] as const;
+  const lines: string[] = [
+    '# HELP seamline_freshness_seconds Per file: complete (last write) to searchable (its last batch committed), by lane.',
+    '# TYPE seamline_freshness_seconds histogram',
+  ];
+  for (const lane of lanes) {
+    const h = v.freshness[lane];
+    h.buckets.forEach((b, i) =>
+      lines.push(`seamline_freshness_seconds_bucket{lane="${lane}",le="${b}"} ${h.counts[i]}`),
+    );
+    lines.push(
+      `seamline_freshness_seconds_bucket{lane="${lane}",le="+Inf"} ${h.count}`,
+      `seamline_freshness_seconds_sum{lane="${lane}"} ${h.sum}`,
+      `seamline_freshness_seconds_count{lane="${lane}"} ${h.count}`,
+    );
+  }
+  e.metric(
+    'seamline_lane_backlog_records',
+    'gauge',
+    'Records of landed files not yet searchable, by lane.',
+    lanes.map((lane) => ({ labels: { lane }, value: v.backlog[lane].records })),
+  );
+  e.metric(
+    'seamline_lane_backlog_files',
+    'gauge',
+    'Landed files not yet fully searchable, by lane.',
+    lanes.map((lane) => ({ labels: { lane }, value: v.backlog[lane].files })),
+  );
+  e.metric(
+    'seamline_freshness_window_seconds',
+    'gauge',
+    'The live lane freshness percentile of the objective over its window (NaN without samples).',
+    [{ labels: { lane: 'live', quantile: String(v.objective.percentile / 100) }, value: v.objective.valueS }],
+  );
+  e.one(
+    'seamline_freshness_degraded',
+    'gauge',
+    '1 while the live lane violates the freshness objective over its window.',
+    v.objective.degraded ? 1 : 0,
+  );
+  return `${lines.join('\n')}\n${e.toString()}`;
+}
