@@ -93,7 +93,7 @@ export class BatchSizer {
   next(): number {
     const r = this.rules;
     if (this.perMs === null) return this.last;
-    const want = Math.floor(this.perMs * r.timeBoxMs);
+    const want = Math.round(this.perMs * r.timeBoxMs);
     this.last = clamp(Math.min(want, this.last * 2), r.minRecords, r.maxRecords);
     return this.last;
   }
