@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'chokidar';
 import { isSeamlineError, toSeamlineError } from '../errors/errors.js';
 import { startHttpServer, type HttpServerHandle } from '../http/server.js';
+import { EventLoopMonitor } from '../observability/event-loop.js';
 import { FreshnessTracker } from '../observability/freshness.js';
 import { newLiveStats, type LiveStats } from '../observability/metrics.js';
 import { BacklogPacer } from '../processor/lanes.js';
@@ -78,6 +79,16 @@ export function startDaemon(
       leases.tryAcquire(WRITER_LEASE, holder, WRITER_TTL_MS, rt.clock.nowMs());
     }, WRITER_TTL_MS / 3);
     renew.unref();
+    // Event-loop delay every second at debug level (what searches and /healthz waited behind; see benchmarks).
+    const loop = new EventLoopMonitor();
+    const loopTimer = setInterval(() => {
+      const d = loop.take();
+      log.debug(
+        { event: 'eventloop.delay', p50_ms: d.p50Ms, p99_ms: d.p99Ms, max_ms: d.maxMs, samples: d.samples },
+        'event-loop delay',
+      );
+    }, 1000);
+    loopTimer.unref();
     try {
       if (c.http.enabled) {
         // Up before the model loads: /healthz answers and /readyz says why it is not ready yet.
@@ -195,6 +206,8 @@ export function startDaemon(
       setState('draining');
     } finally {
       clearInterval(renew);
+      clearInterval(loopTimer);
+      loop.close();
       await watcher?.close();
       await http?.close();
       leases.release(WRITER_LEASE, holder);
