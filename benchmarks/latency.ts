@@ -10,7 +10,7 @@
 //                 plain --heavy-mb file of records with --heavy plain)
 // Usage: node dist/benchmarks/latency.js [--quick] [--model ID] [--rate FILES_PER_S] [--records-per-file N]
 // [--duration S] [--backfill-records N] [--heavy gzip|plain] [--heavy-mb N] [--threads N] [--max-records N]
-// [--trigger-ms N] [--stable-window-ms N] [--scenarios a,b,…] [--out DIR]
+// [--trigger-ms N] [--stable-window-ms N] [--scenarios a,b,…] [--no-optimize] [--optimize-interval-ms N] [--out DIR]
 import { createWriteStream, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -305,6 +305,8 @@ async function main(): Promise<void> {
     'trigger-ms': { type: 'string' },
     'stable-window-ms': { type: 'string' },
     scenarios: { type: 'string' },
+    'no-optimize': { type: 'boolean', default: false },
+    'optimize-interval-ms': { type: 'string' },
   });
   const quick = f.quick;
   const model = typeof f.model === 'string' ? f.model : NEURAL_MODEL;
@@ -326,6 +328,9 @@ async function main(): Promise<void> {
   const completeness: Record<string, number> = {};
   if (f['stable-window-ms'] !== undefined)
     completeness.stableWindowMs = num(f['stable-window-ms'], 1000, 'stable-window-ms');
+  // As in production, the optimize job runs next to the daemon (compaction keeps merges fast under the
+  // many small backlog batches); --no-optimize leaves it out.
+  const optimizeIntervalMs = num(f['optimize-interval-ms'], quick ? 5000 : 30_000, 'optimize-interval-ms');
   const ws = workspace({
     model: { id: model, threads },
     processor,
@@ -333,8 +338,11 @@ async function main(): Promise<void> {
     http: { enabled: false },
     landing: { afterLanding: 'delete' },
     completeness,
+    optimize: { intervalMs: optimizeIntervalMs },
   });
   const daemon = startCli(['run'], ws.env());
+  const optimizer =
+    f['no-optimize'] === true ? null : startCli(['optimize'], ws.env({ SEAMLINE_LOG__LEVEL: 'info' }));
   const vis = new Visibility(ws.data);
   const dropped: DroppedFile[] = [];
   const results: ScenarioResult[] = [];
@@ -556,7 +564,11 @@ async function main(): Promise<void> {
       ratePerS: rate,
       recordsPerFile: perFile,
       backfillRecords,
-      overrides: { processor, completeness },
+      overrides: {
+        processor,
+        completeness,
+        optimize: optimizer ? { intervalMs: optimizeIntervalMs } : 'off',
+      },
       pollMs: POLL_MS,
       scenarios: results,
       targets,
@@ -576,9 +588,11 @@ async function main(): Promise<void> {
     throw e;
   } finally {
     await vis.stop();
+    optimizer?.child.kill('SIGTERM');
     daemon.child.kill('SIGTERM');
     const t = setTimeout(() => daemon.child.kill('SIGKILL'), 20_000);
     await daemon.exited;
+    if (optimizer) await optimizer.exited;
     clearTimeout(t);
     ws.cleanup();
   }

@@ -217,7 +217,7 @@ export const ConfigSchema = z
           .object({
             timeBoxMs: pos(
               250,
-              'Time box: each backlog batch is sized from the measured embedding throughput to embed for about this long, so a live file waits behind at most one such slice.',
+              'Time box: each backlog batch is sized from the measured throughput (records per ms of a whole batch: embed + merge) to take about this long, so neither the embedder nor a live file waits longer behind one backlog slice.',
             ),
             initialRecords: pos(
               32,
@@ -237,6 +237,10 @@ export const ConfigSchema = z
               .describe(
                 "Throughput cap of the backlog lane as its largest share of the processor's time: after a backlog batch of d ms the lane rests d·(1−share)/share ms (1 = no rest). Live batches are never capped.",
               ),
+            maxWaitMs: pos(
+              10_000,
+              'Anti-starvation: while the live lane is never idle, one backlog batch runs ahead of the next live batch once the backlog has waited this long.',
+            ),
           })
           .strict()
           .prefault({})

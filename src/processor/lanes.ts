@@ -74,11 +74,17 @@ export interface BacklogRules {
   readonly maxRecordsPerSecond: number;
   /** Cap: largest share of the processor's time the backlog lane may take (0 < share ≤ 1). */
   readonly maxShare: number;
+  /**
+   * Anti-starvation: when the live lane is never idle, one backlog batch runs before the next live
+   * batch once the backlog has waited this long (ms). Bounds what a saturated live lane can do to a backfill.
+   */
+  readonly maxWaitMs: number;
 }
 
 /**
- * Sizes backlog batches from the measured embedding throughput (records per embedding-ms, smoothed),
- * so that one batch embeds for about timeBoxMs. Growth is limited to 2x per batch so a run of cheap
+ * Sizes backlog batches from the measured throughput (records per ms of a whole batch — embed, merge
+ * and the main thread's share — smoothed), so that one batch takes about timeBoxMs: the embedder is
+ * held no longer, and a live file waits behind at most one such slice. Growth is limited to 2x per batch so a run of cheap
  * batches (vectors reused, nothing embedded) cannot produce one huge expensive batch.
  */
 export class BatchSizer {
@@ -98,7 +104,7 @@ export class BatchSizer {
     return this.last;
   }
 
-  /** Feeds one batch's figures (any lane): records in and milliseconds spent embedding. */
+  /** Feeds one batch's figures (any lane): records in and the batch's milliseconds (plan → commit). */
   observe(records: number, embedMs: number): void {
     // Below a few ms the figure is noise (everything reused); it says nothing about the embedder.
     if (records <= 0 || embedMs < 5) return;

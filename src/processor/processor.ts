@@ -51,6 +51,7 @@ export const DEFAULT_BACKLOG: Omit<BacklogRules, 'maxRecords'> = {
   minRecords: 8,
   maxRecordsPerSecond: 0,
   maxShare: 0.9,
+  maxWaitMs: 10_000,
 };
 
 export interface BatchOutcome {
@@ -95,6 +96,8 @@ export class Processor {
   /** Sizes backlog batches from the measured embedding throughput (the time box). */
   readonly sizer: BatchSizer;
   private readonly startedAtMs: number;
+  /** When the backlog lane last ran a batch or had nothing to do (anti-starvation clock). */
+  private backlogServedAtMs: number;
 
   constructor(
     private readonly deps: ProcessorDeps,
@@ -106,6 +109,7 @@ export class Processor {
     this.backlogRules = { ...(opts.backlog ?? DEFAULT_BACKLOG), maxRecords: opts.maxRecords };
     this.sizer = new BatchSizer(this.backlogRules);
     this.startedAtMs = opts.startedAtMs ?? deps.clock.nowMs();
+    this.backlogServedAtMs = deps.clock.nowMs();
   }
 
   /** Sees newly published files and puts each in its lane (docs/processor.md#lanes). */
@@ -211,10 +215,17 @@ export class Processor {
   ): Promise<BatchOutcome | null> {
     if (!this.reconciled.has(table.name)) await this.reconcile(table, signal);
     this.discover(table);
-    for (const lane of ['live', 'backlog'] as const) {
-      if (lane === 'backlog' && !backlog()) return null;
+    const now = this.deps.clock.nowMs();
+    // Live first, unless the backlog has waited longer than maxWaitMs behind a never-idle live lane.
+    const starved = now - this.backlogServedAtMs > this.backlogRules.maxWaitMs;
+    for (const lane of starved ? (['backlog', 'live'] as const) : (['live', 'backlog'] as const)) {
+      if (lane === 'backlog' && !backlog()) continue;
       const batch = this.nextBatch(table, lane);
-      if (batch && !this.blocked.has(batch.batchId)) return this.execute(table, batch, signal);
+      if (lane === 'backlog' && !batch) this.backlogServedAtMs = now;
+      if (!batch || this.blocked.has(batch.batchId)) continue;
+      const out = await this.execute(table, batch, signal);
+      if (lane === 'backlog') this.backlogServedAtMs = this.deps.clock.nowMs();
+      return out;
     }
     return null;
   }
@@ -284,9 +295,12 @@ export class Processor {
         this.incidents.close(batch.batchId, waived ? 'waived' : 'resolved', clock.nowMs());
         return done;
       });
-      this.sizer.observe(events.length, result.embedMs);
+
       fault('after-commit');
       const durationMs = clock.nowMs() - started;
+      // The time box sizes on the whole batch (embed + merge + the main thread's share), a bound on
+      // how long a live file can wait behind it, and so on the embedder's time too.
+      this.sizer.observe(events.length, durationMs);
       log.info(
         {
           event: 'batch.committed',

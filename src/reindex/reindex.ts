@@ -238,6 +238,9 @@ async function build(
     const wait = limiter.take(n, rt.clock.nowMs());
     if (wait > 0) await sleep(wait, undefined, { signal });
   };
+  // The serving table's contiguous watermark when last caught up (reported as caughtUpSeq; the job row
+  // stores the commit mark, which is what the catch-up resumes from).
+  let gateSeq = 0;
   const report = (
     state: 'swapped' | 'failed',
     gates: readonly GateResult[],
@@ -259,7 +262,7 @@ async function build(
       textsEmbedded: counters.textsEmbedded,
       textsReused: counters.textsReused,
       catchUpRounds: rounds,
-      caughtUpSeq: j.caughtUpSeq,
+      caughtUpSeq: gateSeq,
       gates,
       durationMs: rt.clock.nowMs() - started,
       error,
@@ -315,7 +318,6 @@ async function build(
     // watermark read in the same snapshot: every published record at or below it is caught up.
     let caught = jobs.get(jobId)!.caughtUpSeq;
     let rounds = 0;
-    let gateSeq = 0;
     const lanes = rt.ledger.lanes();
     const markAndWatermark = rt.db.transaction((): [number, number] => [
       lanes.commitMark(serving.tableName),

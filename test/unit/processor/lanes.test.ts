@@ -23,6 +23,7 @@ const box: BacklogRules = {
   maxRecords: 2000,
   maxRecordsPerSecond: 0,
   maxShare: 1,
+  maxWaitMs: 10_000,
 };
 
 describe('lanes: classification (pure)', () => {
