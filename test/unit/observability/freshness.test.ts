@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FileSearchable } from '../../../src/ledger/lanes.js';
 import { FreshnessTracker, judgeFreshness, percentileOf } from '../../../src/observability/freshness.js';
+import { renderLaneMetrics } from '../../../src/observability/metrics.js';
+import { parsePrometheus } from '../../helpers/prometheus.js';
 
 const objective = { objectiveMs: 2000, percentile: 99, windowMs: 60_000, minSamples: 5 };
 
@@ -66,5 +68,25 @@ describe('freshness objective (pure, injected time)', () => {
     assert.equal(live.counts[live.buckets.indexOf(0.5)], 1);
     assert.equal(live.counts[live.buckets.indexOf(1.5)], 2);
     assert.equal(t.histogram('backlog').count, 1);
+  });
+});
+
+describe('lane metrics exposition', () => {
+  it('renders per-lane freshness histograms, backlog gauges and the objective, valid Prometheus text', () => {
+    const t = new FreshnessTracker();
+    t.observe([file(10_000, 400), file(10_000, 50_000, 0, 'backlog')]);
+    const text = renderLaneMetrics({
+      freshness: { live: t.histogram('live'), backlog: t.histogram('backlog') },
+      backlog: { live: { files: 1, records: 10 }, backlog: { files: 3, records: 2500 } },
+      objective: { percentile: 99, valueS: 0.4, degraded: false },
+    });
+    const m = parsePrometheus(text);
+    assert.equal(m.get('seamline_freshness_seconds_bucket{lane="live",le="0.5"}'), 1);
+    assert.equal(m.get('seamline_freshness_seconds_count{lane="backlog"}'), 1);
+    assert.equal(m.get('seamline_freshness_seconds_bucket{lane="backlog",le="+Inf"}'), 1);
+    assert.equal(m.get('seamline_lane_backlog_records{lane="backlog"}'), 2500);
+    assert.equal(m.get('seamline_lane_backlog_files{lane="live"}'), 1);
+    assert.equal(m.get('seamline_freshness_window_seconds{lane="live",quantile="0.99"}'), 0.4);
+    assert.equal(m.get('seamline_freshness_degraded'), 0);
   });
 });
