@@ -217,7 +217,7 @@ export const ConfigSchema = z
           .object({
             timeBoxMs: pos(
               250,
-              'Time box: each backlog batch is sized from the measured throughput (records per ms of a whole batch: embed + merge) to take about this long, so neither the embedder nor a live file waits longer behind one backlog slice.',
+              'Time box: each backlog batch is sized from the measured embedding throughput to embed for about this long, so a live file waits behind at most one such slice (plus its merge).',
             ),
             initialRecords: pos(
               32,

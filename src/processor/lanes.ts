@@ -82,9 +82,10 @@ export interface BacklogRules {
 }
 
 /**
- * Sizes backlog batches from the measured throughput (records per ms of a whole batch — embed, merge
- * and the main thread's share — smoothed), so that one batch takes about timeBoxMs: the embedder is
- * held no longer, and a live file waits behind at most one such slice. Growth is limited to 2x per batch so a run of cheap
+ * Sizes backlog batches from the measured embedding throughput (records per embedding-ms, smoothed),
+ * so that one batch embeds for about timeBoxMs: the embedder is held no longer, and a live file waits
+ * behind at most one such slice (plus its merge). Sizing on the whole batch instead was tried: the
+ * fixed merge cost then shrank batches to a few records and cut backfill throughput several-fold. Growth is limited to 2x per batch so a run of cheap
  * batches (vectors reused, nothing embedded) cannot produce one huge expensive batch.
  */
 export class BatchSizer {
@@ -104,7 +105,7 @@ export class BatchSizer {
     return this.last;
   }
 
-  /** Feeds one batch's figures (any lane): records in and the batch's milliseconds (plan → commit). */
+  /** Feeds one batch's figures (any lane): records in and milliseconds spent embedding. */
   observe(records: number, embedMs: number): void {
     // Below a few ms the figure is noise (everything reused); it says nothing about the embedder.
     if (records <= 0 || embedMs < 5) return;

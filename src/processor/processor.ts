@@ -298,9 +298,8 @@ export class Processor {
 
       fault('after-commit');
       const durationMs = clock.nowMs() - started;
-      // The time box sizes on the whole batch (embed + merge + the main thread's share), a bound on
-      // how long a live file can wait behind it, and so on the embedder's time too.
-      this.sizer.observe(events.length, durationMs);
+      // The time box sizes on embedding time: no backlog batch holds the embedder longer than the box.
+      this.sizer.observe(events.length, result.embedMs);
       log.info(
         {
           event: 'batch.committed',
