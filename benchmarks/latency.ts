@@ -1,47 +1,76 @@
-// End-to-end latency: runs `seamline run` (the built CLI) as a subprocess on a temp workspace, drops
-// files with manifests at a rate, and measures per record file-complete → searchable (read from the
-// serving LanceDB table, as a search would). Phase 1 idle, phase 2 with a backfill dropped at once.
+// End-to-end latency under load (issue 11): runs `seamline run` (the built CLI) as a subprocess on a temp
+// workspace and measures per record file-complete → searchable, read from the serving LanceDB table as a
+// search would. Scenarios, side by side in one run (one daemon, one after the other):
+//   idle          live drops (rate × records-per-file, manifest, written under a temp name + renamed)
+//   idle-rename   the README protocol: temp name + rename, no manifest (completeness by stability window)
+//   backfill-solo a backfill of N records alone: its throughput (records/s)
+//   backfill-live another N-record backfill with live drops while it drains: live p99, backfill throughput
+//                 vs solo, event-loop delay p99/max of the daemon during the drain (monitorEventLoopDelay)
+//   heavy-file    live drops while a heavy file lands (a gzip inflating to --heavy-mb of blank lines, or a
+//                 plain --heavy-mb file of records with --heavy plain)
 // Usage: node dist/benchmarks/latency.js [--quick] [--model ID] [--rate FILES_PER_S] [--records-per-file N]
-// [--duration S] [--backfill-records N] [--threads N] [--max-records N] [--trigger-ms N] [--out DIR]
+// [--duration S] [--backfill-records N] [--heavy gzip|plain] [--heavy-mb N] [--threads N] [--max-records N]
+// [--trigger-ms N] [--stable-window-ms N] [--scenarios a,b,…] [--no-optimize] [--optimize-interval-ms N] [--out DIR]
+import { createWriteStream, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { once } from 'node:events';
+import { createGzip } from 'node:zlib';
 import Database from 'better-sqlite3';
 import { LanceStore } from '../src/store/lance.js';
 import type { VectorTable } from '../src/ports/vector-store.js';
 import { startCli, waitFor, workspace, type Workspace } from '../test/helpers/cli.js';
-import { num, parseFlags } from './lib/args.js';
+import { list, num, parseFlags } from './lib/args.js';
 import { MODELS_DIR, NEURAL_MODEL } from './lib/engines.js';
 import { percentile, round } from './lib/measure.js';
 import { machine, table, writeResult } from './lib/report.js';
-import { dropWithManifest, records } from './lib/workload.js';
+import { dropWithManifest, records, type GenRecord } from './lib/workload.js';
+
+export const SCENARIOS = ['idle', 'idle-rename', 'backfill-solo', 'backfill-live', 'heavy-file'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
 
 interface DroppedFile {
   readonly name: string;
   readonly ids: readonly string[];
   readonly completeMs: number;
-  readonly phase: 'idle' | 'backfill';
+  readonly scenario: Scenario;
 }
 
-/** Per file stage timings (ms), from the daemon's logs and its ledger. */
+/** Per file stage timings (ms), from the daemon's ledger and logs. */
 interface FileBudget {
+  /** complete → landing starts (watch, stability window) */
   readonly detect: number;
+  /** landing starts → the processor sees the file (parse, validate, SQLite, publish) */
   readonly land: number;
-  readonly plan: number;
+  /** seen → the batch that finishes it is planned (waiting behind other batches) */
+  readonly queue: number;
+  /** planned → committed (embed + merge) */
   readonly process: number;
+  /** committed → a reader sees it */
   readonly visible: number;
   readonly total: number;
 }
 
-export interface PhaseResult {
-  readonly phase: 'idle' | 'backfill';
+export interface ScenarioResult {
+  readonly scenario: Scenario;
   readonly files: number;
   readonly records: number;
-  readonly latencyMs: { p50: number; p95: number; p99: number; max: number };
-  /** Median per stage over the phase's files (ms). */
-  readonly budgetMedianMs: FileBudget;
-  /** p99 per stage (ms). */
-  readonly budgetP99Ms: FileBudget;
-  readonly backfillRecords: number;
-  readonly backfillDrainSeconds: number | null;
+  /** Live files' complete → searchable (null for backfill-solo, which has no live files). */
+  readonly latencyMs: { p50: number; p95: number; p99: number; max: number } | null;
+  readonly budgetMedianMs: FileBudget | null;
+  readonly budgetP99Ms: FileBudget | null;
+  /** Lanes the live files were processed in (file counts). */
+  readonly lanes: Record<string, number>;
+  readonly backfill: { records: number; drainSeconds: number; recordsPerS: number } | null;
+  readonly heavy: { kind: string; mb: number; landSeconds: number | null } | null;
+  /** The daemon's event-loop delay over the scenario (max of per-second p99s, and max). */
+  readonly eventLoop: { p99Ms: number; maxMs: number; windows: number } | null;
+}
+
+export interface Target {
+  readonly scenario: string;
+  readonly target: string;
+  readonly value: string;
+  readonly met: boolean | null;
 }
 
 export interface LatencyResult {
@@ -52,11 +81,14 @@ export interface LatencyResult {
   readonly threads: number;
   readonly ratePerS: number;
   readonly recordsPerFile: number;
-  /** processor.* overrides given on the command line (empty = schema defaults). */
-  readonly processor: Record<string, number>;
+  readonly backfillRecords: number;
+  /** processor.* / completeness overrides given on the command line (empty = schema defaults). */
+  readonly overrides: Record<string, unknown>;
   readonly pollMs: number;
-  readonly phases: PhaseResult[];
-  readonly targets: { idleP50: boolean; idleP99: boolean; backfillP99: boolean };
+  readonly scenarios: ScenarioResult[];
+  readonly targets: Target[];
+  /** Backfill throughput while live files drop, over its solo throughput. */
+  readonly backfillRatio: number | null;
   readonly batchCommitted: { count: number; medianDurationMs: number; p99DurationMs: number };
 }
 
@@ -129,9 +161,9 @@ interface LogLine {
   readonly time?: string;
   readonly event?: string;
   readonly file?: string;
-  readonly seq_from?: number;
-  readonly seq_to?: number;
   readonly duration_ms?: number;
+  readonly p99_ms?: number;
+  readonly max_ms?: number;
 }
 
 function parseLogs(stderr: string): LogLine[] {
@@ -151,48 +183,52 @@ function budgets(
   ws: Workspace,
   files: readonly DroppedFile[],
   seen: ReadonlyMap<string, number>,
-  logs: readonly LogLine[],
-): Map<string, FileBudget> {
-  const landedLog = new Map<string, { at: number; seqTo: number }>();
-  for (const l of logs)
-    if (l.event === 'file.landed' && l.file && l.time)
-      landedLog.set(l.file, { at: Date.parse(l.time), seqTo: l.seq_to ?? -1 });
+): { budget: Map<string, FileBudget>; lanes: Map<string, string> } {
   const db = new Database(path.join(ws.data, 'seamline.db'), { readonly: true });
   try {
-    const fileRows = db.prepare(`SELECT path, landed_at_ms AS start, seq_to AS seqTo FROM files`).all() as {
+    // Per-file progress (two lanes): when it landed, when the processor saw it, the batch that finished it.
+    const rows = db
+      .prepare(
+        `SELECT f.path AS path, p.lane AS lane, p.landed_at_ms AS landed, p.queued_at_ms AS queued, p.searchable_at_ms AS searchable,
+           (SELECT t.planned_at_ms FROM batch_segments s JOIN batches t ON t.batch_id = s.batch_id
+             WHERE s.file_id = p.file_id AND t.table_name = p.table_name AND s.seq_to = p.seq_to LIMIT 1) AS planned
+         FROM files f JOIN file_progress p ON p.file_id = f.file_id
+         WHERE p.table_name = (SELECT table_name FROM serving LIMIT 1)`,
+      )
+      .all() as {
       path: string;
-      start: number;
-      seqTo: number;
+      lane: string;
+      landed: number;
+      queued: number;
+      searchable: number | null;
+      planned: number | null;
     }[];
-    const byPath = new Map(fileRows.map((r) => [r.path, r]));
-    const batchOf = db.prepare(
-      `SELECT planned_at_ms AS planned, committed_at_ms AS committed FROM batches WHERE seq_from <= ? AND seq_to >= ? AND state = 'committed' ORDER BY committed_at_ms LIMIT 1`,
-    );
-    const out = new Map<string, FileBudget>();
+    const byPath = new Map(rows.map((r) => [r.path, r]));
+    const budget = new Map<string, FileBudget>();
+    const lanes = new Map<string, string>();
     for (const f of files) {
-      const rel = `${f.name}.jsonl`;
-      const fr = byPath.get(rel);
-      const ll = landedLog.get(rel);
-      if (!fr || !ll) continue;
-      const b = batchOf.get(fr.seqTo, fr.seqTo) as { planned: number; committed: number } | undefined;
+      const r = byPath.get(`${f.name}.jsonl`);
+      if (!r) continue;
+      lanes.set(f.name, r.lane);
       const vis = Math.max(...f.ids.map((id) => seen.get(id) ?? Number.NaN));
-      if (!b || !Number.isFinite(vis)) continue;
-      out.set(f.name, {
-        detect: fr.start - f.completeMs,
-        land: ll.at - fr.start,
-        plan: b.planned - ll.at,
-        process: b.committed - b.planned,
-        visible: vis - b.committed,
+      if (r.searchable === null || r.planned === null || !Number.isFinite(vis)) continue;
+      budget.set(f.name, {
+        detect: r.landed - f.completeMs,
+        land: r.queued - r.landed,
+        queue: Math.max(0, r.planned - r.queued),
+        process: r.searchable - Math.max(r.planned, r.queued),
+        visible: vis - r.searchable,
         total: vis - f.completeMs,
       });
     }
-    return out;
+    return { budget, lanes };
   } finally {
     db.close();
   }
 }
 
-function stageStat(bs: readonly FileBudget[], p: number): FileBudget {
+function stageStat(bs: readonly FileBudget[], p: number): FileBudget | null {
+  if (bs.length === 0) return null;
   const k = (key: keyof FileBudget): number =>
     round(
       percentile(
@@ -204,11 +240,55 @@ function stageStat(bs: readonly FileBudget[], p: number): FileBudget {
   return {
     detect: k('detect'),
     land: k('land'),
-    plan: k('plan'),
+    queue: k('queue'),
     process: k('process'),
     visible: k('visible'),
     total: k('total'),
   };
+}
+
+/** The README protocol: write under a temporary name, rename into place, no manifest. */
+function dropRenamed(landing: string, name: string, recs: readonly GenRecord[]): number {
+  const file = path.join(landing, `${name}.jsonl`);
+  writeFileSync(`${file}.tmp`, recs.map((x) => JSON.stringify(x)).join('\n') + '\n');
+  renameSync(`${file}.tmp`, file);
+  return Date.now();
+}
+
+/** A heavy file: a gzip inflating to `mb` MB of blank lines plus one record, or a plain `mb` MB file of records. */
+async function dropHeavy(landing: string, kind: 'gzip' | 'plain', mb: number): Promise<string> {
+  const rec = (i: number): string =>
+    JSON.stringify({
+      id: `heavy-${i}`,
+      version: 1,
+      event_time: '2026-01-01T00:00:00Z',
+      text: `heavy record ${i} ${'lorem ipsum '.repeat(20)}`,
+    });
+  const name = kind === 'gzip' ? 'heavy.jsonl.gz' : 'heavy.jsonl';
+  const tmp = path.join(landing, `${name}.partial`);
+  const out = createWriteStream(tmp);
+  const sink = kind === 'gzip' ? createGzip({ level: 6 }) : null;
+  if (sink) sink.pipe(out);
+  const w = sink ?? out;
+  const write = async (chunk: string | Buffer): Promise<void> => {
+    if (!w.write(chunk)) await once(w, 'drain');
+  };
+  await write(rec(0) + '\n');
+  if (kind === 'gzip') {
+    const blank = Buffer.alloc(1024 * 1024, 0x0a);
+    for (let i = 0; i < mb; i++) await write(blank);
+  } else {
+    let bytes = 0;
+    for (let i = 1; bytes < mb * 1024 * 1024; i++) {
+      const line = rec(i) + '\n';
+      bytes += line.length;
+      await write(line);
+    }
+  }
+  w.end();
+  await once(out, 'close');
+  renameSync(tmp, path.join(landing, name));
+  return name;
 }
 
 async function main(): Promise<void> {
@@ -218,33 +298,54 @@ async function main(): Promise<void> {
     'records-per-file': { type: 'string' },
     duration: { type: 'string' },
     'backfill-records': { type: 'string' },
+    heavy: { type: 'string' },
+    'heavy-mb': { type: 'string' },
     threads: { type: 'string' },
     'max-records': { type: 'string' },
     'trigger-ms': { type: 'string' },
+    'stable-window-ms': { type: 'string' },
+    scenarios: { type: 'string' },
+    'no-optimize': { type: 'boolean', default: false },
+    'optimize-interval-ms': { type: 'string' },
   });
   const quick = f.quick;
   const model = typeof f.model === 'string' ? f.model : NEURAL_MODEL;
   const rate = num(f.rate, 2, 'rate');
   const perFile = num(f['records-per-file'], 10, 'records-per-file');
-  const duration = num(f.duration, quick ? 4 : 20, 'duration');
-  const backfillRecords = num(f['backfill-records'], quick ? 200 : 2000, 'backfill-records');
+  const duration = num(f.duration, quick ? 3 : 20, 'duration');
+  // Backfill files hold 1000 records (600 in quick mode): above processor.lanes.liveMaxFileRecords, a backlog drop.
+  const backfillRecords = num(f['backfill-records'], quick ? 600 : 20_000, 'backfill-records');
+  const heavyKind = f.heavy === 'plain' ? 'plain' : 'gzip';
+  const heavyMb = num(f['heavy-mb'], quick ? 5 : heavyKind === 'gzip' ? 200 : 50, 'heavy-mb');
   const threads = num(f.threads, 1, 'threads');
-  // Processor knobs under test (defaults: the schema's), e.g. what bench:recommend proposes.
+  const wanted = new Set<string>(typeof f.scenarios === 'string' ? list(f.scenarios, SCENARIOS) : SCENARIOS);
+  for (const w of wanted)
+    if (!(SCENARIOS as readonly string[]).includes(w))
+      throw new Error(`--scenarios: unknown ${w} (known: ${SCENARIOS.join(', ')})`);
   const processor: Record<string, number> = {};
   if (f['max-records'] !== undefined) processor.maxRecords = num(f['max-records'], 2000, 'max-records');
   if (f['trigger-ms'] !== undefined) processor.triggerIntervalMs = num(f['trigger-ms'], 1000, 'trigger-ms');
+  const completeness: Record<string, number> = {};
+  if (f['stable-window-ms'] !== undefined)
+    completeness.stableWindowMs = num(f['stable-window-ms'], 1000, 'stable-window-ms');
+  // As in production, the optimize job runs next to the daemon (compaction keeps merges fast under the
+  // many small backlog batches); --no-optimize leaves it out.
+  const optimizeIntervalMs = num(f['optimize-interval-ms'], quick ? 5000 : 30_000, 'optimize-interval-ms');
   const ws = workspace({
     model: { id: model, threads },
     processor,
     log: { level: 'debug' },
     http: { enabled: false },
     landing: { afterLanding: 'delete' },
-    completeness: { stableWindowMs: 200 },
+    completeness,
+    optimize: { intervalMs: optimizeIntervalMs },
   });
   const daemon = startCli(['run'], ws.env());
+  const optimizer =
+    f['no-optimize'] === true ? null : startCli(['optimize'], ws.env({ SEAMLINE_LOG__LEVEL: 'info' }));
   const vis = new Visibility(ws.data);
   const dropped: DroppedFile[] = [];
-  const phases: PhaseResult[] = [];
+  const results: ScenarioResult[] = [];
   try {
     await waitFor(
       () => daemon.output().stderr.includes('"event":"daemon.running"'),
@@ -264,75 +365,196 @@ async function main(): Promise<void> {
     );
 
     let fileNo = 0;
-    const livePhase = async (phase: 'idle' | 'backfill'): Promise<void> => {
-      const n = Math.max(1, Math.round(rate * duration));
+    /** Drops live files at the rate for at least `seconds`, and until `until()` (if given) holds. */
+    const liveDrops = async (
+      scenario: Scenario,
+      seconds: number,
+      drop: (landing: string, name: string, recs: readonly GenRecord[]) => number,
+      until?: () => boolean,
+      maxSeconds = 900,
+    ): Promise<void> => {
       const t0 = Date.now();
-      for (let i = 0; i < n; i++) {
+      for (let i = 0; ; i++) {
+        const elapsed = (Date.now() - t0) / 1000;
+        if (elapsed >= seconds && (!until || until())) break;
+        if (elapsed >= maxSeconds) break;
         const due = t0 + (i * 1000) / rate;
         if (due > Date.now()) await sleep(due - Date.now());
-        const name = `${phase}-${fileNo++}`;
+        const name = `${scenario}-${fileNo++}`;
         const recs = records(MODELS_DIR, name, perFile, 100 + fileNo);
         recs.forEach((r) => vis.pending.add(r.id));
         dropped.push({
           name,
           ids: recs.map((r) => r.id),
-          completeMs: dropWithManifest(ws.landing, name, recs),
-          phase,
+          completeMs: drop(ws.landing, name, recs),
+          scenario,
         });
       }
     };
-    const waitAll = async (ids: readonly string[], timeoutMs: number): Promise<void> => {
-      await waitFor(
-        () => ids.every((id) => vis.seen.has(id)),
-        timeoutMs,
-        'every dropped record to become searchable',
-        100,
-      );
+    const waitAll = async (ids: readonly string[], timeoutMs: number, what: string): Promise<void> => {
+      await waitFor(() => ids.every((id) => vis.seen.has(id)), timeoutMs, what, 100);
     };
+    const liveIds = (sc: Scenario): string[] =>
+      dropped.filter((d) => d.scenario === sc).flatMap((d) => d.ids);
+    const logMark = (): number => daemon.output().stderr.length;
+    const loopSince = (mark: number): ScenarioResult['eventLoop'] => {
+      const ls = parseLogs(daemon.output().stderr.slice(mark)).filter((l) => l.event === 'eventloop.delay');
+      if (ls.length === 0) return null;
+      return {
+        p99Ms: Math.max(...ls.map((l) => l.p99_ms ?? 0)),
+        maxMs: Math.max(...ls.map((l) => l.max_ms ?? 0)),
+        windows: ls.length,
+      };
+    };
+    const base = (
+      sc: Scenario,
+    ): Omit<
+      ScenarioResult,
+      'latencyMs' | 'budgetMedianMs' | 'budgetP99Ms' | 'lanes' | 'files' | 'records'
+    > => ({
+      scenario: sc,
+      backfill: null,
+      heavy: null,
+      eventLoop: null,
+    });
+    const pending: { sc: Scenario; extra: Partial<ScenarioResult> }[] = [];
+    const dropBackfill = (prefix: string, seed: number): { ids: string[]; startMs: number } => {
+      const bf = records(MODELS_DIR, prefix, backfillRecords, seed);
+      const per = Math.min(1000, backfillRecords);
+      const startMs = Date.now();
+      for (let i = 0; i < bf.length; i += per) {
+        const part = bf.slice(i, i + per);
+        part.forEach((r) => vis.pending.add(r.id));
+        dropWithManifest(ws.landing, `${prefix}-${i / per}`, part);
+      }
+      return { ids: bf.map((r) => r.id), startMs };
+    };
+    const drained = (b: {
+      ids: string[];
+      startMs: number;
+    }): { records: number; drainSeconds: number; recordsPerS: number } => {
+      const s = (Math.max(...b.ids.map((id) => vis.seen.get(id)!)) - b.startMs) / 1000;
+      return { records: b.ids.length, drainSeconds: round(s, 1), recordsPerS: round(b.ids.length / s, 1) };
+    };
+    const bfTimeout = 120_000 + backfillRecords * 200;
 
-    await livePhase('idle');
-    await waitAll(
-      dropped.flatMap((d) => d.ids),
-      120_000,
-    );
-
-    // Backfill: a large drop at once (files of 1000), then live files at the same rate.
-    const bf = records(MODELS_DIR, 'bf', backfillRecords, 9);
-    const bfStart = Date.now();
-    for (let i = 0; i < bf.length; i += 1000) {
-      const part = bf.slice(i, i + 1000);
-      part.forEach((r) => vis.pending.add(r.id));
-      dropWithManifest(ws.landing, `bf-${i / 1000}`, part);
+    if (wanted.has('idle')) {
+      const m = logMark();
+      await liveDrops('idle', duration, dropWithManifest);
+      await waitAll(liveIds('idle'), 120_000, 'the idle files to become searchable');
+      pending.push({ sc: 'idle', extra: { eventLoop: loopSince(m) } });
     }
-    await livePhase('backfill');
-    await waitAll([...dropped.flatMap((d) => d.ids), ...bf.map((r) => r.id)], 60_000 + backfillRecords * 100);
-    const bfDrain = (Math.max(...bf.map((r) => vis.seen.get(r.id)!)) - bfStart) / 1000;
-
-    const logs = parseLogs(daemon.output().stderr);
-    const bud = budgets(ws, dropped, vis.seen, logs);
-    for (const phase of ['idle', 'backfill'] as const) {
-      const files = dropped.filter((d) => d.phase === phase);
-      const lat = files.flatMap((d) => d.ids.map((id) => vis.seen.get(id)! - d.completeMs));
-      const fb = files.map((d) => bud.get(d.name)).filter((b): b is FileBudget => b !== undefined);
-      phases.push({
-        phase,
-        files: files.length,
-        records: lat.length,
-        latencyMs: {
-          p50: percentile(lat, 50),
-          p95: percentile(lat, 95),
-          p99: percentile(lat, 99),
-          max: Math.max(...lat),
+    if (wanted.has('idle-rename')) {
+      const m = logMark();
+      await liveDrops('idle-rename', duration, dropRenamed);
+      await waitAll(liveIds('idle-rename'), 120_000, 'the renamed files to become searchable');
+      pending.push({ sc: 'idle-rename', extra: { eventLoop: loopSince(m) } });
+    }
+    let solo: ScenarioResult['backfill'] = null;
+    if (wanted.has('backfill-solo')) {
+      const m = logMark();
+      const b = dropBackfill('bfsolo', 9);
+      await waitAll(b.ids, bfTimeout, 'the solo backfill to drain');
+      solo = drained(b);
+      pending.push({ sc: 'backfill-solo', extra: { backfill: solo, eventLoop: loopSince(m) } });
+    }
+    if (wanted.has('backfill-live')) {
+      const m = logMark();
+      const b = dropBackfill('bflive', 10);
+      // Live drops for the whole drain (at least `duration`).
+      await liveDrops('backfill-live', duration, dropWithManifest, () =>
+        b.ids.every((id) => vis.seen.has(id)),
+      );
+      await waitAll(
+        [...b.ids, ...liveIds('backfill-live')],
+        bfTimeout,
+        'the backfill and live files to become searchable',
+      );
+      pending.push({ sc: 'backfill-live', extra: { backfill: drained(b), eventLoop: loopSince(m) } });
+    }
+    if (wanted.has('heavy-file')) {
+      const m = logMark();
+      const t0 = Date.now();
+      const name = await dropHeavy(ws.landing, heavyKind, heavyMb);
+      await liveDrops('heavy-file', duration, dropWithManifest);
+      await waitAll(
+        liveIds('heavy-file'),
+        600_000,
+        'the live files dropped behind the heavy file to become searchable',
+      );
+      // When did the heavy file finish landing (from the daemon's log)?
+      const landed = parseLogs(daemon.output().stderr.slice(m)).find(
+        (l) => l.event === 'file.landed' && l.file === name,
+      );
+      pending.push({
+        sc: 'heavy-file',
+        extra: {
+          heavy: {
+            kind: heavyKind,
+            mb: heavyMb,
+            landSeconds: landed?.time ? round((Date.parse(landed.time) - t0) / 1000, 1) : null,
+          },
+          eventLoop: loopSince(m),
         },
-        budgetMedianMs: stageStat(fb, 50),
-        budgetP99Ms: stageStat(fb, 99),
-        backfillRecords: phase === 'backfill' ? backfillRecords : 0,
-        backfillDrainSeconds: phase === 'backfill' ? round(bfDrain, 1) : null,
       });
     }
+
+    const { budget, lanes } = budgets(ws, dropped, vis.seen);
+    for (const { sc, extra } of pending) {
+      const files = dropped.filter((d) => d.scenario === sc);
+      const lat = files.flatMap((d) => d.ids.map((id) => vis.seen.get(id)! - d.completeMs));
+      const fb = files.map((d) => budget.get(d.name)).filter((b): b is FileBudget => b !== undefined);
+      const laneCount: Record<string, number> = {};
+      for (const d of files) {
+        const l = lanes.get(d.name) ?? 'unknown';
+        laneCount[l] = (laneCount[l] ?? 0) + 1;
+      }
+      results.push({
+        ...base(sc),
+        ...extra,
+        files: files.length,
+        records: lat.length,
+        latencyMs: lat.length
+          ? {
+              p50: percentile(lat, 50),
+              p95: percentile(lat, 95),
+              p99: percentile(lat, 99),
+              max: Math.max(...lat),
+            }
+          : null,
+        budgetMedianMs: stageStat(fb, 50),
+        budgetP99Ms: stageStat(fb, 99),
+        lanes: laneCount,
+      });
+    }
+    const logs = parseLogs(daemon.output().stderr);
     const committed = logs.filter((l) => l.event === 'batch.committed').map((l) => l.duration_ms ?? 0);
-    const idle = phases[0]!;
-    const back = phases[1]!;
+    const by = (sc: Scenario): ScenarioResult | undefined => results.find((r) => r.scenario === sc);
+    const bl = by('backfill-live');
+    const ratio = bl?.backfill && solo ? round(bl.backfill.recordsPerS / solo.recordsPerS, 2) : null;
+    const targets: Target[] = [];
+    const t = (
+      scenario: string,
+      target: string,
+      value: number | null | undefined,
+      unit: string,
+      ok: (v: number) => boolean,
+    ): void => {
+      targets.push({
+        scenario,
+        target,
+        value: value === null || value === undefined ? 'n/a' : `${value}${unit}`,
+        met: value === null || value === undefined ? null : ok(value),
+      });
+    };
+    t('idle', 'p50 ≤ 300 ms', by('idle')?.latencyMs?.p50, ' ms', (v) => v <= 300);
+    t('idle', 'p99 ≤ 1 s', by('idle')?.latencyMs?.p99, ' ms', (v) => v <= 1000);
+    t('idle-rename', 'p99 ≤ 1 s', by('idle-rename')?.latencyMs?.p99, ' ms', (v) => v <= 1000);
+    t('backfill-live', 'live p99 ≤ 1.5 s', bl?.latencyMs?.p99, ' ms', (v) => v <= 1500);
+    t('backfill-live', 'backfill throughput ≥ 0.8 × solo', ratio, '×', (v) => v >= 0.8);
+    t('heavy-file', 'live p99 ≤ 1.5 s', by('heavy-file')?.latencyMs?.p99, ' ms', (v) => v <= 1500);
+    t('backfill-live', 'event-loop delay p99 ≤ 20 ms', bl?.eventLoop?.p99Ms, ' ms', (v) => v <= 20);
+    t('backfill-live', 'event-loop delay max ≤ 50 ms', bl?.eventLoop?.maxMs, ' ms', (v) => v <= 50);
     const result: LatencyResult = {
       kind: 'latency',
       machine: machine(),
@@ -341,14 +563,16 @@ async function main(): Promise<void> {
       threads,
       ratePerS: rate,
       recordsPerFile: perFile,
-      processor,
-      pollMs: POLL_MS,
-      phases,
-      targets: {
-        idleP50: idle.latencyMs.p50 <= 500,
-        idleP99: idle.latencyMs.p99 <= 1500,
-        backfillP99: back.latencyMs.p99 <= 3000,
+      backfillRecords,
+      overrides: {
+        processor,
+        completeness,
+        optimize: optimizer ? { intervalMs: optimizeIntervalMs } : 'off',
       },
+      pollMs: POLL_MS,
+      scenarios: results,
+      targets,
+      backfillRatio: ratio,
       batchCommitted: {
         count: committed.length,
         medianDurationMs: percentile(committed, 50),
@@ -364,48 +588,73 @@ async function main(): Promise<void> {
     throw e;
   } finally {
     await vis.stop();
+    optimizer?.child.kill('SIGTERM');
     daemon.child.kill('SIGTERM');
     const t = setTimeout(() => daemon.child.kill('SIGKILL'), 20_000);
     await daemon.exited;
+    if (optimizer) await optimizer.exited;
     clearTimeout(t);
     ws.cleanup();
   }
 }
 
 export function renderLatency(r: LatencyResult): string {
-  const yes = (b: boolean): string => (b ? 'met' : 'NOT met');
+  const yes = (b: boolean | null): string => (b === null ? 'not measured' : b ? 'met' : 'NOT met');
+  const dash = (x: number | null | undefined): string | number => (x === null || x === undefined ? '-' : x);
   const lat = table(
-    ['phase', 'files', 'records', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'backfill', 'backfill drained s'],
-    r.phases.map((p) => [
-      p.phase,
+    [
+      'scenario',
+      'files',
+      'records',
+      'lanes',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'max ms',
+      'backfill rec/s',
+      'loop p99/max ms',
+      'heavy landed s',
+    ],
+    r.scenarios.map((p) => [
+      p.scenario,
       p.files,
       p.records,
-      p.latencyMs.p50,
-      p.latencyMs.p95,
-      p.latencyMs.p99,
-      p.latencyMs.max,
-      p.backfillRecords,
-      p.backfillDrainSeconds ?? '-',
+      Object.entries(p.lanes)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || '-',
+      dash(p.latencyMs?.p50),
+      dash(p.latencyMs?.p95),
+      dash(p.latencyMs?.p99),
+      dash(p.latencyMs?.max),
+      p.backfill ? `${p.backfill.recordsPerS} (${p.backfill.records} in ${p.backfill.drainSeconds} s)` : '-',
+      p.eventLoop ? `${p.eventLoop.p99Ms} / ${p.eventLoop.maxMs}` : '-',
+      p.heavy ? `${dash(p.heavy.landSeconds)} (${p.heavy.kind} ${p.heavy.mb} MB)` : '-',
     ]),
   );
-  const stages: (keyof FileBudget)[] = ['detect', 'land', 'plan', 'process', 'visible', 'total'];
+  const stages: (keyof FileBudget)[] = ['detect', 'land', 'queue', 'process', 'visible', 'total'];
   const labels: Record<keyof FileBudget, string> = {
-    detect: 'watch/detect (complete → landing starts)',
-    land: 'land (parse, validate, SQLite)',
-    plan: 'plan (landed → batch planned)',
+    detect: 'detect (complete → landing starts)',
+    land: 'land (parse, validate, SQLite, publish)',
+    queue: 'queue (seen → its batch planned)',
     process: 'embed + merge (planned → committed)',
     visible: 'visible (committed → seen by a reader)',
     total: 'total',
   };
+  const withBudget = r.scenarios.filter((p) => p.budgetMedianMs);
   const bud = table(
-    ['stage', ...r.phases.flatMap((p) => [`${p.phase} p50 ms`, `${p.phase} p99 ms`])],
-    stages.map((s) => [labels[s], ...r.phases.flatMap((p) => [p.budgetMedianMs[s], p.budgetP99Ms[s]])]),
+    ['stage', ...withBudget.flatMap((p) => [`${p.scenario} p50`, `${p.scenario} p99`])],
+    stages.map((s) => [labels[s], ...withBudget.flatMap((p) => [p.budgetMedianMs![s], p.budgetP99Ms![s]])]),
+  );
+  const tg = table(
+    ['scenario', 'target', 'measured', 'verdict'],
+    r.targets.map((x) => [x.scenario, x.target, x.value, yes(x.met)]),
   );
   return [
-    `file complete → searchable (${r.model}, ${r.threads} thread(s), ${r.ratePerS} files/s × ${r.recordsPerFile} records, poll ${r.pollMs} ms${Object.keys(r.processor ?? {}).length ? `, processor ${JSON.stringify(r.processor)}` : ''}${r.quick ? ', QUICK' : ''}; machine load ${r.machine.loadAvgAtStart})`,
+    `file complete → searchable (${r.model}, ${r.threads} thread(s), live ${r.ratePerS} files/s × ${r.recordsPerFile} records, backfill ${r.backfillRecords} records, poll ${r.pollMs} ms, overrides ${JSON.stringify(r.overrides)}${r.quick ? ', QUICK' : ''}; machine load ${r.machine.loadAvgAtStart})`,
     lat,
-    `targets: idle p50 ≤ 500 ms ${yes(r.targets.idleP50)}; idle p99 ≤ 1.5 s ${yes(r.targets.idleP99)}; during backfill p99 ≤ 3 s ${yes(r.targets.backfillP99)}`,
-    'latency budget per file (from the daemon logs and ledger):',
+    'targets (issue 11):',
+    tg,
+    'latency budget per live file (ms, from the daemon ledger):',
     bud,
     `batches committed: ${r.batchCommitted.count}, duration_ms median ${r.batchCommitted.medianDurationMs}, p99 ${r.batchCommitted.p99DurationMs}`,
   ].join('\n');

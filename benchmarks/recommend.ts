@@ -160,13 +160,13 @@ function overheadFrom(out: string, model: string): { ms: number; source: string 
   if (!existsSync(f)) return null;
   const r = JSON.parse(readFileSync(f, 'utf8')) as LatencyResult;
   if (r.model !== model) return null;
-  const b = r.phases.find((p) => p.phase === 'idle')?.budgetMedianMs;
+  const b = r.scenarios.find((p) => p.scenario === 'idle')?.budgetMedianMs;
   if (!b) return null;
-  // Everything but embedding: detect + land + plan + visible, plus the merge share of process (half, conservatively).
-  const ms = Math.round(b.detect + b.land + b.plan + b.visible + b.process / 2);
+  // Everything but embedding: detect + land + queue + visible, plus the merge share of process (half, conservatively).
+  const ms = Math.round(b.detect + b.land + b.queue + b.visible + b.process / 2);
   return {
     ms,
-    source: `${f} (idle medians: detect ${b.detect} + land ${b.land} + plan ${b.plan} + visible ${b.visible} + ½ × process ${b.process})`,
+    source: `${f} (idle medians: detect ${b.detect} + land ${b.land} + queue ${b.queue} + visible ${b.visible} + ½ × process ${b.process})`,
   };
 }
 

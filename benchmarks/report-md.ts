@@ -68,36 +68,34 @@ function main(): void {
       `### File complete → searchable (${lat.model}, ${lat.threads} thread(s), ${lat.ratePerS} files/s × ${lat.recordsPerFile} records; load ${lat.machine.loadAvgAtStart})`,
       '',
     );
+    const d = (x: number | null | undefined): string | number => (x === null || x === undefined ? '-' : x);
     out.push(
       table(
-        [
-          'phase',
-          'records',
-          'p50 ms',
-          'p95 ms',
-          'p99 ms',
-          'max ms',
-          'backfill records',
-          'backfill drained s',
-        ],
-        lat.phases.map((p) => [
-          p.phase,
+        ['scenario', 'records', 'lanes', 'p50 ms', 'p99 ms', 'max ms', 'backfill rec/s', 'loop p99 / max ms'],
+        lat.scenarios.map((p) => [
+          p.scenario,
           p.records,
-          p.latencyMs.p50,
-          p.latencyMs.p95,
-          p.latencyMs.p99,
-          p.latencyMs.max,
-          p.backfillRecords,
-          p.backfillDrainSeconds ?? '-',
+          Object.entries(p.lanes)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ') || '-',
+          d(p.latencyMs?.p50),
+          d(p.latencyMs?.p99),
+          d(p.latencyMs?.max),
+          p.backfill
+            ? `${p.backfill.recordsPerS} (${p.backfill.records} in ${p.backfill.drainSeconds} s)`
+            : '-',
+          p.eventLoop ? `${p.eventLoop.p99Ms} / ${p.eventLoop.maxMs}` : '-',
         ]),
       ),
       '',
-    );
-    const stages = ['detect', 'land', 'plan', 'process', 'visible', 'total'] as const;
-    out.push(
       table(
-        ['stage (median / p99 ms)', ...lat.phases.map((p) => p.phase)],
-        stages.map((s) => [s, ...lat.phases.map((p) => `${p.budgetMedianMs[s]} / ${p.budgetP99Ms[s]}`)]),
+        ['scenario', 'target', 'measured', 'verdict'],
+        lat.targets.map((t) => [
+          t.scenario,
+          t.target,
+          t.value,
+          t.met === null ? 'not measured' : t.met ? 'met' : 'NOT met',
+        ]),
       ),
       '',
     );

@@ -32,9 +32,13 @@ const totals = { pass: 0, fail: 0, skipped: 0 };
 function runSuite({ suite, files }) {
   return new Promise((resolve) => {
     console.log(`\n=== ${suite}: ${files.length} files ===`);
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let tail = '';
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);

@@ -187,6 +187,90 @@ export const ConfigSchema = z
         triggerIntervalMs: ms(1000, 'How often the daemon plans the next micro-batch when idle.'),
         maxRecords: pos(2000, 'At most this many bronze records in one micro-batch.'),
         maxFiles: pos(50, 'At most this many landed files in one micro-batch.'),
+        lanes: z
+          .object({
+            liveMaxFileRecords: pos(
+              500,
+              'Lane rule: a file with more records than this goes to the backlog lane (a large drop).',
+            ),
+            liveMaxAgeMs: ms(
+              30_000,
+              'Lane rule: a file that became complete longer ago than this when the processor first sees it goes to the backlog lane (late or old files).',
+            ),
+            liveMaxQueuedRecords: pos(
+              2000,
+              'Lane rule: once the live lane holds this many records not yet planned, further files go to the backlog lane (many files at once).',
+            ),
+            startupToBacklog: z
+              .boolean()
+              .default(true)
+              .describe(
+                'Lane rule: files last written before the process started (found at start-up) go to the backlog lane.',
+              ),
+          })
+          .strict()
+          .prefault({})
+          .describe(
+            'Which lane a landed file joins; the live lane is always served first (docs/processor.md#lanes).',
+          ),
+        backlog: z
+          .object({
+            timeBoxMs: pos(
+              250,
+              'Time box: each backlog batch is sized from the measured embedding throughput to embed for about this long, so a live file waits behind at most one such slice (plus its merge).',
+            ),
+            initialRecords: pos(
+              32,
+              'Records of the first backlog batch, before any throughput was measured.',
+            ),
+            minRecords: pos(8, 'Smallest backlog batch (records), whatever the measured throughput.'),
+            maxRecordsPerSecond: z
+              .number()
+              .min(0)
+              .default(0)
+              .describe('Throughput cap of the backlog lane in records per second (0 = no records cap).'),
+            maxShare: z
+              .number()
+              .gt(0)
+              .max(1)
+              .default(0.9)
+              .describe(
+                "Throughput cap of the backlog lane as its largest share of the processor's time: after a backlog batch of d ms the lane rests d·(1−share)/share ms (1 = no rest). Live batches are never capped.",
+              ),
+            maxWaitMs: pos(
+              10_000,
+              'Anti-starvation: while the live lane is never idle, one backlog batch runs ahead of the next live batch once the backlog has waited this long.',
+            ),
+          })
+          .strict()
+          .prefault({})
+          .describe('The backlog lane: time-boxed batches under an explicit throughput cap.'),
+        freshness: z
+          .object({
+            objectiveMs: pos(
+              2000,
+              'Freshness objective: the live lane’s complete → searchable percentile (below) must stay at or under this.',
+            ),
+            percentile: z
+              .number()
+              .gt(0)
+              .max(100)
+              .default(99)
+              .describe('Percentile of the freshness objective (e.g. 99 = p99).'),
+            windowMs: pos(
+              300_000,
+              'The objective is evaluated over the files that became searchable in this window.',
+            ),
+            minSamples: pos(
+              20,
+              'Fewer live files than this in the window: the objective is not judged (too few to mean anything).',
+            ),
+          })
+          .strict()
+          .prefault({})
+          .describe(
+            'Freshness objective: when violated, /readyz reports degraded and status says which lane and stage.',
+          ),
       })
       .strict()
       .prefault({}),

@@ -9,7 +9,14 @@ import {
 } from '../observability/activity.js';
 import { ActivityHistory } from '../observability/history.js';
 import { LedgerHistograms } from '../observability/ledger-stats.js';
-import { PipelineMetrics, type LiveStats, type StatusView } from '../observability/metrics.js';
+import type { FreshnessTracker } from '../observability/freshness.js';
+import { freshnessOf } from '../observability/lanes-status.js';
+import {
+  PipelineMetrics,
+  type LaneMetricsView,
+  type LiveStats,
+  type StatusView,
+} from '../observability/metrics.js';
 import { collectStatus } from '../observability/status.js';
 import type { VectorTable } from '../ports/vector-store.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -17,7 +24,12 @@ import type { StallMonitor } from '../runtime/stall-monitor.js';
 import { search, searchLimitsOf } from '../search/search.js';
 
 /** Wires the HTTP routes to the runtime: status and metrics from SQLite + the table, search on the serving table. */
-export function daemonHttpHandlers(rt: Runtime, live: LiveStats, stalls?: StallMonitor): HttpHandlers {
+export function daemonHttpHandlers(
+  rt: Runtime,
+  live: LiveStats,
+  opts: { readonly stalls?: StallMonitor; readonly freshness?: FreshnessTracker } = {},
+): HttpHandlers {
+  const { stalls } = opts;
   const limits = searchLimitsOf(rt.config);
   const hist = new LedgerHistograms();
   const metrics = new PipelineMetrics();
@@ -26,9 +38,13 @@ export function daemonHttpHandlers(rt: Runtime, live: LiveStats, stalls?: StallM
   const sampleBacklog = (): void => {
     try {
       const serving = rt.tables.serving();
-      const backlog = serving
-        ? Math.max(0, rt.bronze.maxSeq() - rt.ledger.committedUpTo(serving.tableName))
-        : 0;
+      const lanes = serving ? rt.ledger.lanes() : null;
+      const per = serving && lanes ? lanes.backlog(serving.tableName) : null;
+      // Both lanes plus landed files the processor has not put in a lane yet (as status counts it).
+      const backlog =
+        serving && lanes && per
+          ? per.live.records + per.backlog.records + lanes.undiscovered(serving.tableName).records
+          : 0;
       history.sample(rt.clock.nowMs(), backlog);
     } catch (err) {
       rt.logger.warn({ event: 'history.sample_failed', err }, 'status page: backlog sample failed');
@@ -44,6 +60,19 @@ export function daemonHttpHandlers(rt: Runtime, live: LiveStats, stalls?: StallM
     })),
     stalls: stalls?.stalls() ?? [],
   });
+  // The processor lanes as the metrics read them (docs/metrics.md#lanes).
+  const laneView = (freshness: FreshnessTracker, tableName: string): LaneMetricsView => {
+    const f = freshnessOf(rt, tableName);
+    return {
+      freshness: { live: freshness.histogram('live'), backlog: freshness.histogram('backlog') },
+      backlog: rt.ledger.lanes().backlog(tableName),
+      objective: {
+        percentile: f.percentile,
+        valueS: f.valueMs === null ? null : f.valueMs / 1000,
+        degraded: !f.ok,
+      },
+    };
+  };
   return {
     searchLimits: limits,
     readiness: () => {
@@ -52,7 +81,14 @@ export function daemonHttpHandlers(rt: Runtime, live: LiveStats, stalls?: StallM
       if (!live.modelLoaded) reasons.push('the embedding model is not loaded yet');
       if (live.state !== 'running') reasons.push(`daemon is ${live.state}`);
       reasons.push(...(stalls?.reasons() ?? []));
-      return { ready: reasons.length === 0, reasons };
+      const ready = reasons.length === 0;
+      // A violated freshness objective degrades, it does not unready: the reason is reported, status 200.
+      const serving = rt.tables.serving();
+      if (serving && live.storesOpen) {
+        const f = freshnessOf(rt, serving.tableName);
+        if (f.reason) reasons.push(f.reason);
+      }
+      return { ready, reasons };
     },
     status,
     metrics: async () => {
@@ -64,6 +100,7 @@ export function daemonHttpHandlers(rt: Runtime, live: LiveStats, stalls?: StallM
         live,
         hist,
         nowMs: rt.clock.nowMs(),
+        ...(serving && opts.freshness ? { lanes: laneView(opts.freshness, serving.tableName) } : {}),
       });
     },
     close: () => clearInterval(sampler),

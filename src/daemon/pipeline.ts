@@ -15,6 +15,7 @@ export interface TestHooks {
 export async function buildPipeline(
   rt: Runtime,
   hooks: TestHooks,
+  startedAtMs?: number,
 ): Promise<{ landing: LandingService; processor: Processor }> {
   const c = rt.config;
   const writers = openWritersFor(c.completeness.openWriterCheck);
@@ -83,6 +84,9 @@ export async function buildPipeline(
       pipelineVersion: c.pipelineVersion,
       unsafe: hooks.unsafe,
       gates: c.gates,
+      lanes: c.processor.lanes,
+      backlog: c.processor.backlog,
+      startedAtMs,
     },
   );
   return { landing, processor };

@@ -253,6 +253,75 @@ const MIGRATIONS: readonly string[] = [
     UNIQUE (path, manifest_sha256, state)
   );
   `,
+  // 6 (processor lanes, docs/decisions/processor-lanes-ledger.md): a batch covers file segments, not one
+  // contiguous bronze range; per (table, file) progress replaces the single high-water mark. Existing
+  // contiguous batches are split into their files' segments so reconcile and verify keep working.
+  `
+  ALTER TABLE batches ADD COLUMN lane TEXT NOT NULL DEFAULT 'backlog';
+  ALTER TABLE batches ADD COLUMN commit_no INTEGER;
+  CREATE INDEX batches_table_lane_state ON batches(table_name, lane, state);
+  CREATE INDEX batches_table_commit ON batches(table_name, commit_no);
+  CREATE TABLE batch_segments (
+    batch_id TEXT NOT NULL,
+    file_id INTEGER NOT NULL,
+    seq_from INTEGER NOT NULL,
+    seq_to INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    PRIMARY KEY (batch_id, file_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX batch_segments_file ON batch_segments(file_id);
+  CREATE TABLE file_progress (
+    table_name TEXT NOT NULL,
+    file_id INTEGER NOT NULL,
+    lane TEXT NOT NULL CHECK (lane IN ('live','backlog')),
+    reason TEXT NOT NULL,
+    seq_from INTEGER NOT NULL,
+    seq_to INTEGER NOT NULL,
+    records INTEGER NOT NULL,
+    complete_at_ms INTEGER NOT NULL,
+    landed_at_ms INTEGER NOT NULL,
+    queued_at_ms INTEGER NOT NULL,
+    planned_to INTEGER NOT NULL,
+    planned_records INTEGER NOT NULL DEFAULT 0,
+    committed_to INTEGER NOT NULL,
+    committed_records INTEGER NOT NULL DEFAULT 0,
+    searchable_at_ms INTEGER,
+    PRIMARY KEY (table_name, file_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX file_progress_open ON file_progress(table_name, lane, file_id) WHERE planned_to < seq_to;
+  CREATE INDEX file_progress_uncommitted ON file_progress(table_name, lane) WHERE committed_to < seq_to;
+  CREATE INDEX file_progress_searchable ON file_progress(table_name, searchable_at_ms);
+  CREATE TABLE lane_cursors (
+    table_name TEXT PRIMARY KEY,
+    settled_file_id INTEGER NOT NULL
+  );
+  INSERT INTO batch_segments (batch_id, file_id, seq_from, seq_to, records)
+    SELECT t.batch_id, f.file_id, MAX(t.seq_from, f.seq_from), MIN(t.seq_to, f.seq_to),
+      (SELECT COUNT(*) FROM bronze b WHERE b.file_id = f.file_id AND b.seq BETWEEN MAX(t.seq_from, f.seq_from) AND MIN(t.seq_to, f.seq_to))
+    FROM batches t JOIN files f ON f.seq_from IS NOT NULL AND f.seq_from <= t.seq_to AND f.seq_to >= t.seq_from
+      AND f.state IN ('verified','unverified');
+  UPDATE batches SET commit_no = (SELECT COUNT(*) FROM batches b2 WHERE b2.table_name = batches.table_name
+    AND b2.state = 'committed' AND b2.rowid <= batches.rowid) WHERE state = 'committed';
+  INSERT INTO file_progress (table_name, file_id, lane, reason, seq_from, seq_to, records, complete_at_ms,
+      landed_at_ms, queued_at_ms, planned_to, planned_records, committed_to, committed_records, searchable_at_ms)
+    SELECT tn.table_name, f.file_id, 'backlog', 'upgrade', f.seq_from, f.seq_to, f.records_landed, f.landed_at_ms,
+      f.landed_at_ms, f.landed_at_ms,
+      COALESCE((SELECT MAX(s.seq_to) FROM batch_segments s JOIN batches t ON t.batch_id = s.batch_id
+        WHERE t.table_name = tn.table_name AND s.file_id = f.file_id), f.seq_from - 1),
+      COALESCE((SELECT SUM(s.records) FROM batch_segments s JOIN batches t ON t.batch_id = s.batch_id
+        WHERE t.table_name = tn.table_name AND s.file_id = f.file_id), 0),
+      COALESCE((SELECT MAX(s.seq_to) FROM batch_segments s JOIN batches t ON t.batch_id = s.batch_id
+        WHERE t.table_name = tn.table_name AND s.file_id = f.file_id AND t.state = 'committed'), f.seq_from - 1),
+      COALESCE((SELECT SUM(s.records) FROM batch_segments s JOIN batches t ON t.batch_id = s.batch_id
+        WHERE t.table_name = tn.table_name AND s.file_id = f.file_id AND t.state = 'committed'), 0),
+      NULL
+    FROM (SELECT DISTINCT table_name FROM batches) tn JOIN files f
+    WHERE f.seq_from IS NOT NULL AND f.state IN ('verified','unverified');
+  INSERT INTO lane_cursors (table_name, settled_file_id)
+    SELECT DISTINCT table_name, COALESCE((SELECT MIN(file_id) - 1 FROM files WHERE state = 'landing'),
+      (SELECT COALESCE(MAX(file_id), 0) FROM files)) FROM batches;
+  UPDATE reindex_jobs SET base_seq = 0, caught_up_seq = 0 WHERE state IN ('building','catching_up','gating');
+  `,
 ];
 
 /** Opens (creating if needed) the seamline SQLite database: WAL, explicit synchronous, migrations. */

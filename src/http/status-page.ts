@@ -234,15 +234,20 @@ export const PAGE_JS = String.raw`(function () {
       card('Waiting / incomplete', fmtInt(f.waiting || 0) + ' / ' + fmtInt(f.incomplete || 0), 'files', 'count-waiting', (f.incomplete || 0) > 0),
     ];
     fillRows($('cards'), cards);
-    // Per-lane backlog when the daemon reports lanes (shape-tolerant: {lane: n} or {lane: {backlog}}).
-    var lanes = (t && t.lanes) || s.lanes || null;
+    // The processor's two lanes (status.table.lanes): backlog records and files per lane, and the live
+    // lane's freshness objective (degraded reason when violated).
+    var lanes = (t && t.lanes) || null;
     var laneBox = $('lanes');
     if (lanes && typeof lanes === 'object') {
-      var lc = Object.keys(lanes).map(function (k) {
+      var lc = ['live', 'backlog'].filter(function (k) { return lanes[k]; }).map(function (k) {
         var v = lanes[k];
-        var n = typeof v === 'number' ? v : v && typeof v === 'object' ? (v.backlogRecords !== undefined ? v.backlogRecords : v.backlog) : null;
-        return card('Backlog · ' + k, fmtInt(n), 'lane', 'lane-' + k);
+        return card('Backlog · ' + k + ' lane', fmtInt(v.records), fmtInt(v.files) + ' files', 'lane-' + k);
       });
+      var f = lanes.freshness;
+      if (f && typeof f === 'object') {
+        var val = f.valueMs === null || f.valueMs === undefined ? '–' : (f.valueMs / 1000).toFixed(2) + ' s';
+        lc.push(card('Live freshness p' + f.percentile, val, lanes.degraded ? 'degraded: ' + lanes.degraded : 'objective met', 'lane-freshness', !!lanes.degraded));
+      }
       fillRows(laneBox, lc); laneBox.hidden = lc.length === 0;
     } else { laneBox.hidden = true; }
     var open = (s.incidents || []).filter(function (i) { return i.status === 'open'; });

@@ -2,6 +2,7 @@ import type { BronzeEvent } from '../bronze/bronze.js';
 import type { Sqlite } from '../db/sqlite.js';
 import { SeamlineError } from '../errors/errors.js';
 import { Incidents } from './incidents.js';
+import { LaneLedger, type FileSearchable, type Lane, type Segment } from './lanes.js';
 import { Replays } from './replays.js';
 
 export type BatchState = 'planned' | 'committed' | 'failed';
@@ -11,6 +12,8 @@ export interface BatchRow {
   readonly tableName: string;
   readonly seqFrom: number;
   readonly seqTo: number;
+  /** The lane that planned it; a batch covers file segments (ledger.lanes().segments), not all of seqFrom..seqTo. */
+  readonly lane: Lane;
   readonly state: BatchState;
   readonly plannedAtMs: number;
   readonly committedAtMs: number | null;
@@ -42,6 +45,7 @@ type DbBatch = {
   table_name: string;
   seq_from: number;
   seq_to: number;
+  lane: Lane;
   state: BatchState;
   planned_at_ms: number;
   committed_at_ms: number | null;
@@ -54,6 +58,7 @@ const batchFrom = (r: DbBatch): BatchRow => ({
   tableName: r.table_name,
   seqFrom: r.seq_from,
   seqTo: r.seq_to,
+  lane: r.lane,
   state: r.state,
   plannedAtMs: r.planned_at_ms,
   committedAtMs: r.committed_at_ms,
@@ -62,7 +67,10 @@ const batchFrom = (r: DbBatch): BatchRow => ({
   error: r.error,
 });
 
-/** Deterministic batch id: the same table and bronze range always give the same id. */
+/**
+ * Deterministic batch id from the smallest and largest seq of its segments: segments of different
+ * batches never share a record, so no two batches of a table share their first seq.
+ */
 export function batchIdFor(tableName: string, seqFrom: number, seqTo: number): string {
   return `${tableName}:${seqFrom}-${seqTo}`;
 }
@@ -71,50 +79,78 @@ export function batchIdFor(tableName: string, seqFrom: number, seqTo: number): s
 export class Ledger {
   constructor(private readonly db: Sqlite) {}
 
-  /** The batch to run next for a table: a planned one (re-run with exactly the same input) first. */
-  pendingBatch(tableName: string): BatchRow | null {
-    const r = this.db
-      .prepare(
-        `SELECT * FROM batches WHERE table_name = ? AND state IN ('planned','failed') ORDER BY seq_from LIMIT 1`,
-      )
-      .get(tableName) as DbBatch | undefined;
+  /** The batch to run next in a lane: a planned or failed one (re-run with exactly the same segments). */
+  pendingBatch(tableName: string, lane?: Lane): BatchRow | null {
+    const r = (
+      lane
+        ? this.db
+            .prepare(
+              `SELECT * FROM batches WHERE table_name = ? AND lane = ? AND state IN ('planned','failed') ORDER BY seq_from LIMIT 1`,
+            )
+            .get(tableName, lane)
+        : this.db
+            .prepare(
+              `SELECT * FROM batches WHERE table_name = ? AND state IN ('planned','failed') ORDER BY seq_from LIMIT 1`,
+            )
+            .get(tableName)
+    ) as DbBatch | undefined;
     return r ? batchFrom(r) : null;
   }
 
-  /** Highest bronze seq any batch of this table covers (0 when none). */
-  coveredUpTo(tableName: string): number {
-    return (
-      this.db
-        .prepare('SELECT COALESCE(MAX(seq_to), 0) AS s FROM batches WHERE table_name = ?')
-        .get(tableName) as { s: number }
-    ).s;
-  }
-
+  /**
+   * The contiguous watermark: every published record with seq ≤ this is committed to the table (the
+   * live lane may have committed records above it). See LaneLedger.watermark.
+   */
   committedUpTo(tableName: string): number {
-    return (
-      this.db
-        .prepare(
-          `SELECT COALESCE(MAX(seq_to), 0) AS s FROM batches WHERE table_name = ? AND state = 'committed'`,
-        )
-        .get(tableName) as { s: number }
-    ).s;
+    return this.lanes().watermark(tableName);
   }
 
+  /** Per-file progress, segments and lane queries on the same database. */
+  lanes(): LaneLedger {
+    return (this.laneLedger ??= new LaneLedger(this.db));
+  }
+  private laneLedger: LaneLedger | null = null;
+
+  /**
+   * Plans a batch over file segments in one transaction: the batch row, its segments, and each file's
+   * planned mark. A segment must start after its file's planned mark (files are planned in seq order).
+   */
   plan(
     tableName: string,
-    seqFrom: number,
-    seqTo: number,
+    lane: Lane,
+    segments: readonly Segment[],
     modelId: string,
     pipelineVersion: string,
     nowMs: number,
   ): BatchRow {
-    const id = batchIdFor(tableName, seqFrom, seqTo);
-    this.db
-      .prepare(
-        `INSERT INTO batches (batch_id, table_name, seq_from, seq_to, state, planned_at_ms, model_id, pipeline_version) VALUES (?, ?, ?, ?, 'planned', ?, ?, ?)`,
-      )
-      .run(id, tableName, seqFrom, seqTo, nowMs, modelId, pipelineVersion);
-    return this.batch(id)!;
+    if (segments.length === 0) throw new SeamlineError('INTERNAL', 'a batch needs at least one segment');
+    const nonEmpty = segments.filter((g) => g.records > 0);
+    const from = nonEmpty.length ? Math.min(...nonEmpty.map((g) => g.seqFrom)) : 0;
+    const to = nonEmpty.length ? Math.max(...nonEmpty.map((g) => g.seqTo)) : 0;
+    // Empty segments (files of only quarantined lines) are named by their file instead.
+    const id = nonEmpty.length ? batchIdFor(tableName, from, to) : `${tableName}:f${segments[0]!.fileId}`;
+    return this.inTransaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO batches (batch_id, table_name, seq_from, seq_to, lane, state, planned_at_ms, model_id, pipeline_version) VALUES (?, ?, ?, ?, ?, 'planned', ?, ?, ?)`,
+        )
+        .run(id, tableName, from, to, lane, nowMs, modelId, pipelineVersion);
+      const seg = this.db.prepare(
+        'INSERT INTO batch_segments (batch_id, file_id, seq_from, seq_to, records) VALUES (?, ?, ?, ?, ?)',
+      );
+      const mark = this.db.prepare(
+        'UPDATE file_progress SET planned_to = ?, planned_records = planned_records + ? WHERE table_name = ? AND file_id = ? AND planned_to < ?',
+      );
+      for (const g of segments) {
+        seg.run(id, g.fileId, g.seqFrom, g.seqTo, g.records);
+        if (mark.run(g.seqTo, g.records, tableName, g.fileId, g.seqFrom).changes !== 1)
+          throw new SeamlineError(
+            'LEDGER_CONFLICT',
+            `file ${g.fileId} of ${tableName} is already planned past seq ${g.seqFrom}`,
+          );
+      }
+      return this.batch(id)!;
+    });
   }
 
   batch(batchId: string): BatchRow | null {
@@ -130,10 +166,16 @@ export class Ledger {
       .run(batchId);
   }
 
-  commit(batchId: string, tableVersion: number, counts: BatchCounts, nowMs: number): void {
+  /**
+   * Marks a batch committed (with the next commit number of its table) and moves its files' committed
+   * marks; returns the files that became fully searchable with it. Call inside a transaction.
+   */
+  commit(batchId: string, tableVersion: number, counts: BatchCounts, nowMs: number): FileSearchable[] {
     const r = this.db
       .prepare(
-        `UPDATE batches SET state = 'committed', committed_at_ms = ?, table_version = ?, records_in = ?, ids_touched = ?, rows_inserted = ?, rows_updated = ?, rows_deleted = ?, texts_embedded = ?, texts_reused = ?, error = NULL WHERE batch_id = ? AND state != 'committed'`,
+        `UPDATE batches SET state = 'committed', committed_at_ms = ?, table_version = ?, records_in = ?, ids_touched = ?, rows_inserted = ?, rows_updated = ?, rows_deleted = ?, texts_embedded = ?, texts_reused = ?, error = NULL,
+           commit_no = (SELECT COALESCE(MAX(b2.commit_no), 0) + 1 FROM batches b2 WHERE b2.table_name = batches.table_name)
+         WHERE batch_id = ? AND state != 'committed'`,
       )
       .run(
         nowMs,
@@ -152,6 +194,29 @@ export class Ledger {
         'LEDGER_CONFLICT',
         `batch ${batchId} was not in a committable state (already committed by another writer, or never planned)`,
       );
+    const b = this.batch(batchId)!;
+    const mark = this.db.prepare(
+      `UPDATE file_progress SET committed_to = ?, committed_records = committed_records + ?,
+         searchable_at_ms = CASE WHEN ? >= seq_to THEN ? ELSE searchable_at_ms END
+       WHERE table_name = ? AND file_id = ? AND committed_to < ?`,
+    );
+    const done: FileSearchable[] = [];
+    for (const g of this.lanes().segments(batchId)) {
+      mark.run(g.seqTo, g.records, g.seqTo, nowMs, b.tableName, g.fileId, g.seqTo);
+      const p = this.lanes().progress(b.tableName, g.fileId);
+      if (p && g.seqTo >= p.seqTo && p.searchableAtMs === nowMs)
+        done.push({
+          fileId: p.fileId,
+          lane: p.lane,
+          records: p.records,
+          completeAtMs: p.completeAtMs,
+          landedAtMs: p.landedAtMs,
+          queuedAtMs: p.queuedAtMs,
+          plannedAtMs: b.plannedAtMs,
+          searchableAtMs: nowMs,
+        });
+    }
+    return done;
   }
 
   fail(batchId: string, error: string): void {
@@ -220,41 +285,18 @@ export class Ledger {
     return this.db.transaction(fn).immediate();
   }
 
-  /**
-   * The landed files a batch reads from, for the quarantine gate: files whose id lies after the file of
-   * the last record before the batch and up to the file of its last record. Fully quarantined files
-   * (no bronze records) fall in that window too, so a file of only bad lines still counts.
-   */
-  batchInputFiles(seqFrom: number, seqTo: number): { files: number; read: number; quarantined: number } {
-    const lo =
-      (
-        this.db.prepare('SELECT file_id FROM bronze WHERE seq < ? ORDER BY seq DESC LIMIT 1').get(seqFrom) as
-          { file_id: number } | undefined
-      )?.file_id ?? 0;
-    const hi = (
-      this.db.prepare('SELECT file_id FROM bronze WHERE seq <= ? ORDER BY seq DESC LIMIT 1').get(seqTo) as
-        { file_id: number } | undefined
-    )?.file_id;
-    if (hi === undefined) return { files: 0, read: 0, quarantined: 0 };
-    const r = this.db
-      .prepare(
-        `SELECT COUNT(*) AS n, COALESCE(SUM(records_read),0) AS r, COALESCE(SUM(records_quarantined),0) AS q FROM files WHERE file_id > ? AND file_id <= ? AND state IN ('verified','unverified')`,
-      )
-      .get(lo, hi) as { n: number; r: number; q: number };
-    return { files: r.n, read: r.r, quarantined: r.q };
+  /** The landed files a batch reads from, for the quarantine gate (files of only bad lines included). */
+  batchInputFiles(batchId: string): { files: number; read: number; quarantined: number } {
+    return this.lanes().inputFiles(batchId);
   }
 
-  /** Records in and rows changed of the last `limit` committed batches of a table below seqFrom (output gate history). */
-  recentOutputs(
-    tableName: string,
-    beforeSeq: number,
-    limit: number,
-  ): { recordsIn: number; rowsOut: number }[] {
+  /** Records in and rows changed of the table's last `limit` committed batches, newest first (output gate history). */
+  recentOutputs(tableName: string, limit: number): { recordsIn: number; rowsOut: number }[] {
     return this.db
       .prepare(
-        `SELECT records_in AS recordsIn, rows_inserted + rows_updated + rows_deleted AS rowsOut FROM batches WHERE table_name = ? AND state = 'committed' AND seq_to < ? AND records_in IS NOT NULL ORDER BY seq_to DESC LIMIT ?`,
+        `SELECT records_in AS recordsIn, rows_inserted + rows_updated + rows_deleted AS rowsOut FROM batches WHERE table_name = ? AND state = 'committed' AND records_in IS NOT NULL ORDER BY commit_no DESC LIMIT ?`,
       )
-      .all(tableName, beforeSeq, limit) as { recordsIn: number; rowsOut: number }[];
+      .all(tableName, limit) as { recordsIn: number; rowsOut: number }[];
   }
 
   /** Committed batches whose recorded table version is above `version` (lost if the table is at `version`). */
@@ -268,12 +310,14 @@ export class Ledger {
     ).map(batchFrom);
   }
 
-  /** Distinct record ids in the bronze ranges of those batches. */
+  /** Distinct record ids in the segments of those batches. */
   idsOfCommittedAbove(tableName: string, version: number): string[] {
     return (
       this.db
         .prepare(
-          `SELECT DISTINCT b.record_id AS id FROM batches t JOIN bronze b ON b.seq BETWEEN t.seq_from AND t.seq_to WHERE t.table_name = ? AND t.state = 'committed' AND t.table_version > ? ORDER BY b.record_id`,
+          `SELECT DISTINCT b.record_id AS id FROM batches t JOIN batch_segments s ON s.batch_id = t.batch_id
+           JOIN bronze b ON b.file_id = s.file_id AND b.seq BETWEEN s.seq_from AND s.seq_to
+           WHERE t.table_name = ? AND t.state = 'committed' AND t.table_version > ? ORDER BY b.record_id`,
         )
         .all(tableName, version) as { id: string }[]
     ).map((r) => r.id);

@@ -1,4 +1,5 @@
 import type { Sqlite } from '../db/sqlite.js';
+import { LaneLedger } from '../ledger/lanes.js';
 
 /** Counters read from the ledger (SQLite), so they survive restarts and agree across processes. */
 export interface LedgerCounters {
@@ -60,9 +61,10 @@ export function ledgerCounters(db: Sqlite, tableName: string): LedgerCounters {
     gate: number;
     committed_to: number;
   };
-  const backlog = (
-    db.prepare('SELECT COUNT(*) AS n FROM bronze WHERE seq > ?').get(b.committed_to) as { n: number }
-  ).n;
+  // Two lanes commit out of seq order: the backlog is what the per-file progress has not committed.
+  const lanes = new LaneLedger(db);
+  const lb = lanes.backlog(tableName);
+  const backlog = lb.live.records + lb.backlog.records + lanes.undiscovered(tableName).records;
   // The newest event among committed records: bounded scan of the last committed batch's range is not
   // enough (late events), so take the max over the committed range; event times are not indexed, so
   // this is one pass over bronze per scrape; fine for the sizes the daemon serves between restarts.
@@ -151,14 +153,15 @@ export class LedgerHistograms {
       planned_at_ms: number;
       committed_at_ms: number;
     }[];
+    // A batch covers file segments (two lanes), not every record of seq_from..seq_to.
     const byLanded = db.prepare(
-      'SELECT landed_at_ms AS l, COUNT(*) AS n FROM bronze WHERE seq BETWEEN ? AND ? GROUP BY landed_at_ms',
+      `SELECT b.landed_at_ms AS l, COUNT(*) AS n FROM batch_segments s JOIN bronze b ON b.file_id = s.file_id AND b.seq BETWEEN s.seq_from AND s.seq_to WHERE s.batch_id = ? GROUP BY b.landed_at_ms`,
     );
     for (const r of rows) {
       if (this.seen.has(r.batch_id)) continue;
       this.seen.add(r.batch_id);
       observe(this.batchDuration, Math.max(0, r.committed_at_ms - r.planned_at_ms) / 1000);
-      for (const g of byLanded.all(r.seq_from, r.seq_to) as { l: number; n: number }[])
+      for (const g of byLanded.all(r.batch_id) as { l: number; n: number }[])
         observe(this.landingToSearchable, Math.max(0, r.committed_at_ms - g.l) / 1000, g.n);
     }
   }

@@ -73,6 +73,8 @@ export interface MetricsSnapshot {
   readonly live: LiveStats;
   readonly hist: { readonly landingToSearchable: HistogramData; readonly batchDuration: HistogramData };
   readonly nowMs: number;
+  /** The processor lanes (absent before a serving table exists: no lane samples then). */
+  readonly lanes?: LaneMetricsView;
 }
 
 export interface Sample {
@@ -108,6 +110,57 @@ const FILE_STATES = ['landing', 'verified', 'unverified', 'incomplete', 'failed'
 const DAEMON_STATES = ['starting', 'running', 'draining', 'stopped'] as const;
 
 const counters = (s: MetricsSnapshot): LedgerCounters | undefined => s.status.table?.counters;
+
+const LANES = ['live', 'backlog'] as const;
+
+/** The two processor lanes (docs/metrics.md#lanes); no sample while there is no serving table. */
+export const LANE_METRICS: readonly MetricDef[] = [
+  {
+    name: 'seamline_freshness_seconds',
+    type: 'histogram',
+    help: 'Per file: complete (last write) to searchable (its last batch committed), by lane.',
+    labels: ['lane'],
+    read: (s) =>
+      s.lanes ? LANES.map((lane) => ({ labels: { lane }, data: s.lanes!.freshness[lane] })) : null,
+  },
+  {
+    name: 'seamline_lane_backlog_records',
+    type: 'gauge',
+    help: 'Records of landed files not yet searchable, by lane.',
+    labels: ['lane'],
+    read: (s) =>
+      s.lanes ? LANES.map((lane) => ({ labels: { lane }, value: s.lanes!.backlog[lane].records })) : null,
+  },
+  {
+    name: 'seamline_lane_backlog_files',
+    type: 'gauge',
+    help: 'Landed files not yet fully searchable, by lane.',
+    labels: ['lane'],
+    read: (s) =>
+      s.lanes ? LANES.map((lane) => ({ labels: { lane }, value: s.lanes!.backlog[lane].files })) : null,
+  },
+  {
+    name: 'seamline_freshness_window_seconds',
+    type: 'gauge',
+    help: 'The live lane freshness percentile of the objective over its window (no sample without data).',
+    labels: ['lane', 'quantile'],
+    read: (s) =>
+      s.lanes && s.lanes.objective.valueS !== null
+        ? [
+            {
+              labels: { lane: 'live', quantile: String(s.lanes.objective.percentile / 100) },
+              value: s.lanes.objective.valueS,
+            },
+          ]
+        : null,
+  },
+  {
+    name: 'seamline_freshness_degraded',
+    type: 'gauge',
+    help: '1 while the live lane violates the freshness objective over its window.',
+    read: (s) => (s.lanes ? (s.lanes.objective.degraded ? 1 : 0) : null),
+  },
+];
 
 /**
  * The pipeline's metrics. To add one: append an entry here (and a row to docs/metrics.md). Names are
@@ -387,6 +440,7 @@ export const PIPELINE_METRICS: readonly MetricDef[] = [
     help: 'Searches refused because too many were running.',
     read: (s) => s.live.searchesRejected,
   },
+  ...LANE_METRICS,
 ];
 
 type HistValue = { metricName: string; labels: Record<string, string | number>; value: number };
@@ -510,4 +564,18 @@ export class PipelineMetrics {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** What the lane metrics read (docs/metrics.md#lanes): freshness per lane, backlog per lane, the objective. */
+export interface LaneMetricsView {
+  readonly freshness: Readonly<Record<'live' | 'backlog', HistogramData>>;
+  readonly backlog: Readonly<
+    Record<'live' | 'backlog', { readonly files: number; readonly records: number }>
+  >;
+  /** The live lane's windowed percentile (seconds; null without samples) and whether the objective is violated. */
+  readonly objective: {
+    readonly percentile: number;
+    readonly valueS: number | null;
+    readonly degraded: boolean;
+  };
 }

@@ -2,6 +2,7 @@ import { ReindexJobs } from '../reindex/jobs.js';
 import { landingBacklog } from '../landing/pending.js';
 import { openWritersFor } from '../landing/writers.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { laneStatus } from './lanes-status.js';
 import { ledgerCounters } from './ledger-stats.js';
 
 /** Everything `status --json` and GET /status report. Counts per stage, read from SQLite and the table. */
@@ -26,7 +27,14 @@ export async function collectStatus(
       version: t ? await t.version() : null,
       stats: t ? await t.stats() : null,
       committedUpToSeq: committedUpTo,
-      backlogRecords: Math.max(0, maxSeq - committedUpTo),
+      // Records of landed files not yet searchable (both lanes, plus files the processor has not seen yet).
+      backlogRecords: (() => {
+        const l = rt.ledger.lanes();
+        const b = l.backlog(serving.tableName);
+        return b.live.records + b.backlog.records + l.undiscovered(serving.tableName).records;
+      })(),
+      // The processor's two lanes: backlog per lane and the live lane's freshness objective (docs/processor.md).
+      lanes: laneStatus(rt, serving.tableName),
       batches: rt.ledger.batchTotals(serving.tableName),
       indexes: t ? await t.indexes() : [],
       versions: t ? await t.versionCount() : null,

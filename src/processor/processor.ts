@@ -4,10 +4,19 @@ import { GatesSchema } from '../config/schema.js';
 import { toSeamlineError, type SeamlineError } from '../errors/errors.js';
 import type { Incidents } from '../ledger/incidents.js';
 import type { BatchRow, Ledger } from '../ledger/ledger.js';
+import type { FileSearchable, Segment } from '../ledger/lanes.js';
 import type { Clock } from '../ports/clock.js';
 import type { VectorTable } from '../ports/vector-store.js';
 import type { FaultHook } from '../runtime/fault.js';
 import { GateError, outputGate, quarantineGate, type FailureMode, type GateConfig } from './gates.js';
+import {
+  BatchSizer,
+  classifyFile,
+  completeAtMs,
+  type BacklogRules,
+  type Lane,
+  type LaneRules,
+} from './lanes.js';
 import { materialize, type MaterializeDeps, type MaterializeResult } from './materialize.js';
 import { reconcileTable, type ReconcileResult } from './reconcile.js';
 import { replayAll, type ReplayOptions, type ReplayResult } from './replay.js';
@@ -21,10 +30,35 @@ export interface ProcessorOptions {
   readonly unsafe: ReadonlySet<'no-guard' | 'no-dedupe'>;
   /** Quality gates (config `gates`). Default: the schema defaults. */
   readonly gates?: GateConfig;
+  /** Lane classification (config `processor.lanes`). Default: the schema defaults. */
+  readonly lanes?: LaneRules;
+  /** Backlog time box and cap (config `processor.backlog`). Default: the schema defaults. */
+  readonly backlog?: Omit<BacklogRules, 'maxRecords'>;
+  /** When this processor started (files written before it were found at start-up). Default: now. */
+  readonly startedAtMs?: number;
 }
+
+/** Defaults of the lane rules and the backlog box (the config schema holds the same values). */
+export const DEFAULT_LANE_RULES: LaneRules = {
+  liveMaxFileRecords: 500,
+  liveMaxAgeMs: 30_000,
+  liveMaxQueuedRecords: 2000,
+  startupToBacklog: true,
+};
+export const DEFAULT_BACKLOG: Omit<BacklogRules, 'maxRecords'> = {
+  timeBoxMs: 250,
+  initialRecords: 32,
+  minRecords: 8,
+  maxRecordsPerSecond: 0,
+  maxShare: 0.9,
+  maxWaitMs: 10_000,
+};
 
 export interface BatchOutcome {
   readonly batch: BatchRow;
+  readonly lane: Lane;
+  /** Files that became fully searchable with this batch (freshness samples). */
+  readonly searchable: readonly FileSearchable[];
   readonly recordsIn: number;
   readonly idsTouched: number;
   readonly result: MaterializeResult;
@@ -57,6 +91,13 @@ export class Processor {
   private readonly reconciled = new Set<string>();
   /** Batches a gate refused in this process: not retried until restart (a gate fails the same way again). */
   private readonly blocked = new Set<string>();
+  private readonly rules: LaneRules;
+  private readonly backlogRules: BacklogRules;
+  /** Sizes backlog batches from the measured embedding throughput (the time box). */
+  readonly sizer: BatchSizer;
+  private readonly startedAtMs: number;
+  /** When the backlog lane last ran a batch or had nothing to do (anti-starvation clock). */
+  private backlogServedAtMs: number;
 
   constructor(
     private readonly deps: ProcessorDeps,
@@ -64,23 +105,88 @@ export class Processor {
   ) {
     this.gates = opts.gates ?? GatesSchema.parse({});
     this.incidents = deps.ledger.incidents();
+    this.rules = opts.lanes ?? DEFAULT_LANE_RULES;
+    this.backlogRules = { ...(opts.backlog ?? DEFAULT_BACKLOG), maxRecords: opts.maxRecords };
+    this.sizer = new BatchSizer(this.backlogRules);
+    this.startedAtMs = opts.startedAtMs ?? deps.clock.nowMs();
+    this.backlogServedAtMs = deps.clock.nowMs();
   }
 
-  /** The next batch to run: a planned/failed one first (exactly the same range), else a new plan. */
-  nextBatch(table: VectorTable): BatchRow | null {
-    const { ledger, bronze, clock } = this.deps;
-    const pending = ledger.pendingBatch(table.name);
+  /** Sees newly published files and puts each in its lane (docs/processor.md#lanes). */
+  discover(table: VectorTable): number {
+    const now = this.deps.clock.nowMs();
+    return this.deps.ledger.lanes().discover(table.name, now, (f, liveQueued) => {
+      // Landing's own verdict (last write, or when the open-writer check cleared it) when it recorded one.
+      const complete =
+        f.completeAtMs !== null && f.completeAtMs <= f.landedAtMs
+          ? f.completeAtMs
+          : completeAtMs(f.mtimeMs, f.landedAtMs, this.rules.liveMaxAgeMs);
+      const c = classifyFile({ records: f.records, completeAtMs: complete, mtimeMs: f.mtimeMs }, this.rules, {
+        nowMs: now,
+        startedAtMs: this.startedAtMs,
+        liveQueuedRecords: liveQueued,
+      });
+      return { ...c, completeAtMs: complete };
+    });
+  }
+
+  /**
+   * The next batch of a lane: its planned/failed one first (exactly the same segments), else a new
+   * plan over the lane's oldest files. Live: whole files up to maxRecords/maxFiles. Backlog: as many
+   * records as the time box allows, slicing files where needed.
+   */
+  nextBatch(table: VectorTable, lane: Lane = 'live'): BatchRow | null {
+    const { ledger, clock } = this.deps;
+    const pending = ledger.pendingBatch(table.name, lane);
     if (pending) return pending;
-    const from = ledger.coveredUpTo(table.name) + 1;
-    const to = bronze.nextRangeEnd(from, this.opts.maxRecords, this.opts.maxFiles);
-    if (to === null) return null;
-    return ledger.plan(table.name, from, to, this.opts.modelId, this.opts.pipelineVersion, clock.nowMs());
+    const budget = lane === 'live' ? this.opts.maxRecords : this.sizer.next();
+    const segs = this.planSegments(table.name, lane, budget);
+    if (segs.length === 0) return null;
+    return ledger.plan(table.name, lane, segs, this.opts.modelId, this.opts.pipelineVersion, clock.nowMs());
   }
 
-  /** The batch a gate refused in this process, if the table is blocked on one. */
+  private planSegments(tableName: string, lane: Lane, budget: number): Segment[] {
+    const lanes = this.deps.ledger.lanes();
+    const files = lanes.openFiles(tableName, lane, this.opts.maxFiles);
+    const segs: Segment[] = [];
+    let left = budget;
+    for (const f of files) {
+      if (left <= 0) break;
+      const remaining = f.records - f.plannedRecords;
+      if (remaining <= 0) {
+        // A file of only quarantined lines: one empty segment, so the quarantine gate counts it.
+        segs.push({ fileId: f.fileId, seqFrom: f.seqFrom, seqTo: f.seqTo, records: 0 });
+        continue;
+      }
+      // Live files go whole unless one alone exceeds the batch; backlog files are sliced to the budget.
+      if (lane === 'live' && remaining > left && segs.some((g) => g.records > 0)) break;
+      const from = lanes.nthSeqAfter(f.fileId, f.plannedTo, 1)!;
+      if (remaining <= left) {
+        segs.push({ fileId: f.fileId, seqFrom: from, seqTo: f.seqTo, records: remaining });
+        left -= remaining;
+      } else {
+        const to = lanes.nthSeqAfter(f.fileId, f.plannedTo, left)!;
+        segs.push({ fileId: f.fileId, seqFrom: from, seqTo: to, records: left });
+        left = 0;
+      }
+    }
+    return segs;
+  }
+
+  /** The batch a gate refused in this process, if a lane of the table is blocked on one. */
   blockedOn(table: VectorTable): BatchRow | null {
-    const pending = this.deps.ledger.pendingBatch(table.name);
-    return pending && this.blocked.has(pending.batchId) ? pending : null;
+    for (const lane of ['live', 'backlog'] as const) {
+      const pending = this.deps.ledger.pendingBatch(table.name, lane);
+      if (pending && this.blocked.has(pending.batchId)) return pending;
+    }
+    return null;
+  }
+
+  /** Whether a lane has work: a pending batch not blocked by a gate, or records not yet planned. */
+  hasWork(table: VectorTable, lane: Lane): boolean {
+    const pending = this.deps.ledger.pendingBatch(table.name, lane);
+    if (pending) return !this.blocked.has(pending.batchId);
+    return this.deps.ledger.lanes().openFiles(table.name, lane, 1).length > 0;
   }
 
   /**
@@ -101,21 +207,40 @@ export class Processor {
     return replayAll(this.deps, table, opts);
   }
 
-  /** Runs one batch if any is waiting. Returns null when there was nothing to do (or the table is blocked by a gate). */
-  async runOnce(table: VectorTable, signal?: AbortSignal): Promise<BatchOutcome | null> {
+  /**
+   * Runs one batch if any is waiting: the live lane first, always; the backlog lane only when
+   * `backlog` allows it (the daemon's throughput cap). Returns null when there was nothing to do
+   * (or the lanes with work are blocked by a gate).
+   */
+  async runOnce(
+    table: VectorTable,
+    signal?: AbortSignal,
+    backlog: () => boolean = () => true,
+  ): Promise<BatchOutcome | null> {
     if (!this.reconciled.has(table.name)) await this.reconcile(table, signal);
-    const batch = this.nextBatch(table);
-    if (!batch || this.blocked.has(batch.batchId)) return null;
-    return this.execute(table, batch, signal);
+    this.discover(table);
+    const now = this.deps.clock.nowMs();
+    // Live first, unless the backlog has waited longer than maxWaitMs behind a never-idle live lane.
+    const starved = now - this.backlogServedAtMs > this.backlogRules.maxWaitMs;
+    for (const lane of starved ? (['backlog', 'live'] as const) : (['live', 'backlog'] as const)) {
+      if (lane === 'backlog' && !backlog()) continue;
+      const batch = this.nextBatch(table, lane);
+      if (lane === 'backlog' && !batch) this.backlogServedAtMs = now;
+      if (!batch || this.blocked.has(batch.batchId)) continue;
+      const out = await this.execute(table, batch, signal);
+      if (lane === 'backlog') this.backlogServedAtMs = this.deps.clock.nowMs();
+      return out;
+    }
+    return null;
   }
 
   async execute(table: VectorTable, batch: BatchRow, signal?: AbortSignal): Promise<BatchOutcome> {
-    const { ledger, bronze, clock, fault } = this.deps;
+    const { ledger, clock, fault } = this.deps;
     const log = this.deps.logger.child({ batch_id: batch.batchId });
     const started = clock.nowMs();
     if (batch.state !== 'planned') ledger.markAttempt(batch.batchId);
     fault('after-plan');
-    const events = bronze.eventsInRange(batch.seqFrom, batch.seqTo);
+    const events = ledger.lanes().eventsForSegments(ledger.lanes().segments(batch.batchId));
     const ids = [...new Set(events.map((e) => e.id))];
     const waived = this.gates.waive.includes(batch.batchId);
     log.debug(
@@ -123,6 +248,7 @@ export class Processor {
         event: 'batch.start',
         seq_from: batch.seqFrom,
         seq_to: batch.seqTo,
+        lane: batch.lane,
         records: events.length,
         ids: ids.length,
         gates_waived: waived,
@@ -131,7 +257,7 @@ export class Processor {
     );
     try {
       if (!waived) {
-        const q = quarantineGate(ledger.batchInputFiles(batch.seqFrom, batch.seqTo), this.gates);
+        const q = quarantineGate(ledger.batchInputFiles(batch.batchId), this.gates);
         if (q) throw new GateError(q);
       }
       const result = await materialize(this.deps, table, ids, batch.batchId, signal, {
@@ -143,7 +269,7 @@ export class Processor {
               const v = outputGate(
                 expected.inserted + expected.updated + expected.deleted,
                 events.length,
-                ledger.recentOutputs(table.name, batch.seqFrom, this.gates.outputWindow),
+                ledger.recentOutputs(table.name, this.gates.outputWindow),
                 this.gates,
               );
               if (v) throw new GateError(v);
@@ -155,8 +281,8 @@ export class Processor {
         },
       });
       fault('after-merge');
-      ledger.inTransaction(() => {
-        ledger.commit(
+      const searchable = ledger.inTransaction(() => {
+        const done = ledger.commit(
           batch.batchId,
           result.version,
           {
@@ -171,14 +297,19 @@ export class Processor {
           clock.nowMs(),
         );
         this.incidents.close(batch.batchId, waived ? 'waived' : 'resolved', clock.nowMs());
+        return done;
       });
+
       fault('after-commit');
       const durationMs = clock.nowMs() - started;
+      // The time box sizes on embedding time: no backlog batch holds the embedder longer than the box.
+      this.sizer.observe(events.length, result.embedMs);
       log.info(
         {
           event: 'batch.committed',
           seq_from: batch.seqFrom,
           seq_to: batch.seqTo,
+          lane: batch.lane,
           records: events.length,
           ids: ids.length,
           inserted: result.inserted,
@@ -193,7 +324,15 @@ export class Processor {
         },
         'batch committed',
       );
-      return { batch, recordsIn: events.length, idsTouched: ids.length, result, durationMs };
+      return {
+        batch,
+        lane: batch.lane,
+        searchable,
+        recordsIn: events.length,
+        idsTouched: ids.length,
+        result,
+        durationMs,
+      };
     } catch (e) {
       const err = toSeamlineError(e, 'INTERNAL', `batch ${batch.batchId}`);
       ledger.fail(batch.batchId, `${err.code}: ${err.message}`);

@@ -4,7 +4,7 @@ import { materialize } from './materialize.js';
 import type { ReconcileDeps } from './reconcile.js';
 
 export interface ReplayOptions {
-  /** Fold bronze up to this seq (default: everything published). */
+  /** Fold published bronze up to this seq (default: all of it; files still landing are skipped either way). */
   readonly upToSeq?: number;
   /** Ids per materialize (one LanceDB version each). Default 1000. */
   readonly pageIds?: number;
@@ -31,7 +31,7 @@ export async function replayAll(
   opts: ReplayOptions = {},
 ): Promise<ReplayResult> {
   const { ledger, bronze, clock } = deps;
-  const upTo = opts.upToSeq ?? bronze.publishedUpTo();
+  const upTo = opts.upToSeq ?? bronze.maxSeq();
   const pageIds = opts.pageIds ?? 1000;
   const run = ledger.replays().plan(table.name, 'replay', { upToSeq: upTo }, clock.nowMs());
   const log = deps.logger.child({ batch_id: run.replayId });
@@ -42,7 +42,7 @@ export async function replayAll(
   const FOLD_PAGE = 5000;
   for (let from = 1; from <= upTo; from += FOLD_PAGE) {
     opts.signal?.throwIfAborted();
-    ledger.fold(bronze.eventsInRange(from, Math.min(upTo, from + FOLD_PAGE - 1)));
+    ledger.fold(ledger.lanes().publishedEventsInRange(from, Math.min(upTo, from + FOLD_PAGE - 1)));
   }
   // Ids the table holds that the key state does not know are unexpected rows: materialize removes them.
   const known = new Set<string>();

@@ -1,4 +1,5 @@
 import type { Sqlite } from '../db/sqlite.js';
+import { LaneLedger } from '../ledger/lanes.js';
 
 export type JobState = 'building' | 'catching_up' | 'gating' | 'swapped' | 'failed' | 'abandoned';
 export const ACTIVE_STATES: readonly JobState[] = ['building', 'catching_up', 'gating'];
@@ -217,45 +218,36 @@ export class ReindexJobs {
     ).map((r) => ({ id: r.record_id, seq: r.seq, deleted: r.deleted === 1 }));
   }
 
-  /** Distinct ids with a bronze record in (fromSeq, toSeq], in pages of seq windows. */
-  idsTouched(fromSeqExclusive: number, toSeq: number, window = 5000): string[] {
-    const out = new Set<string>();
-    const stmt = this.db.prepare('SELECT DISTINCT record_id FROM bronze WHERE seq > ? AND seq <= ?');
-    for (let s = fromSeqExclusive; s < toSeq; s += window) {
-      for (const r of stmt.all(s, Math.min(toSeq, s + window)) as { record_id: string }[])
-        out.add(r.record_id);
-    }
-    return [...out];
-  }
-
   /**
-   * Marks the new table as covering bronze [1..seqTo] in the ledger (a synthetic committed batch), so
-   * its processor continues from seqTo + 1 once it serves. Runs inside the swap transaction.
+   * Gives the new table the serving table's coverage at the swap: one synthetic committed batch (its
+   * table version, for the startup reconcile) whose segments are each file's committed prefix, and
+   * the per-file progress, so its processor continues with exactly what the old table had not
+   * committed. Runs inside the swap transaction (nothing commits to the source meanwhile).
    */
   recordCoverage(
     tableName: string,
-    seqTo: number,
+    sourceTable: string,
+    commitMark: number,
     tableVersion: number,
     modelId: string,
     pipelineVersion: string,
     counts: { idsTouched: number; rowsInserted: number; textsEmbedded: number; textsReused: number },
     nowMs: number,
   ): void {
-    if (seqTo < 1) return;
-    this.db
+    const batchId = `${tableName}:reindex:${commitMark}`;
+    const lanes = new LaneLedger(this.db);
+    const r = this.db
       .prepare(
-        `INSERT INTO batches (batch_id, table_name, seq_from, seq_to, state, planned_at_ms, committed_at_ms, table_version, records_in, ids_touched, rows_inserted, rows_updated, rows_deleted, texts_embedded, texts_reused, model_id, pipeline_version)
-         VALUES (?, ?, 1, ?, 'committed', ?, ?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?)
+        `INSERT INTO batches (batch_id, table_name, seq_from, seq_to, lane, state, planned_at_ms, committed_at_ms, table_version, records_in, ids_touched, rows_inserted, rows_updated, rows_deleted, texts_embedded, texts_reused, model_id, pipeline_version, commit_no)
+         VALUES (?, ?, 0, 0, 'backlog', 'committed', ?, ?, ?, 0, ?, ?, 0, 0, ?, ?, ?, ?, 1)
          ON CONFLICT(batch_id) DO NOTHING`,
       )
       .run(
-        `${tableName}:reindex:1-${seqTo}`,
+        batchId,
         tableName,
-        seqTo,
         nowMs,
         nowMs,
         tableVersion,
-        seqTo,
         counts.idsTouched,
         counts.rowsInserted,
         counts.textsEmbedded,
@@ -263,5 +255,15 @@ export class ReindexJobs {
         modelId,
         pipelineVersion,
       );
+    if (r.changes === 0) return;
+    const c = lanes.copyCoverage(sourceTable, tableName, batchId, nowMs);
+    const range = this.db
+      .prepare(
+        'SELECT MIN(seq_from) AS a, MAX(seq_to) AS b FROM batch_segments WHERE batch_id = ? AND records > 0',
+      )
+      .get(batchId) as { a: number | null; b: number | null };
+    this.db
+      .prepare('UPDATE batches SET seq_from = ?, seq_to = ?, records_in = ? WHERE batch_id = ?')
+      .run(range.a ?? 0, range.b ?? 0, c.records, batchId);
   }
 }

@@ -188,7 +188,8 @@ async function build(
             modelId: embedder.modelId,
             dim: embedder.dim,
             settingsKey,
-            baseSeq: rt.ledger.committedUpTo(serving.tableName),
+            // A commit mark of the serving table, not a bronze seq: its two lanes commit out of seq order.
+            baseSeq: rt.ledger.lanes().commitMark(serving.tableName),
             recordsTotal: total,
           },
           now,
@@ -237,6 +238,9 @@ async function build(
     const wait = limiter.take(n, rt.clock.nowMs());
     if (wait > 0) await sleep(wait, undefined, { signal });
   };
+  // The serving table's contiguous watermark when last caught up (reported as caughtUpSeq; the job row
+  // stores the commit mark, which is what the catch-up resumes from).
+  let gateSeq = 0;
   const report = (
     state: 'swapped' | 'failed',
     gates: readonly GateResult[],
@@ -258,7 +262,7 @@ async function build(
       textsEmbedded: counters.textsEmbedded,
       textsReused: counters.textsReused,
       catchUpRounds: rounds,
-      caughtUpSeq: j.caughtUpSeq,
+      caughtUpSeq: gateSeq,
       gates,
       durationMs: rt.clock.nowMs() - started,
       error,
@@ -309,14 +313,24 @@ async function build(
       );
     }
 
-    // 2. Catch up what the live daemon committed meanwhile (state-based: replaying is harmless).
+    // 2. Catch up what the live daemon committed meanwhile (state-based: replaying is harmless). The
+    // mark counts the serving table's commits (both lanes); `gateSeq` is the serving table's contiguous
+    // watermark read in the same snapshot: every published record at or below it is caught up.
     let caught = jobs.get(jobId)!.caughtUpSeq;
     let rounds = 0;
+    const lanes = rt.ledger.lanes();
+    const markAndWatermark = rt.db.transaction((): [number, number] => [
+      lanes.commitMark(serving.tableName),
+      lanes.watermark(serving.tableName),
+    ]);
     const catchUp = async (): Promise<void> => {
       for (;;) {
         signal?.throwIfAborted();
-        const s = rt.ledger.committedUpTo(serving.tableName);
-        if (s <= caught) return;
+        const [s, wm] = markAndWatermark.deferred();
+        if (s <= caught) {
+          gateSeq = wm;
+          return;
+        }
         if (rounds >= c.reindex.maxCatchUpRounds) {
           throw new SeamlineError(
             'LEDGER_CONFLICT',
@@ -325,7 +339,7 @@ async function build(
           );
         }
         rounds += 1;
-        const ids = jobs.idsTouched(caught, s);
+        const ids = lanes.idsCommittedBetween(serving.tableName, caught, s);
         for (let i = 0; i < ids.length; i += c.reindex.pageSize) {
           const part = ids.slice(i, i + c.reindex.pageSize);
           add(counters, await materialize(deps, table, part, `${name}:catchup:${caught + 1}-${s}`, signal));
@@ -336,12 +350,12 @@ async function build(
             event: 'reindex.catchup',
             job_id: jobId,
             table: name,
-            seq_from: caught + 1,
-            seq_to: s,
+            commits_from: caught + 1,
+            commits_to: s,
             ids: ids.length,
             round: rounds,
           },
-          `caught up ${name} with bronze ${caught + 1}..${s} (${ids.length} id(s))`,
+          `caught up ${name} with commits ${caught + 1}..${s} of ${serving.tableName} (${ids.length} id(s))`,
         );
         opts.fault('reindex-after-catchup');
         caught = s;
@@ -358,7 +372,7 @@ async function build(
       oldModelId: serving.modelId,
       embedder,
       sameModel,
-      caughtUpSeq: caught,
+      caughtUpSeq: gateSeq,
       evaluationFile: opts.evaluationFile,
       signal,
     });
@@ -405,10 +419,11 @@ async function build(
               `serving moved from ${serving.tableName} to ${cur?.tableName ?? 'nothing'} during the reindex (rollback or another swap); ${name} is not swapped`,
             );
           }
-          if (rt.ledger.committedUpTo(serving.tableName) !== caught) return false;
+          if (lanes.commitMark(serving.tableName) !== caught) return false;
           const now = rt.clock.nowMs();
           jobs.recordCoverage(
             name,
+            serving.tableName,
             caught,
             version,
             embedder.modelId,

@@ -44,6 +44,11 @@ export interface AuditInput {
   readonly rowsById: ReadonlyMap<string, readonly RowProvenance[]>;
   /** Only winners at or below this bronze seq must be in the table (later ones are in flight). */
   readonly committedUpTo: number;
+  /**
+   * With two processor lanes, records above the watermark may be committed too: when given, a winner
+   * must be in the table iff this says its seq is committed (committedUpTo is then ignored).
+   */
+  readonly isCommitted?: (seq: number) => boolean;
   readonly committedBatches: readonly CommittedBatch[];
   /** Ids with rows but no key state: true when bronze has records for them (not yet folded). */
   readonly inBronze: (id: string) => boolean;
@@ -86,7 +91,7 @@ export function audit(input: AuditInput): AuditResult {
   for (const ks of input.keyStates) {
     seen.add(ks.id);
     const rows = input.rowsById.get(ks.id) ?? [];
-    if (ks.seq > input.committedUpTo) {
+    if (input.isCommitted ? !input.isCommitted(ks.seq) : ks.seq > input.committedUpTo) {
       pending += 1;
       continue;
     }

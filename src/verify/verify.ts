@@ -167,10 +167,10 @@ export async function verifyTable(
 ): Promise<VerifyReport & { allFindings: Finding[] }> {
   const inBronze = rt.db.prepare('SELECT 1 FROM bronze WHERE record_id = ? LIMIT 1');
   for (let attempt = 0; ; attempt++) {
-    const before = rt.ledger.committedUpTo(table.name);
+    const before = rt.ledger.lanes().commitMark(table.name);
     const rows = await rowsById(table);
     const tableVersion = await table.version();
-    const after = rt.ledger.committedUpTo(table.name);
+    const after = rt.ledger.lanes().commitMark(table.name);
     if (before !== after && attempt < 5) continue;
     const keyStates = (function* () {
       for (const page of rt.ledger.allKeyStates()) yield* page;
@@ -178,7 +178,8 @@ export async function verifyTable(
     const r = audit({
       keyStates,
       rowsById: rows,
-      committedUpTo: before,
+      committedUpTo: rt.ledger.committedUpTo(table.name),
+      isCommitted: rt.ledger.lanes().committedPredicate(table.name),
       committedBatches: committedBatches(rt, table.name),
       inBronze: (id) => inBronze.get(id) !== undefined,
     });

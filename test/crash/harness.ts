@@ -160,10 +160,10 @@ export class StreamGen {
     return rec;
   }
 
-  /** A new file of 2..8 records. */
-  nextFile(): GenFile {
+  /** A new file of 2..8 records (live lane), or `size` records (a backfill: the backlog lane slices it). */
+  nextFile(size?: number): GenFile {
     this.fileNo += 1;
-    const n = 2 + Math.floor(this.rnd() * 7);
+    const n = size ?? 2 + Math.floor(this.rnd() * 7);
     const records = Array.from({ length: n }, () => this.record());
     const f = {
       name: `f${String(this.fileNo).padStart(5, '0')}.jsonl`,
@@ -228,6 +228,8 @@ export function oracle(files: readonly GenFile[]): { expected: Map<string, Expec
 }
 
 export interface Violations {
+  /** Committed batches per lane (both must be > 0 for the run to have exercised the two lanes). */
+  lanes: Record<string, number>;
   lost: number;
   duplicate: number;
   stale: number;
@@ -248,6 +250,7 @@ export async function compare(
   embedder: WorkerEmbedder,
 ): Promise<Violations> {
   const v: Violations = {
+    lanes: {},
     lost: 0,
     duplicate: 0,
     stale: 0,
@@ -257,7 +260,7 @@ export async function compare(
     quarantine: 0,
     examples: [],
   };
-  const note = (kind: keyof Omit<Violations, 'examples'>, msg: string): void => {
+  const note = (kind: keyof Omit<Violations, 'examples' | 'lanes'>, msg: string): void => {
     v[kind] += 1;
     if (v.examples.length < 12) v.examples.push(`${kind}: ${msg}`);
   };
@@ -277,6 +280,7 @@ export async function compare(
 
   const db = openSqlite(path.join(ws.data, 'seamline.db'), { synchronous: 'FULL', busyTimeoutMs: 5000 });
   let writers: Set<string>;
+  let lanesUsed: Record<string, number> = {};
   try {
     const batches = db.prepare('SELECT batch_id, state FROM batches').all() as {
       batch_id: string;
@@ -287,12 +291,24 @@ export async function compare(
       writers.add(r.replay_id);
     for (const b of batches) if (b.state !== 'committed') note('ledger', `batch ${b.batch_id} is ${b.state}`);
     const maxSeq = (db.prepare('SELECT COALESCE(MAX(seq),0) AS s FROM bronze').get() as { s: number }).s;
-    const covered = (
-      db.prepare(`SELECT COALESCE(MAX(seq_to),0) AS s FROM batches WHERE state = 'committed'`).get() as {
-        s: number;
-      }
-    ).s;
-    if (covered < maxSeq) note('ledger', `committed batches cover seq ${covered} of ${maxSeq}`);
+    // Two lanes: every published file must be fully committed to the serving table (per-file progress).
+    const serving = (db.prepare('SELECT table_name AS t FROM serving').get() as { t: string } | undefined)?.t;
+    const open = db
+      .prepare(
+        `SELECT f.file_id AS id, f.seq_to AS to_, p.committed_to AS c FROM files f LEFT JOIN file_progress p ON p.file_id = f.file_id AND p.table_name = ?
+         WHERE f.state IN ('verified','unverified') AND f.seq_to IS NOT NULL AND (p.committed_to IS NULL OR p.committed_to < f.seq_to)`,
+      )
+      .all(serving ?? '') as { id: number; to_: number; c: number | null }[];
+    for (const o of open.slice(0, 5))
+      note(
+        'ledger',
+        `file ${o.id} is committed up to seq ${o.c ?? 'none'} of ${o.to_} (bronze max ${maxSeq})`,
+      );
+    if (open.length > 5) note('ledger', `${open.length - 5} more file(s) not fully committed`);
+    const lanes = db
+      .prepare(`SELECT lane, COUNT(*) AS n FROM batches WHERE state = 'committed' GROUP BY lane`)
+      .all() as { lane: string; n: number }[];
+    lanesUsed = Object.fromEntries(lanes.map((l) => [l.lane, l.n]));
     const q = (db.prepare('SELECT COUNT(*) AS n FROM quarantine').get() as { n: number }).n;
     if (q !== invalid)
       note('quarantine', `${q} quarantined record(s), the inputs hold ${invalid} invalid one(s)`);
@@ -358,6 +374,7 @@ export async function compare(
   }
   for (const k of byKey.keys())
     if (!want.has(k)) note('unexpected', `${JSON.stringify(k)} should not be in the table`);
+  v.lanes = lanesUsed;
   return v;
 }
 
@@ -397,7 +414,15 @@ function harnessConfig(): Record<string, unknown> {
     log: { level: 'error' },
     chunking: CHUNKING,
     model: { id: MODEL_ID },
-    processor: { maxRecords: 7, maxFiles: 2, triggerIntervalMs: 100 },
+    // Two lanes busy: files of ≤ 8 records are live, backfills (20..60 records) go to the backlog lane and
+    // are sliced into batches of ≤ 7 records, so live and backlog batches interleave over the same ids.
+    processor: {
+      maxRecords: 7,
+      maxFiles: 2,
+      triggerIntervalMs: 100,
+      lanes: { liveMaxFileRecords: 8, startupToBacklog: false, liveMaxAgeMs: 3_600_000 },
+      backlog: { timeBoxMs: 5, initialRecords: 3, minRecords: 2, maxShare: 0.7 },
+    },
     completeness: { stableWindowMs: 100 },
     landing: { rescanIntervalMs: 300, afterLanding: 'archive' },
     contract: { metadata: { tag: 'string' } },
@@ -501,6 +526,11 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessReport> {
         if (f) ws.drop(f.name, f.content);
       }
       if (rnd() < 0.3) ws.drop(gen.nextFile().name, gen.files[gen.files.length - 1]!.content);
+      // A backfill now and then (and in the first cycle): the backlog lane works while live files land.
+      if (cycles === 1 || rnd() < 0.2) {
+        const f = gen.nextFile(20 + Math.floor(rnd() * 41));
+        ws.drop(f.name, f.content);
+      }
       if (mode === 'mid-reconcile' || (!o.noKills && rnd() < 0.06)) tailLosses += loseTail(ws.data, rnd);
       const res = await runProcess(ws, mode, rnd, o.unsafe);
       cyclesByMode[mode] = (cyclesByMode[mode] ?? 0) + 1;

@@ -64,28 +64,55 @@ describe('benchmarks --quick (smoke, not a timing gate)', () => {
     );
   });
 
-  it('latency runs the daemon and reports percentiles and the budget', async () => {
+  it('latency runs the issue-11 scenarios side by side and reports their figures (not their timings)', async () => {
     const r = await run('latency', [
       '--model',
       'local/glove-sif-100d',
       '--duration',
-      '3',
+      '2',
       '--backfill-records',
-      '200',
+      '600',
+      '--heavy-mb',
+      '3',
     ]);
     assert.equal(r.code, 0, r.stderr.slice(-3000));
     const l = latest<{
-      phases: {
+      scenarios: {
+        scenario: string;
         records: number;
-        latencyMs: { p50: number; p99: number };
-        budgetMedianMs: Record<string, number>;
+        lanes: Record<string, number>;
+        latencyMs: { p50: number; p99: number } | null;
+        budgetMedianMs: Record<string, number> | null;
+        backfill: { recordsPerS: number } | null;
+        eventLoop: { p99Ms: number; maxMs: number } | null;
       }[];
+      targets: { scenario: string; target: string; met: boolean | null }[];
+      backfillRatio: number | null;
     }>('latency');
-    assert.equal(l.phases.length, 2);
-    for (const p of l.phases) {
-      assert.ok(p.records > 0 && p.latencyMs.p50 > 0 && p.latencyMs.p99 >= p.latencyMs.p50);
-      assert.ok(Number.isFinite(p.budgetMedianMs.total));
+    assert.deepEqual(
+      l.scenarios.map((s) => s.scenario),
+      ['idle', 'idle-rename', 'backfill-solo', 'backfill-live', 'heavy-file'],
+    );
+    for (const s of l.scenarios) {
+      if (s.scenario === 'backfill-solo') {
+        assert.ok(s.backfill && s.backfill.recordsPerS > 0);
+        continue;
+      }
+      assert.ok(
+        s.records > 0 && s.latencyMs && s.latencyMs.p50 > 0 && s.latencyMs.p99 >= s.latencyMs.p50,
+        s.scenario,
+      );
+      assert.ok(Number.isFinite(s.budgetMedianMs?.total), s.scenario);
+      assert.ok((s.lanes.live ?? 0) > 0, `${s.scenario}: live files went through the live lane`);
     }
+    const live = l.scenarios.find((s) => s.scenario === 'backfill-live')!;
+    assert.ok(live.backfill && live.backfill.recordsPerS > 0 && l.backfillRatio! > 0);
+    assert.ok(live.eventLoop && live.eventLoop.maxMs >= live.eventLoop.p99Ms);
+    assert.equal(l.targets.length, 8);
+    assert.ok(
+      l.targets.every((t) => t.met !== null),
+      JSON.stringify(l.targets),
+    );
   });
 
   it('backfill compares the pipeline with the ceiling and the plain loop', async () => {

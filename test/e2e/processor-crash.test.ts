@@ -5,12 +5,12 @@ import { NAMED_POINTS, runHarness, totalViolations } from '../crash/harness.js';
 // The CI part of the crash harness (test/crash/harness.ts); `npm run test:crash -- --cycles 1000` runs more.
 describe('processor: exactly-once effect under SIGKILL (crash harness, subprocess CLI)', () => {
   it(
-    '≥ 50 kill cycles at every named fault point, at random times and in the daemon: 0 lost, 0 duplicate, 0 stale, 0 unexpected',
+    'both lanes busy (live drops + backfills), ≥ 50 kill cycles at every named fault point, at random times and in the daemon: 0 lost, 0 duplicate, 0 stale, 0 unexpected',
     { timeout: 420_000 },
     async (t) => {
       const r = await runHarness({ seed: 20260301, maxCycles: 80, minKills: 50 });
       t.diagnostic(
-        `cycles ${r.cycles}, kills ${r.kills}, tail losses ${r.tailLosses}, files ${r.files}, records ${r.records}, ${Math.round(r.ms / 1000)} s; kills by mode ${JSON.stringify(r.killsByMode)}`,
+        `cycles ${r.cycles}, kills ${r.kills}, batches by lane ${JSON.stringify(r.violations.lanes)}, tail losses ${r.tailLosses}, files ${r.files}, records ${r.records}, ${Math.round(r.ms / 1000)} s; kills by mode ${JSON.stringify(r.killsByMode)}`,
       );
       assert.deepEqual(r.errors, [], 'no run failed other than by SIGKILL');
       assert.equal(
@@ -19,6 +19,12 @@ describe('processor: exactly-once effect under SIGKILL (crash harness, subproces
         `oracle violations: ${JSON.stringify(r.violations, null, 1)}`,
       );
       assert.ok(r.kills >= 50, `only ${r.kills} kill cycles`);
+      // Both lanes busy: live drops and backfills sliced by the backlog lane, committed in interleaved order.
+      assert.ok((r.violations.lanes.live ?? 0) > 0, `no live batch: ${JSON.stringify(r.violations.lanes)}`);
+      assert.ok(
+        (r.violations.lanes.backlog ?? 0) > 0,
+        `no backlog batch: ${JSON.stringify(r.violations.lanes)}`,
+      );
       for (const p of NAMED_POINTS)
         assert.ok((r.killsByMode[p] ?? 0) >= 1, `never killed at ${p}: ${JSON.stringify(r.killsByMode)}`);
       assert.ok(

@@ -77,6 +77,7 @@ export const status: Command = async (ctx) => {
           ? `table ${String(t.name)} (${String(t.modelId)}, ${String(t.dim)}-d): ${String(t.rows)} rows, version ${String(t.version)}, backlog ${String(t.backlogRecords)} record(s)`
           : 'table: none yet',
         ...(open > 0 ? [`incidents: ${open} open (see status --json and docs/operations.md)`] : []),
+        ...lanesLine(t),
       ].join('\n');
     });
     return 0;
@@ -84,3 +85,14 @@ export const status: Command = async (ctx) => {
     await rt.close();
   }
 };
+
+/** The processor lanes' backlog and, when violated, the freshness objective's reason (lane and stage). */
+function lanesLine(t: Record<string, unknown> | null): string[] {
+  const l = t?.lanes as
+    { live: { records: number }; backlog: { records: number }; degraded: string | null } | undefined;
+  if (!l) return [];
+  return [
+    `lanes: live ${l.live.records} record(s) waiting, backlog ${l.backlog.records}`,
+    ...(l.degraded ? [l.degraded] : []),
+  ];
+}

@@ -71,10 +71,16 @@ describe('ledger (real SQLite)', () => {
   });
 
   it('batches: deterministic id, planned → committed once, a pending batch is re-run with the same range, versions rebase after a reconcile', () => {
-    const b = ledger.plan('t_v1', 1, 5, 'm', '1', 1000);
+    // A published file of records 1..5 that the table has seen (normally: discover()).
+    db.prepare(
+      `INSERT INTO file_progress (table_name, file_id, lane, reason, seq_from, seq_to, records, complete_at_ms, landed_at_ms, queued_at_ms, planned_to, committed_to) VALUES ('t_v1', 1, 'live', 'fresh', 1, 5, 5, 0, 0, 0, 0, 0)`,
+    ).run();
+    const seg = [{ fileId: 1, seqFrom: 1, seqTo: 5, records: 5 }];
+    const b = ledger.plan('t_v1', 'live', seg, 'm', '1', 1000);
     assert.equal(b.batchId, batchIdFor('t_v1', 1, 5));
     assert.equal(b.batchId, 't_v1:1-5');
-    assert.throws(() => ledger.plan('t_v1', 1, 5, 'm', '1', 1001), /UNIQUE/);
+    assert.equal(b.lane, 'live');
+    assert.throws(() => ledger.plan('t_v1', 'live', seg, 'm', '1', 1001), /UNIQUE|already planned/);
     ledger.fail(b.batchId, 'GATE_FAILED: x');
     assert.equal(ledger.pendingBatch('t_v1')!.seqTo, 5);
     ledger.markAttempt(b.batchId);
@@ -112,7 +118,7 @@ describe('ledger (real SQLite)', () => {
       /not in a committable state/,
     );
     assert.equal(ledger.pendingBatch('t_v1'), null);
-    assert.equal(ledger.committedUpTo('t_v1'), 5);
+    assert.equal(ledger.lanes().progress('t_v1', 1)!.committedTo, 5);
     assert.equal(ledger.lastCommittedVersion('t_v1'), 7);
     assert.deepEqual(
       ledger.committedAbove('t_v1', 6).map((x) => x.batchId),
@@ -120,7 +126,7 @@ describe('ledger (real SQLite)', () => {
     );
     assert.equal(ledger.rebaseVersions('t_v1', 6, 4), 1);
     assert.equal(ledger.lastCommittedVersion('t_v1'), 4);
-    assert.deepEqual(ledger.recentOutputs('t_v1', 100, 5), [{ recordsIn: 5, rowsOut: 3 }]);
+    assert.deepEqual(ledger.recentOutputs('t_v1', 5), [{ recordsIn: 5, rowsOut: 3 }]);
   });
 
   it('incidents: one open incident per (batch, failure mode), closed when the batch commits', () => {
