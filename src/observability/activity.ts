@@ -31,6 +31,8 @@ export interface FileActivity {
   readonly publishedAtMs: number | null;
   /** Landing → fully searchable, in ms (null until every landed record is published). */
   readonly landToSearchableMs: number | null;
+  /** The processor lane that took the file (null until the processor has seen it). */
+  readonly lane: string | null;
 }
 
 export interface BatchActivity {
@@ -159,25 +161,30 @@ export function recentFiles(
     seq_to: number | null;
     landed_at_ms: number;
   }[];
-  // A file's records are one contiguous seq range (one writer lands files one at a time), so the
-  // overlap of each committed batch with that range counts its published records.
-  const cover = db.prepare(
-    `SELECT COALESCE(SUM(MIN(seq_to, @to) - MAX(seq_from, @from) + 1), 0) AS n, MAX(committed_at_ms) AS at
-       FROM batches
-      WHERE table_name = @table AND state = 'committed' AND seq_to >= @from AND seq_from <= @to`,
+  // Per-file progress of the serving table (the lanes ledger): files landing at the same time interleave
+  // their seqs, so a batch's seq range says nothing about one file; file_progress does.
+  const progress = db.prepare(
+    `SELECT lane, committed_records AS n, searchable_at_ms AS at,
+            (SELECT MAX(t.committed_at_ms) FROM batch_segments s JOIN batches t ON t.batch_id = s.batch_id
+              WHERE s.file_id = p.file_id AND t.table_name = p.table_name AND t.state = 'committed') AS last
+       FROM file_progress p WHERE table_name = ? AND file_id = ?`,
   );
   return rows.map((r) => {
     let published = 0;
     let at: number | null = null;
-    if (opts.table && r.seq_from !== null && r.seq_to !== null) {
-      const c = cover.get({ table: opts.table, from: r.seq_from, to: r.seq_to }) as {
-        n: number;
-        at: number | null;
-      };
-      published = Math.min(c.n, r.records_landed);
-      at = c.at;
+    let lane: string | null = null;
+    let searchableAt: number | null = null;
+    if (opts.table) {
+      const c = progress.get(opts.table, r.file_id) as
+        { lane: string; n: number; at: number | null; last: number | null } | undefined;
+      if (c) {
+        published = Math.min(c.n, r.records_landed);
+        at = c.last ?? c.at;
+        lane = c.lane;
+        searchableAt = c.at;
+      }
     }
-    const complete = r.records_landed > 0 && published >= r.records_landed && at !== null;
+    const complete = r.records_landed > 0 && published >= r.records_landed && searchableAt !== null;
     return {
       fileId: r.file_id,
       path: r.path,
@@ -191,7 +198,9 @@ export function recentFiles(
       landedAtMs: r.landed_at_ms,
       published,
       publishedAtMs: at,
-      landToSearchableMs: complete && at !== null ? Math.max(0, at - r.landed_at_ms) : null,
+      landToSearchableMs:
+        complete && searchableAt !== null ? Math.max(0, searchableAt - r.landed_at_ms) : null,
+      lane,
     };
   });
 }

@@ -30,14 +30,25 @@ describe('activity read models (real SQLite)', () => {
     db.prepare(
       `INSERT INTO quarantine (file_id, line, byte_offset, code, field, message, raw, at_ms) VALUES (2, 3, 99, 'MALFORMED_JSON', NULL, 'bad', ?, ?)`,
     ).run('x'.repeat(10_000), T0 + 1000);
-    // The lanes change adds a lane column to the ledger; the read models show it when it is there.
-    db.exec(`ALTER TABLE batches ADD COLUMN lane TEXT`);
     const batch = db.prepare(
       `INSERT INTO batches (batch_id, table_name, seq_from, seq_to, state, planned_at_ms, committed_at_ms, records_in, model_id, pipeline_version, lane)
        VALUES (?, 't1', ?, ?, ?, ?, ?, ?, 'm', 'p', ?)`,
     );
     batch.run('t1:1-4', 1, 4, 'committed', T0 + 100, T0 + 2100, 4, 'backlog');
     batch.run('t1:5-6', 5, 6, 'planned', T0 + 2000, null, 2, 'live');
+    // What the lanes ledger records per file: segments of each batch and each file's progress.
+    const seg = db.prepare(
+      'INSERT INTO batch_segments (batch_id, file_id, seq_from, seq_to, records) VALUES (?, ?, ?, ?, ?)',
+    );
+    seg.run('t1:1-4', 1, 1, 4, 4);
+    seg.run('t1:5-6', 2, 5, 6, 2);
+    const progress = db.prepare(
+      `INSERT INTO file_progress (table_name, file_id, lane, reason, seq_from, seq_to, records, complete_at_ms, landed_at_ms,
+         queued_at_ms, planned_to, planned_records, committed_to, committed_records, searchable_at_ms)
+       VALUES ('t1', ?, ?, 'test', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    progress.run(1, 'backlog', 1, 4, 4, T0, T0, T0, 4, 4, 4, 4, T0 + 2100);
+    progress.run(2, 'live', 5, 6, 2, T0 + 1000, T0 + 1000, T0 + 1000, 6, 2, 4, 0, null);
   });
   after(() => {
     db.close();
@@ -47,10 +58,10 @@ describe('activity read models (real SQLite)', () => {
   it('files: newest first, published counts from committed batches, landing → searchable only when complete', () => {
     const f = recentFiles(db, { table: 't1' });
     assert.deepEqual(
-      f.map((x) => [x.path, x.published, x.landToSearchableMs, x.withheld]),
+      f.map((x) => [x.path, x.published, x.landToSearchableMs, x.withheld, x.lane]),
       [
-        ['b.jsonl', 0, null, 0],
-        ['a.jsonl', 4, 2100, 0],
+        ['b.jsonl', 0, null, 0, 'live'],
+        ['a.jsonl', 4, 2100, 0, 'backlog'],
       ],
     );
     assert.equal(recentFiles(db, { limit: 1 }).length, 1);
