@@ -89,8 +89,12 @@ export class ActivityHistory {
       committed_at_ms: number;
       lane: string | null;
     }[];
+    // A batch covers file segments (the lanes ledger); its overall seq range can hold other files' records
+    // (files landing at the same time interleave their seqs), so count through the segments.
     const byLanded = db.prepare(
-      'SELECT landed_at_ms AS l, COUNT(*) AS n FROM bronze WHERE seq BETWEEN ? AND ? GROUP BY landed_at_ms',
+      `SELECT b.landed_at_ms AS l, COUNT(*) AS n FROM batch_segments s
+         JOIN bronze b ON b.file_id = s.file_id AND b.seq BETWEEN s.seq_from AND s.seq_to
+        WHERE s.batch_id = ? GROUP BY b.landed_at_ms`,
     );
     for (const r of rows) {
       if (r.committed_at_ms === this.lastCommitMs && this.seenAtLast.has(r.batch_id)) continue;
@@ -107,7 +111,7 @@ export class ActivityHistory {
       }
       b.batches += 1;
       let n = 0;
-      for (const g of byLanded.all(r.seq_from, r.seq_to) as { l: number; n: number }[]) {
+      for (const g of byLanded.all(r.batch_id) as { l: number; n: number }[]) {
         const fresh = Math.max(0, r.committed_at_ms - g.l);
         b.maxFreshMs = Math.max(b.maxFreshMs, fresh);
         b.sumFreshMs += fresh * g.n;

