@@ -246,7 +246,7 @@ export const PAGE_JS = String.raw`(function () {
       var f = lanes.freshness;
       if (f && typeof f === 'object') {
         var val = f.valueMs === null || f.valueMs === undefined ? '–' : (f.valueMs / 1000).toFixed(2) + ' s';
-        lc.push(card('Live freshness p' + f.percentile, val, lanes.degraded ? 'degraded: ' + lanes.degraded : 'objective met', 'lane-freshness', !!lanes.degraded));
+        lc.push(card('Live freshness p' + f.percentile, val, lanes.degraded ? 'degraded: ' + lanes.degraded : f.judged === false ? 'not judged yet: too few files in the window' : 'objective met', 'lane-freshness', !!lanes.degraded));
       }
       fillRows(laneBox, lc); laneBox.hidden = lc.length === 0;
     } else { laneBox.hidden = true; }
