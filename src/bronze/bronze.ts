@@ -1,5 +1,5 @@
 import type { ContractRecord, QuarantineCode } from '../contract/types.js';
-import type { Sqlite } from '../db/sqlite.js';
+import type { Sqlite } from '../store/sqlite/db.js';
 
 export type FileState = 'landing' | 'verified' | 'unverified' | 'incomplete' | 'failed';
 

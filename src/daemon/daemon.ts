@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'chokidar';
-import { setBusyTimeout } from '../db/sqlite.js';
+import { setBusyTimeout } from '../store/sqlite/db.js';
 import { isSeamlineError, SeamlineError } from '../errors/errors.js';
 import { startHttpServer, type HttpServerHandle } from '../http/server.js';
 import { EventLoopMonitor } from '../observability/event-loop.js';

@@ -1,5 +1,5 @@
 import type { BronzeEvent } from '../bronze/bronze.js';
-import type { Sqlite } from '../db/sqlite.js';
+import type { Sqlite } from '../store/sqlite/db.js';
 
 /** The processor's two lanes (docs/processor.md#lanes). */
 export type Lane = 'live' | 'backlog';

@@ -1,5 +1,5 @@
 import type { BronzeEvent } from '../bronze/bronze.js';
-import type { Sqlite } from '../db/sqlite.js';
+import type { Sqlite } from '../store/sqlite/db.js';
 import { SeamlineError } from '../errors/errors.js';
 import { Incidents } from './incidents.js';
 import { LaneLedger, type FileSearchable, type Lane, type Segment } from './lanes.js';

@@ -1,4 +1,4 @@
-import type { Sqlite } from '../db/sqlite.js';
+import type { Sqlite } from '../store/sqlite/db.js';
 
 export type ReplayKind = 'reconcile' | 'replay';
 

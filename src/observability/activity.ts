@@ -1,5 +1,5 @@
 import { parseTimestamp } from '../contract/timestamp.js';
-import type { Sqlite } from '../db/sqlite.js';
+import type { Sqlite } from '../store/sqlite/db.js';
 import { SeamlineError } from '../errors/errors.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Sqlite } from '../db/sqlite.js';
+import type { Sqlite } from '../store/sqlite/db.js';
 
 /** One minute of the serving table's activity, built from the batches committed in it. */
 export interface MinuteBucket {

@@ -1,4 +1,4 @@
-import type { Sqlite } from '../db/sqlite.js';
+import type { Sqlite } from '../store/sqlite/db.js';
 import { LaneLedger } from '../ledger/lanes.js';
 
 /** Counters read from the ledger (SQLite), so they survive restarts and agree across processes. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/load.js';
-import type { Sqlite } from '../db/sqlite.js';
+import type { Sqlite } from '../store/sqlite/db.js';
 import { toSeamlineError } from '../errors/errors.js';
 import type { TableRegistry } from '../ledger/tables.js';
 import type { Logger } from '../observability/logger.js';

@@ -1,4 +1,4 @@
-import type { Sqlite } from '../db/sqlite.js';
+import type { Sqlite } from '../store/sqlite/db.js';
 import type { RegistryTable } from './policy.js';
 
 export type RunStatus = 'running' | 'ok' | 'noop' | 'skipped' | 'failed';

@@ -1,4 +1,4 @@
-import type { Sqlite } from '../db/sqlite.js';
+import type { Sqlite } from '../store/sqlite/db.js';
 import { LaneLedger } from '../ledger/lanes.js';
 
 export type JobState = 'building' | 'catching_up' | 'gating' | 'swapped' | 'failed' | 'abandoned';

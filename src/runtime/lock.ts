@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { Sqlite } from '../db/sqlite.js';
+import type { Sqlite } from '../store/sqlite/db.js';
 import { SeamlineError } from '../errors/errors.js';
 
 /** Holder string of this process. */

@@ -4,7 +4,7 @@ import type { Config } from '../config/load.js';
 import { checkPaths } from '../config/paths.js';
 import { buildContract } from '../contract/contract.js';
 import type { Contract } from '../contract/types.js';
-import { openSqlite, type Sqlite } from '../db/sqlite.js';
+import { openSqlite, type Sqlite } from '../store/sqlite/db.js';
 import { WorkerEmbedder } from '../embed/worker-embedder.js';
 import { SeamlineError } from '../errors/errors.js';
 import { Ledger } from '../ledger/ledger.js';

@@ -6,7 +6,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../src/config/load.js';
-import { openSqlite } from '../../src/db/sqlite.js';
+import { openSqlite } from '../../src/store/sqlite/db.js';
 import { WorkerEmbedder } from '../../src/embed/worker-embedder.js';
 import { contentHash, normalizeText, rowKeyOf } from '../../src/processor/materialize-plan.js';
 import { FAULT_POINTS, type FaultPoint } from '../../src/runtime/fault.js';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openSqlite } from '../../src/db/sqlite.js';
+import { openSqlite } from '../../src/store/sqlite/db.js';
 import { jsonl, runJson, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
 import { servingRows } from '../helpers/table.js';
 

@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { openSqlite } from '../../src/db/sqlite.js';
+import { openSqlite } from '../../src/store/sqlite/db.js';
 import { jsonl, runJson, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
 
 const rec = (id: string, extra: Record<string, unknown> = {}) => ({

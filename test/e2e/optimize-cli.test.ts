@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { openSqlite } from '../../src/db/sqlite.js';
+import { openSqlite } from '../../src/store/sqlite/db.js';
 import { jsonl, runCli, runJson, workspace } from '../helpers/cli.js';
 import { servingRows } from '../helpers/table.js';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { LanceStore } from '../../src/store/lance.js';
-import { openSqlite } from '../../src/db/sqlite.js';
+import { openSqlite } from '../../src/store/sqlite/db.js';
 import { TableRegistry } from '../../src/ledger/tables.js';
 import type { VectorRow } from '../../src/ports/vector-store.js';
 

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openSqlite } from '../../src/db/sqlite.js';
+import { openSqlite } from '../../src/store/sqlite/db.js';
 import { LanceStore } from '../../src/store/lance.js';
 import { jsonl, runCli, startCli, waitFor, workspace } from '../helpers/cli.js';
 import { servingRows } from '../helpers/table.js';

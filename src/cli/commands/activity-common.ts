@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { openSqlite, type Sqlite } from '../../db/sqlite.js';
+import { openSqlite, type Sqlite } from '../../store/sqlite/db.js';
 import { SeamlineError } from '../../errors/errors.js';
 import { DB_FILE } from '../../runtime/runtime.js';
 import type { CommandContext } from '../context.js';

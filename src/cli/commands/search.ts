@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../config/load.js';
-import { openSqlite } from '../../db/sqlite.js';
+import { openSqlite } from '../../store/sqlite/db.js';
 import { Leases, WRITER_LEASE } from '../../runtime/lock.js';
 import { DB_FILE } from '../../runtime/runtime.js';
 import { SeamlineError } from '../../errors/errors.js';

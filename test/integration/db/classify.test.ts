@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { openSqlite, setBusyTimeout } from '../../../src/db/sqlite.js';
+import { openSqlite, setBusyTimeout } from '../../../src/store/sqlite/db.js';
 import { isSeamlineError, type SeamlineError } from '../../../src/errors/errors.js';
 import { Leases } from '../../../src/runtime/lock.js';
 import { classifyLanceError } from '../../../src/store/lance-errors.js';

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { openSqlite } from '../../../src/db/sqlite.js';
+import { openSqlite } from '../../../src/store/sqlite/db.js';
 
-const sqliteModule = fileURLToPath(new URL('../../../src/db/sqlite.js', import.meta.url));
+const sqliteModule = fileURLToPath(new URL('../../../src/store/sqlite/db.js', import.meta.url));
 
 describe('migrations', () => {
   it('several processes opening a fresh database at once all succeed and apply each migration once', async () => {

@@ -19,7 +19,7 @@ import { pino } from 'pino';
 import { Bronze } from '../../../src/bronze/bronze.js';
 import { ContractSchema } from '../../../src/config/schema.js';
 import { buildContract } from '../../../src/contract/contract.js';
-import { openSqlite, type Sqlite } from '../../../src/db/sqlite.js';
+import { openSqlite, type Sqlite } from '../../../src/store/sqlite/db.js';
 import { Loader } from '../../../src/landing/loader.js';
 import { LandingService } from '../../../src/landing/service.js';
 import { noFaults } from '../../../src/runtime/fault.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { openSqlite, type Sqlite } from '../../../src/db/sqlite.js';
+import { openSqlite, type Sqlite } from '../../../src/store/sqlite/db.js';
 import { listQuarantine, recentBatches, recentFiles } from '../../../src/observability/activity.js';
 import { ActivityHistory } from '../../../src/observability/history.js';
 

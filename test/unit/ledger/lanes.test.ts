@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Bronze, type LandingWriter } from '../../../src/bronze/bronze.js';
 import type { ContractRecord } from '../../../src/contract/types.js';
-import { openSqlite, type Sqlite } from '../../../src/db/sqlite.js';
+import { openSqlite, type Sqlite } from '../../../src/store/sqlite/db.js';
 import { Ledger } from '../../../src/ledger/ledger.js';
 import type { Lane } from '../../../src/ledger/lanes.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BronzeEvent } from '../../../src/bronze/bronze.js';
-import { openSqlite, type Sqlite } from '../../../src/db/sqlite.js';
+import { openSqlite, type Sqlite } from '../../../src/store/sqlite/db.js';
 import { batchIdFor, Ledger } from '../../../src/ledger/ledger.js';
 
 const ev = (

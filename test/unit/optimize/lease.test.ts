@@ -4,7 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { openSqlite } from '../../../src/db/sqlite.js';
+import { openSqlite } from '../../../src/store/sqlite/db.js';
 import { MaintenanceGate } from '../../../src/optimize/gate.js';
 import { MaintenanceLease } from '../../../src/optimize/lease.js';
 import { systemClock } from '../../../src/ports/clock.js';

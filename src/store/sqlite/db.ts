@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { SeamlineError } from '../errors/errors.js';
+import { SeamlineError } from '../../errors/errors.js';
 import { classifySqliteError, guardSqlite } from './classify.js';
 
 export type Sqlite = Database.Database;

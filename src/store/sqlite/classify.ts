@@ -1,4 +1,4 @@
-import { SeamlineError } from '../errors/errors.js';
+import { SeamlineError } from '../../errors/errors.js';
 
 /**
  * Maps a better-sqlite3 error to a registry code with the right retry verdict. Only storage-level
