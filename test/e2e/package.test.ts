@@ -30,14 +30,19 @@ interface LockEntry {
   [k: string]: unknown;
 }
 
-/** The environment npm runs with here, minus what an enclosing `npm test` sets for its own project. */
+/**
+ * The environment npm runs with here, minus what an enclosing `npm test` sets for its own project, and
+ * minus every onnxruntime-node install switch: the consumer's `allowScripts` alone must skip the CUDA
+ * download, as it does for a user whose shell sets nothing.
+ */
 function npmEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env))
     if (
       !/^npm_(package|lifecycle|config_local_prefix|config_global_prefix|command|execpath|node_execpath)/i.test(
         k,
-      )
+      ) &&
+      !/onnxruntime_node_install/i.test(k)
     )
       env[k] = v;
   return env;
@@ -183,11 +188,19 @@ describe('the npm package: pack, install offline into an empty project, run the 
       ),
     );
     writeFileSync(path.join(app, 'package-lock.json'), JSON.stringify(consumerLock(tarball, extra), null, 2));
-    must(run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], app, 900_000), 'npm ci --offline');
+    const ci = run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], app, 900_000);
+    must(ci, 'npm ci --offline');
+    assert.doesNotMatch(ci.stderr, /Unknown (project|user|global|env) config/);
     // Skipped install script: the CUDA provider libraries were not downloaded.
     const ortBin = path.join(app, 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64');
     const ls = run('ls', [ortBin], app).stdout;
     assert.ok(!ls.includes('libonnxruntime_providers_cuda'), ls);
+  });
+
+  it("this repository's npm config carries no key npm does not know (no 'Unknown project config' warning)", () => {
+    const r = run('npm', ['pkg', 'get', 'name'], ROOT);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /Unknown (project|user|global|env) config/);
   });
 
   it('the bin runs: --version, help, ingest --once and search on the sample', () => {
