@@ -5,6 +5,7 @@ import type { OpsApi } from '../../../src/http/ops-routes.js';
 import { matchOpsRoute } from '../../../src/http/ops-routes.js';
 import { startHttpServer, type HttpServerHandle } from '../../../src/http/server.js';
 import { newLiveStats } from '../../../src/observability/metrics.js';
+import { stubHandlers } from '../../helpers/http.js';
 
 const TOKEN = 'a-test-token-of-32-characters-xx';
 const calls: unknown[] = [];
@@ -33,25 +34,11 @@ describe('status page and /api/* routes', () => {
         requestTimeoutMs: 5000,
         maxConcurrentSearches: 2,
       },
-      {
+      stubHandlers({
         searchLimits: { maxK: 10, maxQueryChars: 100 },
-        readiness: () => ({ ready: true, reasons: [] }),
-        status: () => Promise.resolve({}),
-        metrics: () => Promise.resolve(''),
-        search: () =>
-          Promise.resolve({
-            table: 't',
-            granularity: 'document' as const,
-            mode: 'hybrid' as const,
-            offset: 0,
-            results: [],
-            nextOffset: null,
-            partial: false,
-            notes: [],
-          }),
         ops: api,
         close: () => (closed += 1),
-      },
+      }),
       newLiveStats(0),
       pino({ level: 'silent' }),
     );

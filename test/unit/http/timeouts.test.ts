@@ -2,30 +2,15 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { startHttpServer, type HttpHandlers, type HttpServerHandle } from '../../../src/http/server.js';
+import { startHttpServer, type HttpServerHandle } from '../../../src/http/server.js';
 import { newLiveStats } from '../../../src/observability/metrics.js';
+import { stubHandlers } from '../../helpers/http.js';
 
 // Issue 12 item 7: slow-header and slow-body requests must get their 408 within 1 s of
 // http.requestTimeoutMs (Node sweeps connections every 30 s by default: 26–30 s against 15 s).
 
 const LIMIT_MS = 1500;
-const handlers: HttpHandlers = {
-  searchLimits: { maxK: 50, maxQueryChars: 1000 },
-  readiness: () => ({ ready: true, reasons: [] }),
-  status: () => Promise.resolve({}),
-  metrics: () => Promise.resolve(''),
-  search: () =>
-    Promise.resolve({
-      table: 't',
-      granularity: 'document' as const,
-      mode: 'hybrid' as const,
-      offset: 0,
-      results: [],
-      nextOffset: null,
-      partial: false,
-      notes: [],
-    }),
-};
+const handlers = stubHandlers();
 
 /** Sends `head` (and then trickles a byte every 300 ms), returns how long until the server answers or closes. */
 function slowClient(port: number, head: string, trickle: boolean): Promise<{ ms: number; text: string }> {
