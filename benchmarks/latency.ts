@@ -10,7 +10,7 @@
 //                 plain --heavy-mb file of records with --heavy plain)
 // Usage: node dist/benchmarks/latency.js [--quick] [--model ID] [--rate FILES_PER_S] [--records-per-file N]
 // [--duration S] [--backfill-records N] [--heavy gzip|plain] [--heavy-mb N] [--threads N] [--max-records N]
-// [--trigger-ms N] [--stable-window-ms N] [--scenarios a,b,…] [--no-optimize] [--optimize-interval-ms N] [--out DIR]
+// [--trigger-ms N] [--stable-window-ms N] [--scenarios a,b,…] [--no-optimize] [--optimize-interval-ms N] [--daemon-log FILE] [--out DIR]
 import { spawn } from 'node:child_process';
 import { createWriteStream, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -327,6 +327,7 @@ async function main(): Promise<void> {
     scenarios: { type: 'string' },
     'no-optimize': { type: 'boolean', default: false },
     'optimize-interval-ms': { type: 'string' },
+    'daemon-log': { type: 'string' },
   });
   const quick = f.quick;
   const model = typeof f.model === 'string' ? f.model : NEURAL_MODEL;
@@ -659,6 +660,8 @@ async function main(): Promise<void> {
     process.stderr.write(`daemon stderr (last 3000 chars):\n${daemon.output().stderr.slice(-3000)}\n`);
     throw e;
   } finally {
+    // The daemon's whole log (debug level: batches, event-loop delay, landing) for a closer look.
+    if (typeof f['daemon-log'] === 'string') writeFileSync(f['daemon-log'], daemon.output().stderr);
     await vis.stop();
     control.kill('SIGTERM');
     optimizer?.child.kill('SIGTERM');
