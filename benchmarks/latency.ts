@@ -10,7 +10,8 @@
 //                 plain --heavy-mb file of records with --heavy plain)
 // Usage: node dist/benchmarks/latency.js [--quick] [--model ID] [--rate FILES_PER_S] [--records-per-file N]
 // [--duration S] [--backfill-records N] [--heavy gzip|plain] [--heavy-mb N] [--threads N] [--max-records N]
-// [--trigger-ms N] [--stable-window-ms N] [--scenarios a,b,…] [--no-optimize] [--optimize-interval-ms N] [--out DIR]
+// [--trigger-ms N] [--stable-window-ms N] [--scenarios a,b,…] [--no-optimize] [--optimize-interval-ms N] [--daemon-log FILE] [--out DIR]
+import { spawn } from 'node:child_process';
 import { createWriteStream, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -64,6 +65,17 @@ export interface ScenarioResult {
   readonly heavy: { kind: string; mb: number; landSeconds: number | null } | null;
   /** The daemon's event-loop delay over the scenario (max of per-second p99s, and max). */
   readonly eventLoop: { p99Ms: number; maxMs: number; windows: number } | null;
+  /**
+   * The same figures from an idle Node process on the same machine over the same seconds: the floor
+   * that CPU contention alone (other processes, the daemon's own worker threads) puts under the daemon's.
+   */
+  readonly eventLoopIdleProcess: { p99Ms: number; maxMs: number; windows: number } | null;
+  /**
+   * backfill-live only: live records that became complete during the drain, per second, and the
+   * share of solo throughput left for the backfill if the processor did nothing but embed
+   * (1 − live records/s ÷ solo records/s): with a slow model the live drops alone can put 0.8 out of reach.
+   */
+  readonly liveLoad: { recordsPerS: number; backfillShareBound: number; totalOverSolo: number } | null;
 }
 
 export interface Target {
@@ -93,6 +105,14 @@ export interface LatencyResult {
 }
 
 const POLL_MS = 20;
+/** The idle control process: logs its event-loop delay each second like the daemon's eventloop.delay. */
+const CONTROL_SRC = `const { monitorEventLoopDelay } = require('node:perf_hooks');
+const h = monitorEventLoopDelay({ resolution: 10 });
+h.enable();
+setInterval(() => {
+  if (h.count) console.log(JSON.stringify({ t: Date.now(), p99_ms: h.percentile(99) / 1e6, max_ms: h.max / 1e6 }));
+  h.reset();
+}, 1000);`;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Watches the serving table from outside the daemon and timestamps the first sight of each id. */
@@ -307,6 +327,7 @@ async function main(): Promise<void> {
     scenarios: { type: 'string' },
     'no-optimize': { type: 'boolean', default: false },
     'optimize-interval-ms': { type: 'string' },
+    'daemon-log': { type: 'string' },
   });
   const quick = f.quick;
   const model = typeof f.model === 'string' ? f.model : NEURAL_MODEL;
@@ -341,6 +362,10 @@ async function main(): Promise<void> {
     optimize: { intervalMs: optimizeIntervalMs },
   });
   const daemon = startCli(['run'], ws.env());
+  // The control: an idle Node process logging its own event-loop delay the way the daemon does.
+  const control = spawn(process.execPath, ['-e', CONTROL_SRC], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let controlOut = '';
+  control.stdout.on('data', (d: Buffer) => (controlOut += d.toString()));
   const optimizer =
     f['no-optimize'] === true ? null : startCli(['optimize'], ws.env({ SEAMLINE_LOG__LEVEL: 'info' }));
   const vis = new Visibility(ws.data);
@@ -397,6 +422,19 @@ async function main(): Promise<void> {
     const liveIds = (sc: Scenario): string[] =>
       dropped.filter((d) => d.scenario === sc).flatMap((d) => d.ids);
     const logMark = (): number => daemon.output().stderr.length;
+    const idleLoopSince = (sinceMs: number): ScenarioResult['eventLoopIdleProcess'] => {
+      const ls = controlOut
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { t: number; p99_ms: number; max_ms: number })
+        .filter((l) => l.t >= sinceMs);
+      if (ls.length === 0) return null;
+      return {
+        p99Ms: round(Math.max(...ls.map((l) => l.p99_ms)), 1),
+        maxMs: round(Math.max(...ls.map((l) => l.max_ms)), 1),
+        windows: ls.length,
+      };
+    };
     const loopSince = (mark: number): ScenarioResult['eventLoop'] => {
       const ls = parseLogs(daemon.output().stderr.slice(mark)).filter((l) => l.event === 'eventloop.delay');
       if (ls.length === 0) return null;
@@ -416,6 +454,8 @@ async function main(): Promise<void> {
       backfill: null,
       heavy: null,
       eventLoop: null,
+      eventLoopIdleProcess: null,
+      liveLoad: null,
     });
     const pending: { sc: Scenario; extra: Partial<ScenarioResult> }[] = [];
     const dropBackfill = (prefix: string, seed: number): { ids: string[]; startMs: number } => {
@@ -440,23 +480,35 @@ async function main(): Promise<void> {
 
     if (wanted.has('idle')) {
       const m = logMark();
+      const t0 = Date.now();
       await liveDrops('idle', duration, dropWithManifest);
       await waitAll(liveIds('idle'), 120_000, 'the idle files to become searchable');
-      pending.push({ sc: 'idle', extra: { eventLoop: loopSince(m) } });
+      pending.push({
+        sc: 'idle',
+        extra: { eventLoop: loopSince(m), eventLoopIdleProcess: idleLoopSince(t0) },
+      });
     }
     if (wanted.has('idle-rename')) {
       const m = logMark();
+      const t0 = Date.now();
       await liveDrops('idle-rename', duration, dropRenamed);
       await waitAll(liveIds('idle-rename'), 120_000, 'the renamed files to become searchable');
-      pending.push({ sc: 'idle-rename', extra: { eventLoop: loopSince(m) } });
+      pending.push({
+        sc: 'idle-rename',
+        extra: { eventLoop: loopSince(m), eventLoopIdleProcess: idleLoopSince(t0) },
+      });
     }
     let solo: ScenarioResult['backfill'] = null;
     if (wanted.has('backfill-solo')) {
       const m = logMark();
+      const t0 = Date.now();
       const b = dropBackfill('bfsolo', 9);
       await waitAll(b.ids, bfTimeout, 'the solo backfill to drain');
       solo = drained(b);
-      pending.push({ sc: 'backfill-solo', extra: { backfill: solo, eventLoop: loopSince(m) } });
+      pending.push({
+        sc: 'backfill-solo',
+        extra: { backfill: solo, eventLoop: loopSince(m), eventLoopIdleProcess: idleLoopSince(t0) },
+      });
     }
     if (wanted.has('backfill-live')) {
       const m = logMark();
@@ -470,7 +522,27 @@ async function main(): Promise<void> {
         bfTimeout,
         'the backfill and live files to become searchable',
       );
-      pending.push({ sc: 'backfill-live', extra: { backfill: drained(b), eventLoop: loopSince(m) } });
+      const bd = drained(b);
+      const drainEndMs = b.startMs + bd.drainSeconds * 1000;
+      const liveDuring = dropped
+        .filter((d) => d.scenario === 'backfill-live' && d.completeMs <= drainEndMs)
+        .reduce((n, d) => n + d.ids.length, 0);
+      const liveRps = round(liveDuring / bd.drainSeconds, 1);
+      pending.push({
+        sc: 'backfill-live',
+        extra: {
+          backfill: bd,
+          eventLoop: loopSince(m),
+          eventLoopIdleProcess: idleLoopSince(b.startMs),
+          liveLoad: solo
+            ? {
+                recordsPerS: liveRps,
+                backfillShareBound: round(Math.max(0, 1 - liveRps / solo.recordsPerS), 2),
+                totalOverSolo: round((bd.recordsPerS + liveRps) / solo.recordsPerS, 2),
+              }
+            : null,
+        },
+      });
     }
     if (wanted.has('heavy-file')) {
       const m = logMark();
@@ -495,6 +567,7 @@ async function main(): Promise<void> {
             landSeconds: landed?.time ? round((Date.parse(landed.time) - t0) / 1000, 1) : null,
           },
           eventLoop: loopSince(m),
+          eventLoopIdleProcess: idleLoopSince(t0),
         },
       });
     }
@@ -587,7 +660,10 @@ async function main(): Promise<void> {
     process.stderr.write(`daemon stderr (last 3000 chars):\n${daemon.output().stderr.slice(-3000)}\n`);
     throw e;
   } finally {
+    // The daemon's whole log (debug level: batches, event-loop delay, landing) for a closer look.
+    if (typeof f['daemon-log'] === 'string') writeFileSync(f['daemon-log'], daemon.output().stderr);
     await vis.stop();
+    control.kill('SIGTERM');
     optimizer?.child.kill('SIGTERM');
     daemon.child.kill('SIGTERM');
     const t = setTimeout(() => daemon.child.kill('SIGKILL'), 20_000);
@@ -613,6 +689,7 @@ export function renderLatency(r: LatencyResult): string {
       'max ms',
       'backfill rec/s',
       'loop p99/max ms',
+      'idle proc loop p99/max ms',
       'heavy landed s',
     ],
     r.scenarios.map((p) => [
@@ -628,6 +705,7 @@ export function renderLatency(r: LatencyResult): string {
       dash(p.latencyMs?.max),
       p.backfill ? `${p.backfill.recordsPerS} (${p.backfill.records} in ${p.backfill.drainSeconds} s)` : '-',
       p.eventLoop ? `${p.eventLoop.p99Ms} / ${p.eventLoop.maxMs}` : '-',
+      p.eventLoopIdleProcess ? `${p.eventLoopIdleProcess.p99Ms} / ${p.eventLoopIdleProcess.maxMs}` : '-',
       p.heavy ? `${dash(p.heavy.landSeconds)} (${p.heavy.kind} ${p.heavy.mb} MB)` : '-',
     ]),
   );
@@ -654,6 +732,13 @@ export function renderLatency(r: LatencyResult): string {
     lat,
     'targets (issue 11):',
     tg,
+    ...r.scenarios
+      .filter((p) => p.liveLoad)
+      .map(
+        (p) =>
+          `${p.scenario}: live records during the drain ${p.liveLoad!.recordsPerS}/s; backfill share bound (1 − live ÷ solo) ${p.liveLoad!.backfillShareBound}×; (backfill + live) ÷ solo ${p.liveLoad!.totalOverSolo}×`,
+      ),
+    'loop p99 = the largest per-second p99 of monitorEventLoopDelay (10 ms resolution: an idle loop reads ~10 ms); idle proc = an idle Node process on the same machine, same seconds.',
     'latency budget per live file (ms, from the daemon ledger):',
     bud,
     `batches committed: ${r.batchCommitted.count}, duration_ms median ${r.batchCommitted.medianDurationMs}, p99 ${r.batchCommitted.p99DurationMs}`,

@@ -84,7 +84,8 @@ export function decideReadiness(
   const stableFor = nowMs - since;
   if (stableFor < windowMs) {
     // Reason stays 'unstable' (callers such as ingest --once keep polling unstable files).
-    const what = closed ? 'no process holds it open for writing; quiet' : 'size/mtime stable';
+    // 'quiet' holds whatever the writer check would say: callers may skip the check until it matters.
+    const what = closed ? 'quiet' : 'size/mtime stable';
     if (manifest?.bytes !== undefined)
       return {
         ready: false,

@@ -153,7 +153,10 @@ export class LandingService {
     const waiting: WaitingFile[] = [];
     const seen = new Set<string>();
     let unchanged = 0;
-    const probe = await this.probeWriters(candidates);
+    // The /proc walk is asked for only when a file would be ready were nobody writing it: a file
+    // still changing needs no walk (docs/decisions/processor-event-loop.md).
+    let probe: WriterProbe | null = null;
+    const NO_WRITERS = { kind: 'checked', writerPids: [] } as const;
     for (const c of candidates) {
       signal?.throwIfAborted();
       seen.add(c.rel);
@@ -184,11 +187,21 @@ export class LandingService {
         this.settle(c, { kind: 'failed', detail: (e as Error).message, error: e }, r0, now, waiting);
         continue;
       }
-      const facts =
-        c.dev !== undefined && c.ino !== undefined
-          ? writerFactsFor(probe, { dev: c.dev, ino: c.ino })
-          : ({ kind: 'unavailable', reason: 'no file identity' } as const);
-      const r = decideReadiness(obs, m.manifest, now, this.policy, facts);
+      let r;
+      if (c.dev !== undefined && c.ino !== undefined) {
+        const key = { dev: c.dev, ino: c.ino };
+        // Not ready even if nobody writes it: not ready whatever the walk finds (a writer or no
+        // certainty only make it wait longer), so the walk is skipped.
+        r = decideReadiness(obs, m.manifest, now, this.policy, NO_WRITERS);
+        if (r.ready) {
+          probe ??= await this.probeWriters(candidates);
+          r = decideReadiness(obs, m.manifest, now, this.policy, writerFactsFor(probe, key));
+        }
+      } else
+        r = decideReadiness(obs, m.manifest, now, this.policy, {
+          kind: 'unavailable',
+          reason: 'no file identity',
+        });
       if (!r.ready) {
         waiting.push({
           rel: c.rel,

@@ -85,6 +85,8 @@ describe('benchmarks --quick (smoke, not a timing gate)', () => {
         budgetMedianMs: Record<string, number> | null;
         backfill: { recordsPerS: number } | null;
         eventLoop: { p99Ms: number; maxMs: number } | null;
+        eventLoopIdleProcess: { p99Ms: number; maxMs: number } | null;
+        liveLoad: { recordsPerS: number; backfillShareBound: number; totalOverSolo: number } | null;
       }[];
       targets: { scenario: string; target: string; met: boolean | null }[];
       backfillRatio: number | null;
@@ -108,6 +110,12 @@ describe('benchmarks --quick (smoke, not a timing gate)', () => {
     const live = l.scenarios.find((s) => s.scenario === 'backfill-live')!;
     assert.ok(live.backfill && live.backfill.recordsPerS > 0 && l.backfillRatio! > 0);
     assert.ok(live.eventLoop && live.eventLoop.maxMs >= live.eventLoop.p99Ms);
+    // The control: an idle process's event-loop delay over the same seconds, and the share bound.
+    const idle = live.eventLoopIdleProcess;
+    assert.ok(idle && idle.p99Ms > 0 && idle.maxMs >= idle.p99Ms, JSON.stringify(idle));
+    const load = live.liveLoad;
+    assert.ok(load && load.recordsPerS >= 0 && load.backfillShareBound >= 0 && load.backfillShareBound <= 1);
+    assert.ok(load.totalOverSolo > 0, JSON.stringify(load));
     assert.equal(l.targets.length, 8);
     assert.ok(
       l.targets.every((t) => t.met !== null),

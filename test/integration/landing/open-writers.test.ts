@@ -78,6 +78,37 @@ describe('ProcOpenWriters against real processes (/proc)', { skip: process.platf
     }
   });
 
+  it('probes asked together share one walk; a probe asked during a walk gets the next one, which sees a writer opened meanwhile', async () => {
+    const a = path.join(dir, 'shared-a.jsonl');
+    const b = path.join(dir, 'shared-b.jsonl');
+    writeFileSync(a, '{}\n');
+    writeFileSync(b, '{}\n');
+    const ka = { dev: statSync(a).dev, ino: statSync(a).ino };
+    const kb = { dev: statSync(b).dev, ino: statSync(b).ino };
+    const probe = new ProcOpenWriters();
+    const writerA = await holder(a, 'a');
+    let writerB: ChildProcess | null = null;
+    try {
+      const [p1, p2] = await Promise.all([probe.probe([ka]), probe.probe([kb])]);
+      assert.equal(probe.walks, 1);
+      assert.equal(p1, p2);
+      assert.deepEqual(p1.writers?.get(keyOf(ka)), [writerA.pid]);
+      assert.equal(p1.writers?.get(keyOf(kb)), undefined);
+      // A walk is under way; B is opened for writing after it started: the probe asked now must see it.
+      const first = probe.probe([ka]);
+      await new Promise((r) => setImmediate(r));
+      writerB = await holder(b, 'a');
+      const second = probe.probe([kb]);
+      assert.notEqual(first, second);
+      await first;
+      assert.deepEqual((await second).writers?.get(keyOf(kb)), [writerB.pid]);
+      assert.equal(probe.walks, 3);
+    } finally {
+      await stop(writerA);
+      if (writerB) await stop(writerB);
+    }
+  });
+
   it('no /proc: unavailable, with the reason', async () => {
     const p = await new ProcOpenWriters(path.join(dir, 'no-proc')).probe([{ dev: 1, ino: 1 }]);
     assert.equal(p.kind, 'unavailable');
