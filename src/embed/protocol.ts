@@ -4,6 +4,7 @@ export interface WorkerInit {
   readonly modelsDir: string;
   readonly dtype: string;
   readonly allowRemote: boolean;
+  /** ONNX Runtime intra-op threads (already resolved: `auto` = the machine's cores). */
   readonly threads: number;
 }
 
@@ -12,14 +13,16 @@ export type WorkerRequest =
   | { readonly type: 'embed'; readonly reqId: number; readonly texts: readonly string[] };
 
 export type WorkerResponse =
-  | { readonly type: 'ready'; readonly dim: number }
+  | { readonly type: 'ready'; readonly dim: number; readonly tokenizeOnce: boolean }
   | { readonly type: 'initError'; readonly message: string; readonly notFound: boolean }
-  | { readonly type: 'tokenCounts'; readonly reqId: number; readonly counts: number[] }
+  | { readonly type: 'tokenCounts'; readonly reqId: number; readonly counts: Int32Array }
   | {
       readonly type: 'embed';
       readonly reqId: number;
       readonly data: Float32Array;
       readonly dim: number;
       readonly paddedTokens: number;
+      /** Tokens fed to the model (special tokens included), after truncation. */
+      readonly realTokens: number;
     }
   | { readonly type: 'error'; readonly reqId: number; readonly message: string };
