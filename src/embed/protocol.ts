@@ -10,7 +10,16 @@ export interface WorkerInit {
 
 export type WorkerRequest =
   | { readonly type: 'tokenCounts'; readonly reqId: number; readonly words: readonly string[] }
-  | { readonly type: 'embed'; readonly reqId: number; readonly texts: readonly string[] };
+  | { readonly type: 'embed'; readonly reqId: number; readonly texts: readonly string[] }
+  | { readonly type: 'memory'; readonly reqId: number };
+
+/** The worker's own heap and caches (the process RSS holds them, with ONNX Runtime's native memory). */
+export interface WorkerMemory {
+  readonly heapUsedMiB: number;
+  readonly heapTotalMiB: number;
+  readonly externalMiB: number;
+  readonly cachedWords: number;
+}
 
 export type WorkerResponse =
   | { readonly type: 'ready'; readonly dim: number; readonly tokenizeOnce: boolean }
@@ -25,4 +34,5 @@ export type WorkerResponse =
       /** Tokens fed to the model (special tokens included), after truncation. */
       readonly realTokens: number;
     }
+  | ({ readonly type: 'memory'; readonly reqId: number } & WorkerMemory)
   | { readonly type: 'error'; readonly reqId: number; readonly message: string };

@@ -57,7 +57,10 @@ export class TokenEncoder {
   private readonly padLeft: boolean;
   private readonly maxLen: number;
   private readonly tok: Tok;
-  private readonly contexts: { text: string; ids: number[] }[] = [];
+  /** Whether words need the in-context check (everything but WordPiece). */
+  private readonly checkInContext: boolean;
+  /** Piece string of each id (Unigram / BPE vocab), for the tie check; null when not exposed. */
+  private readonly pieces: readonly string[] | null;
   /** Words tokenized (cache misses) and texts tokenized whole, since start. */
   readonly counters = { wordsTokenized: 0, textsTokenizedWhole: 0 };
 
@@ -71,12 +74,26 @@ export class TokenEncoder {
     this.padLeft = tokenizer.padding_side === 'left';
     const ml = Number(tokenizer.model_max_length);
     this.maxLen = Number.isFinite(ml) && ml > 0 ? ml : Number.MAX_SAFE_INTEGER;
-    this.contexts = CONTEXTS.map((text) => ({ text, ids: this.bare([text])[0]! }));
+    // WordPiece is greedy longest-match per pre-tokenized word: no tie to break, no context check.
+    const inner = (
+      tokenizer as unknown as {
+        _tokenizer?: { model?: { config?: { type?: string }; vocab?: unknown } };
+      }
+    )._tokenizer;
+    const greedy = inner?.model?.config?.type === 'WordPiece';
+    this.checkInContext = !greedy;
+    const vocab = inner?.model?.vocab;
+    this.pieces = Array.isArray(vocab) && vocab.every((v) => typeof v === 'string') ? vocab : null;
     const full = this.whole('x');
     const bare = this.bare(['x'])[0]!;
     this.hasTypeIds = full.token_type_ids !== undefined;
     const at = indexOfSeq(full.input_ids, bare);
-    let ok = at >= 0 && bare.length > 0 && (full.token_type_ids ?? []).every((t) => t === 0);
+    // Without the vocab the tie check cannot run: only WordPiece is then trusted.
+    let ok =
+      at >= 0 &&
+      bare.length > 0 &&
+      (full.token_type_ids ?? []).every((t) => t === 0) &&
+      (!this.checkInContext || this.pieces !== null);
     if (ok) {
       this.prefix = full.input_ids.slice(0, at);
       this.suffix = full.input_ids.slice(at + bare.length);
@@ -90,6 +107,11 @@ export class TokenEncoder {
     this.cache.clear();
     this.counters.wordsTokenized = 0;
     this.counters.textsTokenizedWhole = 0;
+  }
+
+  /** Words whose ids (or counts) are cached. */
+  get cachedWords(): number {
+    return this.cache.size;
   }
 
   /** Token count of each word (at least 1), as the chunker needs; remembers the ids. */
@@ -168,17 +190,72 @@ export class TokenEncoder {
     if (this.cache.size + missing.length > this.cacheMax) this.cache.clear();
     const enc = this.bare(missing);
     this.counters.wordsTokenized += missing.length;
+    const safe = missing.map((w) => w.length > 0 && !/\s/.test(w.normalize('NFKC')));
     // A word whose ids change after a preceding text cannot be concatenated: SentencePiece Unigram
     // breaks ties between equal-score splits ("1"+"11" vs "11"+"1") by floating-point sums that
-    // depend on the score of everything before the word. Checked after two prefixes of very
-    // different score; those words are tokenized with their whole text, as before.
-    const ctx = this.contexts.map((c) => this.bare(missing.map((w) => `${c.text} ${w}`)));
+    // depend on the score of everything before the word. So (not for WordPiece) the new words are
+    // tokenized again run together, forwards and backwards, each after many different prefixes;
+    // a word whose ids differ there sends its texts the whole-text way, as before.
+    if (this.checkInContext) {
+      for (let i = 0; i < missing.length; i++) if (safe[i] && this.tieProne(enc[i]!)) safe[i] = false;
+      const idx = missing.map((_, i) => i).filter((i) => safe[i]);
+      this.checkRunTogether(missing, enc, idx, safe);
+      this.checkRunTogether(missing, enc, [...idx].reverse(), safe);
+    }
     for (let i = 0; i < missing.length; i++) {
-      const w = missing[i]!;
       const ids = enc[i]!;
-      let safe = w.length > 0 && !/\s/.test(w.normalize('NFKC'));
-      for (let k = 0; safe && k < ctx.length; k++) safe = endsWith(ctx[k]![i]!, this.contexts[k]!.ids, ids);
-      this.cache.set(w, safe ? ids : ids.length);
+      this.cache.set(missing[i]!, safe[i] ? ids : ids.length);
+    }
+  }
+
+  /**
+   * True when a run of up to three neighbouring pieces can be reordered into the same string
+   * ("9"+"99" = "99"+"9"): an exact tie whose winner depends on the text before the word.
+   */
+  private tieProne(ids: readonly number[]): boolean {
+    const p = this.pieces!;
+    for (let i = 0; i + 1 < ids.length; i++) {
+      const a = p[ids[i]!] ?? '';
+      const b = p[ids[i + 1]!] ?? '';
+      if (ids[i] !== ids[i + 1] && a + b === b + a) return true;
+      if (i + 2 < ids.length) {
+        const c = p[ids[i + 2]!] ?? '';
+        const s = a + b + c;
+        for (const [x, y, z] of [
+          [a, c, b],
+          [b, a, c],
+          [b, c, a],
+          [c, a, b],
+          [c, b, a],
+        ] as const)
+          if (x + y + z === s && !(x === a && y === b && z === c)) return true;
+      }
+    }
+    return false;
+  }
+
+  /** Marks unsafe every word of order whose ids differ inside a run-together text (see fill). */
+  private checkRunTogether(words: string[], enc: number[][], order: number[], safe: boolean[]): void {
+    const GROUP = 256;
+    let queue = order;
+    while (queue.length > 0) {
+      const group = queue.slice(0, GROUP);
+      queue = queue.slice(GROUP);
+      const got = this.bare([group.map((i) => words[i]!).join(' ')])[0]!;
+      let pos = 0;
+      for (let k = 0; k < group.length; k++) {
+        const ids = enc[group[k]!]!;
+        let same = pos + ids.length <= got.length;
+        for (let j = 0; same && j < ids.length; j++) same = got[pos + j] === ids[j];
+        if (same) {
+          pos += ids.length;
+          continue;
+        }
+        // Misaligned from here: drop this word, check the rest of the group again.
+        safe[group[k]!] = false;
+        queue = [...group.slice(k + 1), ...queue];
+        break;
+      }
     }
   }
 
@@ -192,20 +269,6 @@ export class TokenEncoder {
   private whole(text: string): Encoded {
     return this.tok(text, { return_tensor: false }) as Encoded;
   }
-}
-
-/** Prefixes a word is checked after (see fill): one tiny, one long. */
-const CONTEXTS = [
-  'a',
-  'Zygomorphic quasi-periodic xylophone harmonics, 1,234,567 times over: qwertyuiop asdfghjkl zxcvbnm!',
-];
-
-/** True when hay = prefix ++ tail. */
-function endsWith(hay: readonly number[], prefix: readonly number[], tail: readonly number[]): boolean {
-  if (hay.length !== prefix.length + tail.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (hay[i] !== prefix[i]) return false;
-  for (let i = 0; i < tail.length; i++) if (hay[prefix.length + i] !== tail[i]) return false;
-  return true;
 }
 
 /** Spaces as the processor hands texts to the embedder (one space between words, no ends). */

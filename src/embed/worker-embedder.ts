@@ -6,7 +6,7 @@ import { SeamlineError } from '../errors/errors.js';
 import type { Embedder, EmbedStats, TextChunk } from '../ports/embedder.js';
 import { planBuckets } from './bucket.js';
 import { chunkText, splitWords } from './chunk.js';
-import type { WorkerInit, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { WorkerInit, WorkerMemory, WorkerRequest, WorkerResponse } from './protocol.js';
 
 export interface WorkerEmbedderOptions extends Omit<WorkerInit, 'threads'> {
   /** ONNX Runtime intra-op threads; `auto` (the config default) = the machine's cores. */
@@ -176,6 +176,14 @@ export class WorkerEmbedder implements Embedder {
     }
     while (inFlight.length > 0) await inFlight.shift();
     return out;
+  }
+
+  /** The worker thread's heap and word cache (for the benchmarks' memory breakdown). */
+  async memory(): Promise<WorkerMemory> {
+    const res = await this.request({ type: 'memory' });
+    if (res.type !== 'memory') throw new SeamlineError('EMBED_FAILED', 'bad memory response');
+    const { heapUsedMiB, heapTotalMiB, externalMiB, cachedWords } = res;
+    return { heapUsedMiB, heapTotalMiB, externalMiB, cachedWords };
   }
 
   stats(): EmbedStats {

@@ -115,7 +115,18 @@ async function main(): Promise<void> {
   port.on('message', (req: WorkerRequest) => {
     void (async () => {
       try {
-        if (req.type === 'tokenCounts') {
+        if (req.type === 'memory') {
+          const m = process.memoryUsage();
+          const mib = (x: number): number => Math.round((x / 1048576) * 10) / 10;
+          send({
+            type: 'memory',
+            reqId: req.reqId,
+            heapUsedMiB: mib(m.heapUsed),
+            heapTotalMiB: mib(m.heapTotal),
+            externalMiB: mib(m.external),
+            cachedWords: encoder.cachedWords,
+          });
+        } else if (req.type === 'tokenCounts') {
           const counts = encoder.wordCounts(req.words);
           send({ type: 'tokenCounts', reqId: req.reqId, counts }, [counts.buffer as ArrayBuffer]);
         } else {
