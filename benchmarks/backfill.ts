@@ -226,7 +226,10 @@ async function pipelinePhase(dir: string, model: string, threads: number | 'auto
     return {
       records: n,
       textsEmbedded,
-      threads: worker.threads ?? 0,
+      // (worker.threads is absent on builds before issue 17: the config then holds a number.)
+      threads:
+        worker.threads ??
+        (typeof config.model.threads === 'number' ? config.model.threads : availableParallelism()),
       tokenizeOnce: worker.tokenizeOnce ?? false,
       maxBatchTokens: config.embed.maxBatchTokens,
       maxBatchTexts: config.embed.maxBatchTexts,
