@@ -193,14 +193,13 @@ export class TokenEncoder {
     const safe = missing.map((w) => w.length > 0 && !/\s/.test(w.normalize('NFKC')));
     // A word whose ids change after a preceding text cannot be concatenated: SentencePiece Unigram
     // breaks ties between equal-score splits ("1"+"11" vs "11"+"1") by floating-point sums that
-    // depend on the score of everything before the word. So (not for WordPiece) the new words are
-    // tokenized again run together, forwards and backwards, each after many different prefixes;
-    // a word whose ids differ there sends its texts the whole-text way, as before.
+    // depend on the score of everything before the word. So (not for WordPiece) a word with such a
+    // tie in its split, or whose ids differ when the new words are tokenized again run together
+    // (each after a different prefix), sends its texts the whole-text way, as before.
     if (this.checkInContext) {
       for (let i = 0; i < missing.length; i++) if (safe[i] && this.tieProne(enc[i]!)) safe[i] = false;
       const idx = missing.map((_, i) => i).filter((i) => safe[i]);
       this.checkRunTogether(missing, enc, idx, safe);
-      this.checkRunTogether(missing, enc, [...idx].reverse(), safe);
     }
     for (let i = 0; i < missing.length; i++) {
       const ids = enc[i]!;
