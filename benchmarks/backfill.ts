@@ -4,7 +4,7 @@
 // transformers.js, LanceDB add). Each of the three runs in its own child process, one after the other,
 // so that each one's peak RSS is its own. Reports records/s and embedded texts/s, ratios, peak RSS with
 // a breakdown by stage, the plain loop's silent truncation, max event-loop lag, and the targets.
-// Usage: node dist/benchmarks/backfill.js [--quick] [--records N] [--neural-records N] [--threads N|auto] [--models a,b] [--out DIR]
+// Usage: node dist/benchmarks/backfill.js [--quick] [--records N] [--neural-records N] [--threads N|auto] [--models a,b] [--time-box-ms N] [--out DIR]
 import { spawnSync } from 'node:child_process';
 import {
   createReadStream,
@@ -153,7 +153,12 @@ interface PipelineOut {
   readonly maxBatchTexts: number;
 }
 
-async function pipelinePhase(dir: string, model: string, threads: number | 'auto'): Promise<PipelineOut> {
+async function pipelinePhase(
+  dir: string,
+  model: string,
+  threads: number | 'auto',
+  timeBoxMs: number | null,
+): Promise<PipelineOut> {
   const stages: MemPoint[] = [mem('start (node + imports)')];
   const configFile = path.join(dir, 'seamline.json');
   writeFileSync(
@@ -165,6 +170,7 @@ async function pipelinePhase(dir: string, model: string, threads: number | 'auto
       log: { level: 'warn' },
       landing: { afterLanding: 'keep' },
       http: { enabled: false },
+      ...(timeBoxMs !== null ? { processor: { backlog: { timeBoxMs } } } : {}),
     }),
   );
   const config = loadConfig({ file: configFile, env: {} });
@@ -393,7 +399,8 @@ async function runPhase(f: Record<string, string | boolean | undefined>): Promis
   const threads = f.threads === 'auto' || f.threads === undefined ? 'auto' : num(f.threads, 1, 'threads');
   const resolved = threads === 'auto' ? availableParallelism() : threads;
   let out: unknown;
-  if (f.phase === 'pipeline') out = await pipelinePhase(dir, model, threads);
+  const timeBox = f['time-box-ms'] === undefined ? null : num(f['time-box-ms'], 250, 'time-box-ms');
+  if (f.phase === 'pipeline') out = await pipelinePhase(dir, model, threads, timeBox);
   else if (f.phase === 'ceiling')
     out = await ceilingPhase(
       dir,
@@ -455,6 +462,7 @@ async function main(): Promise<void> {
     model: { type: 'string' },
     'max-tokens': { type: 'string' },
     'max-texts': { type: 'string' },
+    'time-box-ms': { type: 'string' },
   });
   if (f.phase) return runPhase({ ...f });
   const quick = f.quick;
@@ -472,7 +480,12 @@ async function main(): Promise<void> {
       mkdirSync(path.join(dir, 'landing'), { recursive: true });
       generate(path.join(dir, 'landing'), n);
       process.stderr.write(`backfill ${model}: ${n} records: pipeline…\n`);
-      const p = child<PipelineOut>('pipeline', { dir, model, threads });
+      const p = child<PipelineOut>('pipeline', {
+        dir,
+        model,
+        threads,
+        ...(f['time-box-ms'] !== undefined ? { 'time-box-ms': String(f['time-box-ms']) } : {}),
+      });
       process.stderr.write(`  ceiling on the same ${p.textsEmbedded} texts (${p.threads} threads)…\n`);
       const c = child<{ seconds: number; peakRssMiB: number }>('ceiling', {
         dir,
