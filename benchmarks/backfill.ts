@@ -1,22 +1,35 @@
 // Backfill: N generated mixed-length records through seamline's real pipeline in-process (land every
 // file, then drain the processor, as `seamline ingest --once` does), then in the same run the raw ONNX
 // Runtime ceiling on exactly the texts the pipeline embedded, and a plain loop (read, embed with
-// transformers.js, LanceDB add). Reports records/s, ratios, peak RSS and max event-loop lag.
-// Usage: node dist/benchmarks/backfill.js [--quick] [--records N] [--neural-records N] [--threads N] [--models a,b] [--out DIR]
-import { createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// transformers.js, LanceDB add). Each of the three runs in its own child process, one after the other,
+// so that each one's peak RSS is its own. Reports records/s and embedded texts/s, ratios, peak RSS with
+// a breakdown by stage, the plain loop's silent truncation, max event-loop lag, and the targets.
+// Usage: node dist/benchmarks/backfill.js [--quick] [--records N] [--neural-records N] [--threads N|auto] [--models a,b] [--time-box-ms N] [--out DIR]
+import { spawnSync } from 'node:child_process';
+import {
+  createReadStream,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import * as lancedb from '@lancedb/lancedb';
 import { loadConfig } from '../src/config/load.js';
 import { buildPipeline } from '../src/daemon/pipeline.js';
 import { planBuckets } from '../src/embed/bucket.js';
+import type { WorkerEmbedder } from '../src/embed/worker-embedder.js';
 import { createLogger, newRunId } from '../src/observability/logger.js';
 import type { Embedder, TextChunk } from '../src/ports/embedder.js';
 import { noFaults } from '../src/runtime/fault.js';
 import { openRuntime, type Runtime } from '../src/runtime/runtime.js';
 import { list, num, parseFlags } from './lib/args.js';
 import {
+  modelTokenLimit,
   MODELS_DIR,
   NEURAL_MODEL,
   OrtCeiling,
@@ -31,36 +44,70 @@ import { dropWithManifest, records, type GenRecord } from './lib/workload.js';
 
 const FILE_RECORDS = 5000;
 
+/** process.memoryUsage() at one point of a run, MiB. */
+export interface MemPoint {
+  readonly at: string;
+  readonly rssMiB: number;
+  readonly heapUsedMiB: number;
+  readonly externalMiB: number;
+  readonly arrayBuffersMiB: number;
+}
+
 export interface BackfillRun {
   readonly model: string;
   readonly records: number;
+  /** Intra-op threads on every path (seamline: what `model.threads` resolved to). */
   readonly threads: number;
   readonly textsEmbedded: number;
+  /** seamline embedded with the ids counted at chunking (TokenEncoder's check passed). */
+  readonly tokenizeOnce: boolean;
   readonly pipeline: {
     readonly seconds: number;
     readonly recordsPerS: number;
+    readonly textsPerS: number;
     readonly landSeconds: number;
     readonly processSeconds: number;
     /** Where the processing time went (ms): chunk (tokenizer), embed, rowsForIds, merge, other. */
     readonly splitMs: Record<string, number>;
     readonly batches: number;
     readonly paddingEfficiency: number;
+    /** Peak RSS of the whole process (kernel maxrss: main thread, worker thread, native memory). */
     readonly peakRssMiB: number;
+    /** Where the memory is, by stage, and the embedding worker's own heap at the end. */
+    readonly memory: { readonly stages: MemPoint[]; readonly worker: Record<string, number> | null };
     readonly loopLag: { maxMs: number; p99Ms: number; meanMs: number };
     /** Max event-loop lag while landing vs while processing (ms): which side blocks the loop. */
     readonly loopLagMaxByPhaseMs: { land: number; process: number };
     /** Worst event-loop stall (ms, > 40) by the step in flight when it happened. */
     readonly stallsByStepMs: Record<string, number>;
   };
-  readonly ceiling: { readonly seconds: number; readonly recordsPerS: number };
+  readonly ceiling: {
+    readonly seconds: number;
+    readonly recordsPerS: number;
+    readonly textsPerS: number;
+    readonly peakRssMiB: number;
+  };
   readonly plainLoop: {
     readonly seconds: number;
     readonly recordsPerS: number;
+    /** One text per record: the plain loop embeds each record's text once, truncated. */
+    readonly textsPerS: number;
     readonly batch: number;
     readonly paddingEfficiency: number;
+    readonly peakRssMiB: number;
+    readonly memory: MemPoint[];
+    /** Tokens the model never read: each text cut at `limit` tokens (special tokens included). */
+    readonly truncation: {
+      readonly limit: number;
+      readonly textsTruncated: number;
+      readonly tokensDropped: number;
+      readonly tokensTotal: number;
+    };
   };
   readonly vsCeiling: number;
   readonly vsPlain: number;
+  /** seamline peak RSS ÷ the plain loop's. */
+  readonly rssVsPlain: number;
 }
 
 export interface BackfillResult {
@@ -68,7 +115,22 @@ export interface BackfillResult {
   readonly machine: ReturnType<typeof machine>;
   readonly quick: boolean;
   readonly runs: BackfillRun[];
+  readonly targets: { readonly name: string; readonly value: string; readonly met: boolean | null }[];
 }
+
+const MiB = 1024 * 1024;
+const mem = (at: string): MemPoint => {
+  const m = process.memoryUsage();
+  return {
+    at,
+    rssMiB: round(m.rss / MiB, 0),
+    heapUsedMiB: round(m.heapUsed / MiB, 0),
+    externalMiB: round(m.external / MiB, 0),
+    arrayBuffersMiB: round(m.arrayBuffers / MiB, 0),
+  };
+};
+/** Kernel peak RSS of this process so far (ru_maxrss), MiB. */
+const maxRssMiB = (): number => round(process.resourceUsage().maxRSS / 1024, 0);
 
 /** Writes n records as files of FILE_RECORDS with manifests, without holding them all in memory. */
 function generate(landing: string, n: number): void {
@@ -81,11 +143,23 @@ function generate(landing: string, n: number): void {
   }
 }
 
+interface PipelineOut {
+  readonly fig: BackfillRun['pipeline'];
+  readonly records: number;
+  readonly textsEmbedded: number;
+  readonly threads: number;
+  readonly tokenizeOnce: boolean;
+  readonly maxBatchTokens: number;
+  readonly maxBatchTexts: number;
+}
+
 async function pipelinePhase(
   dir: string,
   model: string,
-  threads: number,
-): Promise<{ fig: BackfillRun['pipeline']; calls: TextChunk[][]; rt: Runtime }> {
+  threads: number | 'auto',
+  timeBoxMs: number | null,
+): Promise<PipelineOut> {
+  const stages: MemPoint[] = [mem('start (node + imports)')];
   const configFile = path.join(dir, 'seamline.json');
   writeFileSync(
     configFile,
@@ -96,11 +170,13 @@ async function pipelinePhase(
       log: { level: 'warn' },
       landing: { afterLanding: 'keep' },
       http: { enabled: false },
+      ...(timeBoxMs !== null ? { processor: { backlog: { timeBoxMs } } } : {}),
     }),
   );
   const config = loadConfig({ file: configFile, env: {} });
   const logger = createLogger('warn', newRunId(), 'bench');
   const rt0 = await openRuntime(config, logger);
+  stages.push(mem('runtime open (SQLite, LanceDB)'));
   const t: Timings = {};
   const calls: TextChunk[][] = [];
   // Time the embedder and the table from the outside: the processor itself stays untouched.
@@ -111,73 +187,95 @@ async function pipelinePhase(
         if (m === 'embed') calls.push(a[0] as TextChunk[]);
       }),
   };
-  const rss = new RssSampler().start();
-  const lag = new LoopLag().start();
-  const s = now();
-  const table = timed((await rt.servingTable(true))!, ['merge', 'rowsForIds'], t);
-  const { landing, processor } = await buildPipeline(rt, { fault: noFaults, unsafe: new Set() });
-  const emb: Embedder = await rt.embedder();
-  const st0 = emb.stats();
-  const landLag = new LoopLag().start();
-  const sLand = now();
-  // Files carry manifests with bytes, so one pass lands them all; a few more passes cover stragglers.
-  for (let pass = 0; pass < 100; pass++) {
-    const r = await landing.tick();
-    if (r.waiting.length === 0) break;
-    if (r.landed.length === 0) await new Promise((res) => setTimeout(res, 100));
-  }
-  const landSeconds = (now() - sLand) / 1000;
-  const landLagMax = landLag.stop().maxMs;
-  const procLag = new LoopLag().start();
-  const stalls = stallDetector();
-  const sProc = now();
-  const batches = await processor.drain(table);
-  const processMs = now() - sProc;
-  const procLagMax = procLag.stop().maxMs;
-  const stallsByStepMs = stalls.stop();
-  const seconds = (now() - s) / 1000;
-  const loopLag = lag.stop();
-  const peak = rss.stop();
-  const st1 = emb.stats();
-  const n = batches.reduce((a, b) => a + b.recordsIn, 0);
-  const known = ['chunk', 'embed', 'rowsForIds', 'merge'].reduce((a, k) => a + (t[k]?.ms ?? 0), 0);
-  const splitMs: Record<string, number> = {};
-  for (const k of ['chunk', 'embed', 'rowsForIds', 'merge']) splitMs[k] = round(t[k]?.ms ?? 0, 0);
-  splitMs.other = round(processMs - known, 0);
-  return {
-    rt: rt0,
-    calls,
-    fig: {
-      seconds: round(seconds, 2),
-      recordsPerS: round(n / seconds, 1),
-      landSeconds: round(landSeconds, 2),
-      processSeconds: round(processMs / 1000, 2),
-      splitMs,
-      batches: batches.length,
-      paddingEfficiency: round(
-        (st1.realTokens - st0.realTokens) / Math.max(1, st1.paddedTokens - st0.paddedTokens),
-        3,
-      ),
-      peakRssMiB: round(peak, 0),
-      loopLag: {
-        maxMs: round(loopLag.maxMs, 1),
-        p99Ms: round(loopLag.p99Ms, 1),
-        meanMs: round(loopLag.meanMs, 2),
+  try {
+    const rss = new RssSampler().start();
+    const lag = new LoopLag().start();
+    const s = now();
+    const table = timed((await rt.servingTable(true))!, ['merge', 'rowsForIds'], t);
+    const { landing, processor } = await buildPipeline(rt, { fault: noFaults, unsafe: new Set() });
+    const emb: Embedder = await rt.embedder();
+    const worker = (await rt0.embedder()) as unknown as WorkerEmbedder;
+    stages.push(mem('model loaded (embedding worker)'));
+    const st0 = emb.stats();
+    const landLag = new LoopLag().start();
+    const sLand = now();
+    // Files carry manifests with bytes, so one pass lands them all; a few more passes cover stragglers.
+    for (let pass = 0; pass < 100; pass++) {
+      const r = await landing.tick();
+      if (r.waiting.length === 0) break;
+      if (r.landed.length === 0) await new Promise((res) => setTimeout(res, 100));
+    }
+    const landSeconds = (now() - sLand) / 1000;
+    const landLagMax = landLag.stop().maxMs;
+    stages.push(mem('landed'));
+    const procLag = new LoopLag().start();
+    const stalls = stallDetector();
+    const sProc = now();
+    const batches = await processor.drain(table);
+    const processMs = now() - sProc;
+    const procLagMax = procLag.stop().maxMs;
+    const stallsByStepMs = stalls.stop();
+    const seconds = (now() - s) / 1000;
+    const loopLag = lag.stop();
+    rss.stop();
+    stages.push(mem('processed'));
+    const workerMem = typeof worker.memory === 'function' ? { ...(await worker.memory()) } : null;
+    const st1 = emb.stats();
+    const n = batches.reduce((a, b) => a + b.recordsIn, 0);
+    const textsEmbedded = calls.reduce((a, c) => a + c.length, 0);
+    const known = ['chunk', 'embed', 'rowsForIds', 'merge'].reduce((a, k) => a + (t[k]?.ms ?? 0), 0);
+    const splitMs: Record<string, number> = {};
+    for (const k of ['chunk', 'embed', 'rowsForIds', 'merge']) splitMs[k] = round(t[k]?.ms ?? 0, 0);
+    splitMs.other = round(processMs - known, 0);
+    // The ceiling runs on exactly these texts, in another process.
+    writeFileSync(path.join(dir, 'calls.json'), JSON.stringify(calls));
+    return {
+      records: n,
+      textsEmbedded,
+      // (worker.threads is absent on builds before issue 17: the config then holds a number.)
+      threads:
+        worker.threads ??
+        (typeof config.model.threads === 'number' ? config.model.threads : availableParallelism()),
+      tokenizeOnce: worker.tokenizeOnce ?? false,
+      maxBatchTokens: config.embed.maxBatchTokens,
+      maxBatchTexts: config.embed.maxBatchTexts,
+      fig: {
+        seconds: round(seconds, 2),
+        recordsPerS: round(n / seconds, 1),
+        textsPerS: round(textsEmbedded / seconds, 1),
+        landSeconds: round(landSeconds, 2),
+        processSeconds: round(processMs / 1000, 2),
+        splitMs,
+        batches: batches.length,
+        paddingEfficiency: round(
+          (st1.realTokens - st0.realTokens) / Math.max(1, st1.paddedTokens - st0.paddedTokens),
+          3,
+        ),
+        peakRssMiB: maxRssMiB(),
+        memory: { stages, worker: workerMem },
+        loopLag: {
+          maxMs: round(loopLag.maxMs, 1),
+          p99Ms: round(loopLag.p99Ms, 1),
+          meanMs: round(loopLag.meanMs, 2),
+        },
+        loopLagMaxByPhaseMs: { land: round(landLagMax, 1), process: round(procLagMax, 1) },
+        stallsByStepMs,
       },
-      loopLagMaxByPhaseMs: { land: round(landLagMax, 1), process: round(procLagMax, 1) },
-      stallsByStepMs,
-    },
-  };
+    };
+  } finally {
+    await rt0.close();
+  }
 }
 
 /** The ceiling on the same texts, in the same token batches the embedder formed (tokenizing is not timed). */
 async function ceilingPhase(
+  dir: string,
   model: string,
   threads: number,
-  calls: readonly TextChunk[][],
   maxTokens: number,
   maxTexts: number,
-): Promise<number> {
+): Promise<{ seconds: number; peakRssMiB: number }> {
+  const calls = JSON.parse(readFileSync(path.join(dir, 'calls.json'), 'utf8')) as TextChunk[][];
   const tok = await Tokens.load(model);
   const ort = await OrtCeiling.load(model, model === STATIC_MODEL ? 'q8' : 'fp32', threads);
   let ms = 0;
@@ -197,18 +295,25 @@ async function ceilingPhase(
   } finally {
     await ort.close();
   }
-  return ms / 1000;
+  return { seconds: ms / 1000, peakRssMiB: maxRssMiB() };
+}
+
+interface PlainOut {
+  readonly seconds: number;
+  readonly padEff: number;
+  readonly n: number;
+  readonly peakRssMiB: number;
+  readonly memory: MemPoint[];
+  readonly truncation: BackfillRun['plainLoop']['truncation'];
 }
 
 /** What a user would write: read the JSONL, embed each batch in input order, add it to a LanceDB table. */
-async function plainLoopPhase(
-  dir: string,
-  model: string,
-  threads: number,
-  batch: number,
-): Promise<{ seconds: number; padEff: number; n: number }> {
+async function plainLoopPhase(dir: string, model: string, threads: number, batch: number): Promise<PlainOut> {
+  const memory: MemPoint[] = [mem('start (node + imports)')];
   const tok = await Tokens.load(model);
+  const limit = modelTokenLimit(model);
   const plain = await PlainTransformers.load(model, model === STATIC_MODEL ? 'q8' : 'fp32', threads);
+  memory.push(mem('model loaded (main thread)'));
   const dbDir = path.join(dir, 'plain-lance');
   mkdirSync(dbDir, { recursive: true });
   const conn = await lancedb.connect(dbDir);
@@ -216,7 +321,8 @@ async function plainLoopPhase(
   let real = 0;
   let padded = 0;
   let n = 0;
-  let padMs = 0;
+  let bookMs = 0;
+  const trunc = { limit, textsTruncated: 0, tokensDropped: 0, tokensTotal: 0 };
   const s = now();
   try {
     const landing = path.join(dir, 'landing');
@@ -231,7 +337,14 @@ async function plainLoopPhase(
       const tb = tok.batch(texts);
       real += tb.real;
       padded += tb.rows * tb.width;
-      padMs += now() - p0;
+      for (const c of tok.rawCounts(texts)) {
+        trunc.tokensTotal += c;
+        if (c > limit) {
+          trunc.textsTruncated += 1;
+          trunc.tokensDropped += c - limit;
+        }
+      }
+      bookMs += now() - p0;
       const vecs = await plain.embed(texts, batch);
       const rows = buf.map((r, i) => ({ id: r.id, text: r.text, vector: Array.from(vecs[i]!) }));
       if (!tbl) tbl = await conn.createTable('plain', rows);
@@ -251,8 +364,91 @@ async function plainLoopPhase(
     conn.close();
     await plain.close();
   }
-  // The padding count is bookkeeping of this benchmark, not of the plain loop: its time is taken out.
-  return { seconds: (now() - s - padMs) / 1000, padEff: real / Math.max(1, padded), n };
+  memory.push(mem('embedded and added'));
+  // Padding and truncation counts are bookkeeping of this benchmark, not of the plain loop: time taken out.
+  return {
+    seconds: (now() - s - bookMs) / 1000,
+    padEff: real / Math.max(1, padded),
+    n,
+    peakRssMiB: maxRssMiB(),
+    memory,
+    truncation: trunc,
+  };
+}
+
+/** Runs one phase in a child process (this script, --phase): its own heap, its own peak RSS. */
+function child<T>(phase: string, args: Record<string, string | number>): T {
+  const argv = [process.argv[1]!, '--phase', phase];
+  for (const [k, v] of Object.entries(args)) argv.push(`--${k}`, String(v));
+  const r = spawnSync(process.execPath, argv, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * MiB,
+  });
+  const line = r.stdout
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('PHASE '));
+  if (r.status !== 0 || !line) throw new Error(`backfill phase ${phase} failed (exit ${r.status})`);
+  return JSON.parse(line.slice('PHASE '.length)) as T;
+}
+
+async function runPhase(f: Record<string, string | boolean | undefined>): Promise<void> {
+  const dir = String(f.dir);
+  const model = String(f.model);
+  const threads = f.threads === 'auto' || f.threads === undefined ? 'auto' : num(f.threads, 1, 'threads');
+  const resolved = threads === 'auto' ? availableParallelism() : threads;
+  let out: unknown;
+  const timeBox = f['time-box-ms'] === undefined ? null : num(f['time-box-ms'], 250, 'time-box-ms');
+  if (f.phase === 'pipeline') out = await pipelinePhase(dir, model, threads, timeBox);
+  else if (f.phase === 'ceiling')
+    out = await ceilingPhase(
+      dir,
+      model,
+      resolved,
+      num(f['max-tokens'], 8192, 'max-tokens'),
+      num(f['max-texts'], 64, 'max-texts'),
+    );
+  else out = await plainLoopPhase(dir, model, resolved, num(f['max-texts'], 64, 'max-texts'));
+  process.stdout.write(`PHASE ${JSON.stringify(out)}\n`);
+}
+
+const TARGET_CEILING = 0.9;
+const TARGET_PLAIN = 1.3;
+const TARGET_RSS_RATIO = 1.2;
+const TARGET_RSS_MIB = 1024;
+const FULL_SIZE = 100_000;
+
+/** The issue-17 targets, met / not met, from this run's figures. */
+export function backfillTargets(runs: readonly BackfillRun[]): BackfillResult['targets'] {
+  const t: { name: string; value: string; met: boolean | null }[] = [];
+  for (const x of runs) {
+    const m = x.model.replace('local/', '');
+    if (x.model === NEURAL_MODEL)
+      t.push({
+        name: `${m}: backfill ≥ ${TARGET_CEILING} × raw ORT ceiling (${x.records} records)`,
+        value: `${x.vsCeiling}×`,
+        met: x.vsCeiling >= TARGET_CEILING,
+      });
+    t.push({
+      name: `${m}: records/s ≥ ${TARGET_PLAIN} × plain loop, every token embedded (plain loop dropped ${x.plainLoop.truncation.tokensDropped} tokens)`,
+      value: `${x.vsPlain}×`,
+      met: x.vsPlain >= TARGET_PLAIN,
+    });
+    t.push({
+      name: `${m}: peak RSS ≤ ${TARGET_RSS_RATIO} × plain loop`,
+      value: `${x.pipeline.peakRssMiB} vs ${x.plainLoop.peakRssMiB} MiB = ${x.rssVsPlain}×`,
+      met: x.rssVsPlain <= TARGET_RSS_RATIO,
+    });
+  }
+  const big = [...runs].sort((a, b) => b.records - a.records)[0];
+  if (big)
+    t.push({
+      name: `peak RSS ≤ 1 GB for the ${FULL_SIZE.toLocaleString('en')}-record backfill (${big.model.replace('local/', '')}, ran ${big.records})`,
+      value: `${big.pipeline.peakRssMiB} MiB`,
+      met: big.records >= FULL_SIZE ? big.pipeline.peakRssMiB <= TARGET_RSS_MIB : null,
+    });
+  return t;
 }
 
 async function main(): Promise<void> {
@@ -261,9 +457,16 @@ async function main(): Promise<void> {
     'neural-records': { type: 'string' },
     threads: { type: 'string' },
     models: { type: 'string' },
+    phase: { type: 'string' },
+    dir: { type: 'string' },
+    model: { type: 'string' },
+    'max-tokens': { type: 'string' },
+    'max-texts': { type: 'string' },
+    'time-box-ms': { type: 'string' },
   });
+  if (f.phase) return runPhase({ ...f });
   const quick = f.quick;
-  const threads = num(f.threads, 2, 'threads');
+  const threads = f.threads === undefined || f.threads === 'auto' ? 'auto' : num(f.threads, 1, 'threads');
   const models = list(f.models, [NEURAL_MODEL, STATIC_MODEL]);
   const sizes: Record<string, number> = {
     [STATIC_MODEL]: num(f.records, quick ? 1000 : 100_000, 'records'),
@@ -277,42 +480,60 @@ async function main(): Promise<void> {
       mkdirSync(path.join(dir, 'landing'), { recursive: true });
       generate(path.join(dir, 'landing'), n);
       process.stderr.write(`backfill ${model}: ${n} records: pipeline…\n`);
-      const p = await pipelinePhase(dir, model, threads);
-      const cfg = p.rt.config;
-      await p.rt.close();
-      const textsEmbedded = p.calls.reduce((a, c) => a + c.length, 0);
-      process.stderr.write(`  ceiling on the same ${textsEmbedded} texts…\n`);
-      const ceilSec = await ceilingPhase(
+      const p = child<PipelineOut>('pipeline', {
+        dir,
         model,
         threads,
-        p.calls,
-        cfg.embed.maxBatchTokens,
-        cfg.embed.maxBatchTexts,
-      );
-      p.calls.length = 0;
+        ...(f['time-box-ms'] !== undefined ? { 'time-box-ms': String(f['time-box-ms']) } : {}),
+      });
+      process.stderr.write(`  ceiling on the same ${p.textsEmbedded} texts (${p.threads} threads)…\n`);
+      const c = child<{ seconds: number; peakRssMiB: number }>('ceiling', {
+        dir,
+        model,
+        threads: p.threads,
+        'max-tokens': p.maxBatchTokens,
+        'max-texts': p.maxBatchTexts,
+      });
       process.stderr.write('  plain loop…\n');
-      const pl = await plainLoopPhase(dir, model, threads, cfg.embed.maxBatchTexts);
+      const pl = child<PlainOut>('plain', { dir, model, threads: p.threads, 'max-texts': p.maxBatchTexts });
       runs.push({
         model,
         records: n,
-        threads,
-        textsEmbedded,
+        threads: p.threads,
+        textsEmbedded: p.textsEmbedded,
+        tokenizeOnce: p.tokenizeOnce,
         pipeline: p.fig,
-        ceiling: { seconds: round(ceilSec, 2), recordsPerS: round(n / ceilSec, 1) },
+        ceiling: {
+          seconds: round(c.seconds, 2),
+          recordsPerS: round(n / c.seconds, 1),
+          textsPerS: round(p.textsEmbedded / c.seconds, 1),
+          peakRssMiB: c.peakRssMiB,
+        },
         plainLoop: {
           seconds: round(pl.seconds, 2),
           recordsPerS: round(pl.n / pl.seconds, 1),
-          batch: cfg.embed.maxBatchTexts,
+          textsPerS: round(pl.n / pl.seconds, 1),
+          batch: p.maxBatchTexts,
           paddingEfficiency: round(pl.padEff, 3),
+          peakRssMiB: pl.peakRssMiB,
+          memory: pl.memory,
+          truncation: pl.truncation,
         },
-        vsCeiling: round(p.fig.recordsPerS / (n / ceilSec), 3),
+        vsCeiling: round(p.fig.recordsPerS / (n / c.seconds), 3),
         vsPlain: round(p.fig.recordsPerS / (pl.n / pl.seconds), 3),
+        rssVsPlain: round(p.fig.peakRssMiB / Math.max(1, pl.peakRssMiB), 2),
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const result: BackfillResult = { kind: 'backfill', machine: machine(), quick, runs };
+  const result: BackfillResult = {
+    kind: 'backfill',
+    machine: machine(),
+    quick,
+    runs,
+    targets: backfillTargets(runs),
+  };
   const file = writeResult(f.out, 'backfill', result);
   if (f.json) process.stdout.write(JSON.stringify(result) + '\n');
   else process.stdout.write(renderBackfill(result) + `\nresults: ${file}\n`);
@@ -323,14 +544,14 @@ export function renderBackfill(r: BackfillResult): string {
     x.model.replace('local/', ''),
     x.records,
     x.threads,
-    x.pipeline.recordsPerS,
-    x.ceiling.recordsPerS,
-    x.plainLoop.recordsPerS,
+    `${x.pipeline.recordsPerS} / ${x.pipeline.textsPerS}`,
+    `${x.ceiling.recordsPerS} / ${x.ceiling.textsPerS}`,
+    `${x.plainLoop.recordsPerS} / ${x.plainLoop.textsPerS}`,
     `${x.vsCeiling}×`,
     `${x.vsPlain}×`,
     x.pipeline.paddingEfficiency,
     x.plainLoop.paddingEfficiency,
-    x.pipeline.peakRssMiB,
+    `${x.pipeline.peakRssMiB} / ${x.plainLoop.peakRssMiB} / ${x.ceiling.peakRssMiB}`,
     x.pipeline.loopLag.maxMs,
   ]);
   const split = r.runs.map(
@@ -341,29 +562,47 @@ export function renderBackfill(r: BackfillResult): string {
         .map(([k, v]) => `${k} ${v}`)
         .join(
           ', ',
-        )}); max loop lag landing ${x.pipeline.loopLagMaxByPhaseMs.land} ms, processing ${x.pipeline.loopLagMaxByPhaseMs.process} ms; worst stalls by step in flight: ${JSON.stringify(x.pipeline.stallsByStepMs)}`,
+        )}); tokenize once: ${x.tokenizeOnce}; max loop lag landing ${x.pipeline.loopLagMaxByPhaseMs.land} ms, processing ${x.pipeline.loopLagMaxByPhaseMs.process} ms; worst stalls by step in flight: ${JSON.stringify(x.pipeline.stallsByStepMs)}`,
+  );
+  const truncation = r.runs.map((x) => {
+    const t = x.plainLoop.truncation;
+    return `${x.model}: the plain loop embedded ${x.records} texts cut at ${t.limit} tokens: ${t.textsTruncated} texts truncated, ${t.tokensDropped} of ${t.tokensTotal} tokens never read (${round((100 * t.tokensDropped) / Math.max(1, t.tokensTotal), 1)}%); seamline embedded ${x.textsEmbedded} chunks, every token`;
+  });
+  const memory = r.runs.map(
+    (x) =>
+      `${x.model}: seamline RSS by stage (MiB rss/heap/external): ${x.pipeline.memory.stages
+        .map((m) => `${m.at} ${m.rssMiB}/${m.heapUsedMiB}/${m.externalMiB}`)
+        .join(
+          '; ',
+        )}; worker ${JSON.stringify(x.pipeline.memory.worker)} | plain loop: ${x.plainLoop.memory.map((m) => `${m.at} ${m.rssMiB}/${m.heapUsedMiB}/${m.externalMiB}`).join('; ')}`,
   );
   return [
-    `backfill${r.quick ? ' (QUICK)' : ''}: records/s end to end (land + process), side by side in one run; machine load ${r.machine.loadAvgAtStart} at start`,
+    `backfill${r.quick ? ' (QUICK)' : ''}: end to end (land + process), each path in its own process, one after the other; machine load ${r.machine.loadAvgAtStart} at start`,
     table(
       [
         'model',
         'records',
         'thr',
-        'seamline rec/s',
-        'ort ceiling rec/s',
-        'plain loop rec/s',
+        'seamline rec/s / texts/s',
+        'ort ceiling rec/s / texts/s',
+        'plain loop rec/s / texts/s',
         'vs ceiling',
         'vs plain',
         'seam pad',
         'plain pad',
-        'peak RSS MiB',
+        'peak RSS MiB seam / plain / ceiling',
         'max loop lag ms',
       ],
       rows,
     ),
     'where the time went:',
     ...split,
+    'truncation (what the plain loop silently drops):',
+    ...truncation,
+    'where the memory is:',
+    ...memory,
+    'targets (issue 17):',
+    ...r.targets.map((t) => `  ${t.met === null ? 'n/a' : t.met ? 'MET' : 'NOT MET'}  ${t.name}: ${t.value}`),
   ].join('\n');
 }
 

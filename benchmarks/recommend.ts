@@ -6,6 +6,7 @@
 // Capacity comes from the latest backfill run of the model when there is one (--use-profile: from the profile).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackfillResult } from './backfill.js';
@@ -41,7 +42,7 @@ export interface Recommendation {
     cycleMs: number;
   };
   readonly config: {
-    model: { id: string; threads: number };
+    model: { id: string; threads: number | 'auto' };
     embed: { maxBatchTexts: number; maxBatchTokens: number };
     processor: { triggerIntervalMs: number; maxRecords: number; maxFiles: number };
   };
@@ -73,6 +74,12 @@ export function recommend(cells: readonly ProfileCell[], inputs: Recommendation[
   const a: string[] = [];
   a.push(
     `profile: ${inputs.model}, ${use[0]!.length} text, best seamline throughput ${round(best.paths.seamline.textsPerS)} texts/s at ${best.threads} thread(s), batch ${best.batch}`,
+  );
+  const cores = availableParallelism();
+  const threadsSeen = [...new Set(use.map((c) => c.threads))].sort((x, y) => x - y);
+  const threadsKey: number | 'auto' = pick.threads >= cores ? 'auto' : pick.threads;
+  a.push(
+    `threads: measured ${threadsSeen.join(', ')} intra-op thread(s); best ${best.threads} → model.threads = ${JSON.stringify(threadsKey)}${threadsKey === 'auto' ? ` (the default: all ${cores} cores of this machine)` : ` (the default 'auto' would use ${cores})`}${threadsSeen.length < 2 ? '; only one thread count was profiled: run npm run bench:embed -- --threads 1,' + cores + ' to choose by measurement' : ''}`,
   );
   a.push(
     `batch: smallest batch within 10% of that = ${pick.batch} (${round(S)} texts/s) → embed.maxBatchTexts = ${pick.batch}`,
@@ -139,7 +146,7 @@ export function recommend(cells: readonly ProfileCell[], inputs: Recommendation[
       cycleMs: round(cycle, 0),
     },
     config: {
-      model: { id: inputs.model, threads: pick.threads },
+      model: { id: inputs.model, threads: threadsKey },
       embed: { maxBatchTexts: pick.batch, maxBatchTokens: pick.batch * TOKENS_PER_TEXT },
       processor: { triggerIntervalMs: trigger, maxRecords, maxFiles },
     },
@@ -193,7 +200,18 @@ function main(): void {
     const script = fileURLToPath(new URL('./embed-profile.js', import.meta.url));
     const r = spawnSync(
       process.execPath,
-      [script, '--quick', '--models', model, '--batch', '1,8,32', '--out', f.out],
+      [
+        script,
+        '--quick',
+        '--models',
+        model,
+        '--batch',
+        '1,8,32',
+        '--threads',
+        [...new Set([1, availableParallelism()])].join(','),
+        '--out',
+        f.out,
+      ],
       { stdio: ['ignore', 'ignore', 'inherit'] },
     );
     if (r.status !== 0) throw new Error(`the quick embedding profile failed (exit ${r.status})`);

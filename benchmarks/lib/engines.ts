@@ -1,7 +1,7 @@
 // The three embedding paths measured side by side: raw ONNX Runtime (the ceiling), transformers.js
 // called the plain way, and seamline's WorkerEmbedder. Benchmarks may use vendor APIs directly: they
 // measure them; src/ code never does outside its adapters.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   AutoTokenizer,
@@ -18,6 +18,19 @@ import { WorkerEmbedder } from '../../src/embed/worker-embedder.js';
 export const MODELS_DIR = path.join(packageRoot(), 'models');
 export const NEURAL_MODEL = 'local/use-lite-512d';
 export const STATIC_MODEL = 'local/glove-sif-100d';
+
+/**
+ * Tokens the model reads of a text: the tokenizer's model_max_length, capped by the model's
+ * position table (use-lite's graph reads the first 128 tokens whatever the tokenizer passes).
+ */
+export function modelTokenLimit(modelId: string): number {
+  const dir = path.join(MODELS_DIR, modelId);
+  const read = (f: string): Record<string, unknown> =>
+    JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Record<string, unknown>;
+  const tokMax = Number(read('tokenizer_config.json').model_max_length ?? Infinity);
+  const posMax = Number(read('config.json').max_position_embeddings ?? Infinity);
+  return Math.min(tokMax, posMax);
+}
 
 /** ONNX weight files transformers.js looks for, by dtype. */
 const DTYPE_FILES: Record<string, string> = {
@@ -72,6 +85,12 @@ export class Tokens {
     let real = 0;
     for (const m of enc.attention_mask.data) real += Number(m);
     return { ids: enc.input_ids.data, mask: enc.attention_mask.data, rows, width, real };
+  }
+
+  /** Token count of each text before any truncation (special tokens included). */
+  rawCounts(texts: readonly string[]): number[] {
+    const enc = this.tok([...texts], { return_tensor: false }) as unknown as { input_ids: number[][] };
+    return enc.input_ids.map((x) => x.length);
   }
 
   /** Real token count of each text (special tokens included, truncation as the pipeline does it). */

@@ -148,12 +148,11 @@ export const ConfigSchema = z
           .default(false)
           .describe('Allow downloading from the Hugging Face hub when the model is not in modelsDir.'),
         threads: z
-          .number()
-          .int()
-          .min(1)
-          .max(64)
-          .default(1)
-          .describe('ONNX Runtime intra-op threads in the embedding worker.'),
+          .union([z.literal('auto'), z.number().int().min(1).max(64)])
+          .default('auto')
+          .describe(
+            "ONNX Runtime intra-op threads in the embedding worker. 'auto' = the machine's cores (os.availableParallelism): a backfill uses the whole machine when it is free. Set a number to leave cores to other work; `npm run bench:recommend` prints the measured best.",
+          ),
       })
       .strict()
       .prefault({}),

@@ -4,22 +4,35 @@ export interface WorkerInit {
   readonly modelsDir: string;
   readonly dtype: string;
   readonly allowRemote: boolean;
+  /** ONNX Runtime intra-op threads (already resolved: `auto` = the machine's cores). */
   readonly threads: number;
 }
 
 export type WorkerRequest =
   | { readonly type: 'tokenCounts'; readonly reqId: number; readonly words: readonly string[] }
-  | { readonly type: 'embed'; readonly reqId: number; readonly texts: readonly string[] };
+  | { readonly type: 'embed'; readonly reqId: number; readonly texts: readonly string[] }
+  | { readonly type: 'memory'; readonly reqId: number };
+
+/** The worker's own heap and caches (the process RSS holds them, with ONNX Runtime's native memory). */
+export interface WorkerMemory {
+  readonly heapUsedMiB: number;
+  readonly heapTotalMiB: number;
+  readonly externalMiB: number;
+  readonly cachedWords: number;
+}
 
 export type WorkerResponse =
-  | { readonly type: 'ready'; readonly dim: number }
+  | { readonly type: 'ready'; readonly dim: number; readonly tokenizeOnce: boolean }
   | { readonly type: 'initError'; readonly message: string; readonly notFound: boolean }
-  | { readonly type: 'tokenCounts'; readonly reqId: number; readonly counts: number[] }
+  | { readonly type: 'tokenCounts'; readonly reqId: number; readonly counts: Int32Array }
   | {
       readonly type: 'embed';
       readonly reqId: number;
       readonly data: Float32Array;
       readonly dim: number;
       readonly paddedTokens: number;
+      /** Tokens fed to the model (special tokens included), after truncation. */
+      readonly realTokens: number;
     }
+  | ({ readonly type: 'memory'; readonly reqId: number } & WorkerMemory)
   | { readonly type: 'error'; readonly reqId: number; readonly message: string };

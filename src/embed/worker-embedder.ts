@@ -1,15 +1,26 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SeamlineError } from '../errors/errors.js';
 import type { Embedder, EmbedStats, TextChunk } from '../ports/embedder.js';
 import { planBuckets } from './bucket.js';
 import { chunkText, splitWords } from './chunk.js';
-import type { WorkerInit, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { WorkerInit, WorkerMemory, WorkerRequest, WorkerResponse } from './protocol.js';
 
-export interface WorkerEmbedderOptions extends WorkerInit {
+export interface WorkerEmbedderOptions extends Omit<WorkerInit, 'threads'> {
+  /** ONNX Runtime intra-op threads; `auto` (the config default) = the machine's cores. */
+  readonly threads: number | 'auto';
   readonly maxBatchTokens: number;
   readonly maxBatchTexts: number;
+}
+
+/** Inference calls kept in flight: the worker packs call N+1 while ONNX Runtime runs call N. */
+const IN_FLIGHT = 2;
+
+/** `auto` → the cores Node may use (os.availableParallelism), else the number given. */
+export function resolveThreads(threads: number | 'auto'): number {
+  return threads === 'auto' ? Math.max(1, availableParallelism()) : threads;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -26,6 +37,10 @@ export class WorkerEmbedder implements Embedder {
     private readonly worker: Worker,
     private readonly opts: WorkerEmbedderOptions,
     readonly dim: number,
+    /** True when embedding reuses the token ids counted at chunking (see TokenEncoder). */
+    readonly tokenizeOnce: boolean,
+    /** The intra-op thread count in use (`auto` resolved). */
+    readonly threads: number,
   ) {
     worker.on('message', (m: WorkerResponse) => {
       if ('reqId' in m) {
@@ -60,7 +75,7 @@ export class WorkerEmbedder implements Embedder {
         modelsDir: opts.modelsDir,
         dtype: opts.dtype,
         allowRemote: opts.allowRemote,
-        threads: opts.threads,
+        threads: resolveThreads(opts.threads),
       } satisfies WorkerInit,
     });
     const first = await new Promise<WorkerResponse>((resolve, reject) => {
@@ -93,7 +108,7 @@ export class WorkerEmbedder implements Embedder {
         'INTERNAL',
         `unexpected first message from the embedding worker: ${first.type}`,
       );
-    return new WorkerEmbedder(worker, opts, first.dim);
+    return new WorkerEmbedder(worker, opts, first.dim, first.tokenizeOnce, resolveThreads(opts.threads));
   }
 
   private failAll(e: Error): void {
@@ -123,7 +138,7 @@ export class WorkerEmbedder implements Embedder {
     let at = 0;
     return texts.map((t, i) => {
       const words = wordsPer[i]!;
-      const counts = res.counts.slice(at, at + words.length);
+      const counts = Array.from(res.counts.subarray(at, at + words.length));
       at += words.length;
       return chunkText(t, counts, words, maxTokens, overlapTokens);
     });
@@ -136,20 +151,39 @@ export class WorkerEmbedder implements Embedder {
       this.opts.maxBatchTokens,
       this.opts.maxBatchTexts,
     );
-    for (const b of buckets) {
-      signal?.throwIfAborted();
-      const res = await this.request({ type: 'embed', texts: b.map((i) => texts[i]!.text) });
+    const collect = async (b: readonly number[], p: Promise<WorkerResponse>): Promise<void> => {
+      const res = await p;
       if (res.type === 'error') throw new SeamlineError('EMBED_FAILED', `embedding failed: ${res.message}`);
       if (res.type !== 'embed') throw new SeamlineError('EMBED_FAILED', 'bad embed response');
       b.forEach((idx, j) => {
-        out[idx] = res.data.slice(j * res.dim, (j + 1) * res.dim);
+        out[idx] = res.data.subarray(j * res.dim, (j + 1) * res.dim);
       });
       this.counters.calls += 1;
       this.counters.texts += b.length;
-      this.counters.realTokens += b.reduce((a, i) => a + texts[i]!.tokens + 2, 0);
+      this.counters.realTokens += res.realTokens;
       this.counters.paddedTokens += res.paddedTokens;
+    };
+    // Keep IN_FLIGHT calls queued in the worker so ONNX Runtime never waits for the next batch.
+    const inFlight: Promise<void>[] = [];
+    for (const b of buckets) {
+      signal?.throwIfAborted();
+      const p = this.request({ type: 'embed', texts: b.map((i) => texts[i]!.text) });
+      const c = collect(b, p);
+      // Marked handled at once: it may reject while an earlier call is awaited (rethrown below).
+      c.catch(() => undefined);
+      inFlight.push(c);
+      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
     }
+    while (inFlight.length > 0) await inFlight.shift();
     return out;
+  }
+
+  /** The worker thread's heap and word cache (for the benchmarks' memory breakdown). */
+  async memory(): Promise<WorkerMemory> {
+    const res = await this.request({ type: 'memory' });
+    if (res.type !== 'memory') throw new SeamlineError('EMBED_FAILED', 'bad memory response');
+    const { heapUsedMiB, heapTotalMiB, externalMiB, cachedWords } = res;
+    return { heapUsedMiB, heapTotalMiB, externalMiB, cachedWords };
   }
 
   stats(): EmbedStats {

@@ -1,15 +1,73 @@
 // Runs in a worker_thread: ONNX Runtime's run() blocks its thread for the whole batch, so the
 // daemon's event loop (HTTP, watcher, ledger) must not be the one that calls it.
 import { parentPort, workerData } from 'node:worker_threads';
-import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
+import {
+  env,
+  mean_pooling,
+  pipeline,
+  Tensor,
+  type FeatureExtractionPipeline,
+} from '@huggingface/transformers';
 import type { WorkerInit, WorkerRequest, WorkerResponse } from './protocol.js';
+import { TokenEncoder, type PackedBatch } from './token-encoder.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const send = (m: WorkerResponse, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer ?? []);
 
-const WORD_CACHE_MAX = 200_000;
-const wordCache = new Map<string, number>();
+type ModelOut = Record<string, Tensor | undefined>;
+
+/**
+ * Runs inference calls one at a time, in arrival order, and starts the next one the moment the
+ * previous one returns (before its caller pools): while ONNX Runtime computes call N on its own
+ * threads, this thread tokenizes and packs call N+1 and pools call N−1.
+ */
+class RunQueue {
+  private readonly queue: {
+    feeds: Record<string, Tensor>;
+    resolve: (o: ModelOut) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  private busy = false;
+
+  constructor(private readonly run: (feeds: Record<string, Tensor>) => Promise<ModelOut>) {}
+
+  submit(feeds: Record<string, Tensor>): Promise<ModelOut> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ feeds, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.busy) return;
+    const job = this.queue.shift();
+    if (!job) return;
+    this.busy = true;
+    this.run(job.feeds).then(
+      (o) => {
+        this.busy = false;
+        this.pump();
+        job.resolve(o);
+      },
+      (e: unknown) => {
+        this.busy = false;
+        this.pump();
+        job.reject(e);
+      },
+    );
+  }
+}
+
+function feedsOf(b: PackedBatch): Record<string, Tensor> {
+  const dims = [b.rows, b.width];
+  const feeds: Record<string, Tensor> = {
+    input_ids: new Tensor('int64', b.inputIds, dims),
+    attention_mask: new Tensor('int64', b.attentionMask, dims),
+  };
+  if (b.tokenTypeIds) feeds.token_type_ids = new Tensor('int64', b.tokenTypeIds, dims);
+  return feeds;
+}
 
 async function main(): Promise<void> {
   env.localModelPath = init.modelsDir.endsWith('/') ? init.modelsDir : `${init.modelsDir}/`;
@@ -31,50 +89,58 @@ async function main(): Promise<void> {
     send({ type: 'initError', message, notFound });
     return;
   }
-  const probe = await extractor(['dimension probe'], { pooling: 'mean', normalize: true });
-  const dim = probe.dims[probe.dims.length - 1]!;
-  send({ type: 'ready', dim });
+  const encoder = new TokenEncoder(extractor.tokenizer);
+  const model = extractor.model as unknown as (feeds: Record<string, Tensor>) => Promise<ModelOut>;
+  const runs = new RunQueue((feeds) => model(feeds));
 
-  const countWords = (words: readonly string[]): number[] => {
-    const missing = [...new Set(words.filter((w) => !wordCache.has(w)))];
-    if (missing.length > 0) {
-      const enc = extractor.tokenizer(missing, {
-        add_special_tokens: false,
-        padding: true,
-        truncation: false,
-      }) as { attention_mask: { data: ArrayLike<number | bigint>; dims: number[] } };
-      const width = enc.attention_mask.dims[1] ?? 0;
-      if (wordCache.size + missing.length > WORD_CACHE_MAX) wordCache.clear();
-      for (let i = 0; i < missing.length; i++) {
-        let n = 0;
-        for (let j = 0; j < width; j++) n += Number(enc.attention_mask.data[i * width + j]);
-        wordCache.set(missing[i]!, Math.max(1, n));
-      }
-    }
-    return words.map((w) => wordCache.get(w) ?? 1);
+  // The same steps as the feature-extraction pipeline with { pooling: 'mean', normalize: true },
+  // on ids packed from the encoder instead of a second tokenization.
+  const embed = async (
+    texts: readonly string[],
+  ): Promise<{ data: Float32Array; dim: number; b: PackedBatch }> => {
+    const b = encoder.pack(texts);
+    const feeds = feedsOf(b);
+    const out = await runs.submit(feeds);
+    const hidden = out.last_hidden_state ?? out.logits ?? out.token_embeddings;
+    if (!hidden) throw new Error('the model returned no last_hidden_state, logits or token_embeddings');
+    const pooled = mean_pooling(hidden, feeds.attention_mask!).normalize_(2, -1);
+    const data =
+      pooled.data instanceof Float32Array ? pooled.data : Float32Array.from(pooled.data as ArrayLike<number>);
+    return { data, dim: pooled.dims[pooled.dims.length - 1]!, b };
   };
+
+  const probe = await embed(['dimension probe']);
+  send({ type: 'ready', dim: probe.dim, tokenizeOnce: encoder.tokenizeOnce });
 
   port.on('message', (req: WorkerRequest) => {
     void (async () => {
       try {
-        if (req.type === 'tokenCounts') {
-          send({ type: 'tokenCounts', reqId: req.reqId, counts: countWords(req.words) });
+        if (req.type === 'memory') {
+          const m = process.memoryUsage();
+          const mib = (x: number): number => Math.round((x / 1048576) * 10) / 10;
+          send({
+            type: 'memory',
+            reqId: req.reqId,
+            heapUsedMiB: mib(m.heapUsed),
+            heapTotalMiB: mib(m.heapTotal),
+            externalMiB: mib(m.external),
+            cachedWords: encoder.cachedWords,
+          });
+        } else if (req.type === 'tokenCounts') {
+          const counts = encoder.wordCounts(req.words);
+          send({ type: 'tokenCounts', reqId: req.reqId, counts }, [counts.buffer as ArrayBuffer]);
         } else {
-          const enc = extractor.tokenizer(req.texts as string[], { padding: true, truncation: true }) as {
-            input_ids: { dims: number[] };
-          };
-          const padded = (enc.input_ids.dims[0] ?? 0) * (enc.input_ids.dims[1] ?? 0);
-          const out = await extractor(req.texts as string[], { pooling: 'mean', normalize: true });
-          const data = Float32Array.from(out.data as Float32Array);
+          const { data, dim, b } = await embed(req.texts);
           send(
             {
               type: 'embed',
               reqId: req.reqId,
               data,
-              dim: out.dims[out.dims.length - 1]!,
-              paddedTokens: padded,
+              dim,
+              paddedTokens: b.rows * b.width,
+              realTokens: b.real,
             },
-            [data.buffer],
+            [data.buffer as ArrayBuffer],
           );
         }
       } catch (e) {
