@@ -1,8 +1,7 @@
 import { mkdir } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { buildPipeline, type TestHooks } from '../daemon/pipeline.js';
 import { MaintenanceGate } from '../optimize/gate.js';
-import { acquireWriter, Leases, WRITER_LEASE } from '../runtime/lock.js';
+import { acquireWriter, WRITER_LEASE } from '../runtime/lock.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { IngestSummary } from './types.js';
 
@@ -13,8 +12,8 @@ export type { IngestSummary } from './types.js';
  * lease for its duration (LOCKED, exit 6, when a daemon holds the data folder).
  */
 export async function ingestOnce(rt: Runtime, hooks: TestHooks): Promise<IngestSummary> {
-  const leases = new Leases(rt.db);
-  const holder = acquireWriter(leases, rt.config.dataDir, rt.clock.nowMs());
+  const leases = rt.leases;
+  const holder = await acquireWriter(leases, rt.config.dataDir, rt.clock.nowMs());
   try {
     await mkdir(rt.config.landingDir, { recursive: true });
     rt.bronze.recoverLanding();
@@ -32,7 +31,7 @@ export async function ingestOnce(rt: Runtime, hooks: TestHooks): Promise<IngestS
         !r.landed.some((o) => o.kind === 'changed-while-reading')
       )
         break;
-      await sleep(Math.max(50, Math.min(rt.config.completeness.stableWindowMs, 1000)));
+      await rt.clock.sleep(Math.max(50, Math.min(rt.config.completeness.stableWindowMs, 1000)));
     }
     // Batch by batch (not processor.drain) so the optimize job's maintenance lease can pause new merges.
     const gate = new MaintenanceGate(leases, rt.clock, rt.logger, {
@@ -61,6 +60,6 @@ export async function ingestOnce(rt: Runtime, hooks: TestHooks): Promise<IngestS
       tableVersion: await table.version(),
     };
   } finally {
-    leases.release(WRITER_LEASE, holder);
+    await leases.release(WRITER_LEASE, holder);
   }
 }

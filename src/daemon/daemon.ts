@@ -8,10 +8,12 @@ import { FreshnessTracker } from '../observability/freshness.js';
 import { newLiveStats, type LiveStats } from '../observability/metrics.js';
 import { BacklogPacer } from '../processor/lanes.js';
 import { MaintenanceGate } from '../optimize/gate.js';
-import { acquireWriter, Leases, WRITER_LEASE, WRITER_TTL_MS } from '../runtime/lock.js';
+import { every } from '../runtime/every.js';
+import { acquireWriter, WRITER_LEASE, WRITER_TTL_MS } from '../runtime/lock.js';
+import type { Clock } from '../ports/clock.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { guardProcess } from '../runtime/process-guard.js';
-import { backoffSleep, StallMonitor } from '../runtime/stall-monitor.js';
+import { StallMonitor } from '../runtime/stall-monitor.js';
 import { buildPipeline, type TestHooks } from './pipeline.js';
 import { daemonHttpHandlers } from './http-handlers.js';
 
@@ -53,8 +55,8 @@ export function startDaemon(
   const stopCtl = new AbortController();
   // Landing and processing run as two loops so a long batch (seconds of embedding in the worker
   // thread) never delays seeing and landing new files; each sleeps until woken or its interval ends.
-  const landingWake = new Wakeup(stopCtl.signal);
-  const processorWake = new Wakeup(stopCtl.signal);
+  const landingWake = new Wakeup(stopCtl.signal, rt.clock);
+  const processorWake = new Wakeup(stopCtl.signal, rt.clock);
   let dirty = true;
   const poke = (): void => {
     dirty = true;
@@ -76,9 +78,9 @@ export function startDaemon(
 
   const unguard = guardProcess(log);
   const done = (async () => {
-    const leases = new Leases(rt.db);
+    const leases = rt.leases;
     // Single writer: refuse before binding any port, so a second daemon fails fast and clearly.
-    const holder = acquireWriter(leases, c.dataDir, rt.clock.nowMs());
+    const holder = await acquireWriter(leases, c.dataDir, rt.clock.nowMs());
     const gate = new MaintenanceGate(leases, rt.clock, log, {
       maxPauseMs: c.optimize.maxWriterPauseMs,
       holder,
@@ -86,31 +88,39 @@ export function startDaemon(
     live.storesOpen = true;
     let watcher: FSWatcher | null = null;
     let http: HttpServerHandle | null = null;
-    const renew = setInterval(() => {
-      // A timer must never throw: a busy or full database is a stall to report, not a crash.
-      try {
-        if (leases.tryAcquire(WRITER_LEASE, holder, WRITER_TTL_MS, rt.clock.nowMs()))
+    // Background timers run on the injected clock until the daemon has drained (not at stop()).
+    const timers = new AbortController();
+    // A timer must never throw: a busy or full database is a stall to report, not a crash.
+    const renewing = every(
+      rt.clock,
+      WRITER_TTL_MS / 3,
+      timers.signal,
+      async () => {
+        if (await leases.tryAcquire(WRITER_LEASE, holder, WRITER_TTL_MS, rt.clock.nowMs()))
           stalls.succeeded('lease');
         else
           stalls.failed(
             'lease',
             new SeamlineError('LOCKED', 'the writer lease was taken by another process'),
           );
-      } catch (e) {
-        stalls.failed('lease', e);
-      }
-    }, WRITER_TTL_MS / 3);
-    renew.unref();
+      },
+      (e) => stalls.failed('lease', e),
+    );
     // Event-loop delay every second at debug level (what searches and /healthz waited behind; see benchmarks).
     const loop = new EventLoopMonitor();
-    const loopTimer = setInterval(() => {
-      const d = loop.take();
-      log.debug(
-        { event: 'eventloop.delay', p50_ms: d.p50Ms, p99_ms: d.p99Ms, max_ms: d.maxMs, samples: d.samples },
-        'event-loop delay',
-      );
-    }, 1000);
-    loopTimer.unref();
+    const sampling = every(
+      rt.clock,
+      1000,
+      timers.signal,
+      () => {
+        const d = loop.take();
+        log.debug(
+          { event: 'eventloop.delay', p50_ms: d.p50Ms, p99_ms: d.p99Ms, max_ms: d.maxMs, samples: d.samples },
+          'event-loop delay',
+        );
+      },
+      (e) => log.warn({ event: 'eventloop.sample_failed', err: e }, 'event-loop sample failed'),
+    );
     try {
       if (c.http.enabled) {
         // Up before the model loads: /healthz answers and /readyz says why it is not ready yet.
@@ -180,7 +190,7 @@ export function startDaemon(
             } catch (e) {
               if (stopCtl.signal.aborted) break;
               dirty = true;
-              await backoffSleep(stalls.failed('landing', e).delayMs, stopCtl.signal);
+              await rt.clock.sleep(stalls.failed('landing', e).delayMs, stopCtl.signal);
             }
           }
           await landingWake.sleep(idleMs);
@@ -236,7 +246,7 @@ export function startDaemon(
           if (isSeamlineError(e) && !e.retryable && e.code === 'LOCKED') throw e;
           // A gate failure is the processor's own incident (the batch waits for an operator); others back off.
           if (!(isSeamlineError(e) && e.code === 'GATE_FAILED'))
-            await backoffSleep(stalls.failed('processor', e).delayMs, stopCtl.signal);
+            await rt.clock.sleep(stalls.failed('processor', e).delayMs, stopCtl.signal);
           else log.warn({ event: 'daemon.step_failed', code: e.code, err: e }, 'batch held by a gate');
         }
         if (!didWork) await processorWake.sleep(backlogWaitMs > 0 ? Math.min(idleMs, backlogWaitMs) : idleMs);
@@ -245,12 +255,12 @@ export function startDaemon(
       await landing.idle();
       setState('draining');
     } finally {
-      clearInterval(renew);
-      clearInterval(loopTimer);
+      timers.abort();
+      await Promise.all([renewing, sampling]);
       loop.close();
       await watcher?.close();
       await http?.close();
-      leases.release(WRITER_LEASE, holder);
+      await leases.release(WRITER_LEASE, holder);
       live.storesOpen = false;
       setState('stopped');
       unguard();
@@ -273,15 +283,18 @@ export function startDaemon(
 /** A sleep that a wake() (or the stop signal) cuts short; a wake() while awake is not lost. */
 class Wakeup {
   private pending = false;
-  private resolve: (() => void) | null = null;
+  private cut: AbortController | null = null;
 
-  constructor(private readonly signal: AbortSignal) {
+  constructor(
+    private readonly signal: AbortSignal,
+    private readonly clock: Clock,
+  ) {
     signal.addEventListener('abort', () => this.wake(), { once: true });
   }
 
   wake(): void {
     this.pending = true;
-    this.resolve?.();
+    this.cut?.abort();
   }
 
   async sleep(ms: number): Promise<void> {
@@ -289,15 +302,9 @@ class Wakeup {
       this.pending = false;
       return;
     }
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(t);
-        this.resolve = null;
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      this.resolve = done;
-    });
+    this.cut = new AbortController();
+    await this.clock.sleep(ms, this.cut.signal);
+    this.cut = null;
     this.pending = false;
   }
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/load.js';
 import type { Sqlite } from '../store/sqlite/db.js';
 import { toSeamlineError } from '../errors/errors.js';
@@ -7,7 +6,7 @@ import type { TableRegistry } from '../ledger/tables.js';
 import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../ports/clock.js';
 import type { MaintainableTable, VectorStore, VectorTable } from '../ports/vector-store.js';
-import { Leases } from '../runtime/lock.js';
+import type { LeaseStore } from '../ports/leases.js';
 import { MaintenanceLease, type WriterPause } from './lease.js';
 import { decide, type Action, type Decision, type PolicyOptions, type TableSnapshot } from './policy.js';
 import { OptimizeRuns, type OptimizeRunRecord } from './runs.js';
@@ -16,6 +15,7 @@ export const ROLLBACK_TAG_PREFIX = 'seamline-optimize-';
 
 export interface OptimizerDeps {
   readonly db: Sqlite;
+  readonly leases: LeaseStore;
   readonly tables: TableRegistry;
   readonly store: VectorStore;
   readonly clock: Clock;
@@ -173,7 +173,7 @@ export async function runOptimizePass(
           },
           `${what}: commit conflict, retrying`,
         );
-        await sleep(100 * 2 ** attempt + Math.floor(Math.random() * 50));
+        await clock.sleep(100 * 2 ** attempt + Math.floor(Math.random() * 50));
       }
     }
   };
@@ -259,7 +259,7 @@ export async function runOptimizePass(
     let error: string | null = null;
 
     if (servingActions.length && table && maint) {
-      const lease = MaintenanceLease.acquire(new Leases(deps.db), clock, {
+      const lease = await MaintenanceLease.acquire(deps.leases, clock, {
         ttlMs: o.leaseTtlMs,
         drainWaitMs: o.drainWaitMs,
         ...(o.holder ? { holder: o.holder } : {}),
@@ -298,13 +298,13 @@ export async function runOptimizePass(
               }
               await execute(a, table, maint);
               done.push(a.kind);
-              lease.renew();
+              await lease.renew();
             }
           } finally {
             criticalMs = clock.nowMs() - critStart;
           }
         } finally {
-          lease.release();
+          await lease.release();
         }
       }
     }

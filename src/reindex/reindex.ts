@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/load.js';
 import { SeamlineError, toSeamlineError } from '../errors/errors.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { VectorTable } from '../ports/vector-store.js';
 import { materialize, type MaterializeDeps, type MaterializeResult } from '../processor/materialize.js';
 import type { FaultHook } from '../runtime/fault.js';
-import { Leases, selfHolder } from '../runtime/lock.js';
+import { selfHolder } from '../runtime/lock.js';
+import { every } from '../runtime/every.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { runGates } from './run-gates.js';
 import type { GateResult } from './gates.js';
@@ -84,26 +84,32 @@ export async function runReindex(
 ): Promise<ReindexReport> {
   const c = rt.config;
   const log = rt.logger.child({ component: 'reindex' });
-  const leases = new Leases(rt.db);
+  const leases = rt.leases;
   // host:pid:run — unique per run (the lease is re-entrant per holder), and a dead pid still frees it.
   const holder = `${selfHolder()}:${randomUUID().slice(0, 8)}`;
-  if (!leases.tryAcquire(REINDEX_LEASE, holder, REINDEX_TTL_MS, rt.clock.nowMs())) {
-    const h = leases.holder(REINDEX_LEASE, rt.clock.nowMs());
+  if (!(await leases.tryAcquire(REINDEX_LEASE, holder, REINDEX_TTL_MS, rt.clock.nowMs()))) {
+    const h = await leases.holder(REINDEX_LEASE, rt.clock.nowMs());
     throw new SeamlineError(
       'LOCKED',
       `another reindex (${h?.holder ?? 'unknown'}) is running on ${c.dataDir}; wait for it or stop it (a killed one is resumed by the next run)`,
     );
   }
-  const renew = setInterval(
-    () => leases.tryAcquire(REINDEX_LEASE, holder, REINDEX_TTL_MS, rt.clock.nowMs()),
+  const renewal = new AbortController();
+  const renewing = every(
+    rt.clock,
     REINDEX_TTL_MS / 3,
+    renewal.signal,
+    async () => {
+      await leases.tryAcquire(REINDEX_LEASE, holder, REINDEX_TTL_MS, rt.clock.nowMs());
+    },
+    (e) => log.warn({ event: 'reindex.lease_renew_failed', err: e }, 'could not renew the reindex lease'),
   );
-  renew.unref();
   try {
     return await build(rt, opts, log, signal);
   } finally {
-    clearInterval(renew);
-    leases.release(REINDEX_LEASE, holder);
+    renewal.abort();
+    await renewing;
+    await leases.release(REINDEX_LEASE, holder);
   }
 }
 
@@ -236,7 +242,8 @@ async function build(
   const progress = new ProgressReporter(opts.tty, opts.write, log, c.reindex.progressLogIntervalMs);
   const pace = async (n: number): Promise<void> => {
     const wait = limiter.take(n, rt.clock.nowMs());
-    if (wait > 0) await sleep(wait, undefined, { signal });
+    if (wait > 0) await rt.clock.sleep(wait, signal);
+    signal?.throwIfAborted();
   };
   // The serving table's contiguous watermark when last caught up (reported as caughtUpSeq; the job row
   // stores the commit mark, which is what the catch-up resumes from).

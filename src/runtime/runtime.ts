@@ -12,8 +12,10 @@ import { TableRegistry } from '../ledger/tables.js';
 import type { Logger } from '../observability/logger.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Embedder } from '../ports/embedder.js';
+import type { LeaseStore } from '../ports/leases.js';
 import type { VectorStore, VectorTable } from '../ports/vector-store.js';
 import { LanceStore } from '../store/lance.js';
+import { SqliteLeases } from '../store/sqlite/leases.js';
 
 export const DB_FILE = 'seamline.db';
 export const LANCE_DIR = 'lance';
@@ -27,6 +29,7 @@ export interface Runtime {
   readonly bronze: Bronze;
   readonly ledger: Ledger;
   readonly tables: TableRegistry;
+  readonly leases: LeaseStore;
   readonly store: VectorStore;
   readonly contract: Contract;
   /** Loads (once) the embedder for a model id. */
@@ -111,6 +114,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     bronze,
     ledger,
     tables,
+    leases: new SqliteLeases(db),
     store,
     contract: buildContract(config.contract as never),
     embedder,

@@ -9,6 +9,7 @@ export const optimize: Command = async (ctx) => {
   const rt = await openRuntime(ctx.config, ctx.logger);
   const deps: OptimizerDeps = {
     db: rt.db,
+    leases: rt.leases,
     tables: rt.tables,
     store: rt.store,
     clock: rt.clock,

@@ -135,7 +135,14 @@ describe('optimize job against real LanceDB tables', () => {
         const versionsBefore = await maint.versions();
 
         const r1 = await runOptimizePass(
-          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
+          {
+            db: rt.db,
+            leases: rt.leases,
+            tables: rt.tables,
+            store: rt.store,
+            clock: rt.clock,
+            logger: silent,
+          },
           config.optimize,
         );
         console.log(
@@ -186,7 +193,14 @@ describe('optimize job against real LanceDB tables', () => {
         // The owner releases its tag: the next pass prunes everything but the current version and rolls our tag.
         await maint.deleteTag('release-250');
         const r2 = await runOptimizePass(
-          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
+          {
+            db: rt.db,
+            leases: rt.leases,
+            tables: rt.tables,
+            store: rt.store,
+            clock: rt.clock,
+            logger: silent,
+          },
           config.optimize,
         );
         console.log(
@@ -233,7 +247,14 @@ describe('optimize job against real LanceDB tables', () => {
         const unindexed = (await table.indexes()).find((i) => i.columns.includes('text'))!.unindexedRows;
         assert.ok(unindexed > 0);
         const r3 = await runOptimizePass(
-          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
+          {
+            db: rt.db,
+            leases: rt.leases,
+            tables: rt.tables,
+            store: rt.store,
+            clock: rt.clock,
+            logger: silent,
+          },
           config.optimize,
         );
         assert.equal(r3.status, 'ok', r3.error ?? '');
@@ -248,13 +269,27 @@ describe('optimize job against real LanceDB tables', () => {
         // With a 0 ms retention the versions pass 3 made are prunable now; after that nothing is left:
         // a no-op pass takes no lease and changes nothing.
         const r4 = await runOptimizePass(
-          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
+          {
+            db: rt.db,
+            leases: rt.leases,
+            tables: rt.tables,
+            store: rt.store,
+            clock: rt.clock,
+            logger: silent,
+          },
           config.optimize,
         );
         assert.deepEqual(r4.actions, ['delete-tags', 'optimize', 'tag-rollback-point']);
         const v = await table.version();
         const r5 = await runOptimizePass(
-          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
+          {
+            db: rt.db,
+            leases: rt.leases,
+            tables: rt.tables,
+            store: rt.store,
+            clock: rt.clock,
+            logger: silent,
+          },
           config.optimize,
         );
         assert.equal(r5.status, 'noop', JSON.stringify(r5.reasons));
@@ -294,7 +329,14 @@ describe('optimize job against real LanceDB tables', () => {
       );
       await processor.drain(table);
       assert.equal(await table.countRows(), 5000);
-      const deps = { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent };
+      const deps = {
+        db: rt.db,
+        leases: rt.leases,
+        tables: rt.tables,
+        store: rt.store,
+        clock: rt.clock,
+        logger: silent,
+      };
       const below = await runOptimizePass(deps, { ...config.optimize, annMinRows: 6000 });
       assert.ok(!below.actions.includes('create-vector-index'));
       const r = await runOptimizePass(deps, config.optimize);
