@@ -3,7 +3,6 @@ import { SeamlineError } from '../errors/errors.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { VectorTable } from '../ports/vector-store.js';
 import { normalizeText } from '../processor/materialize-plan.js';
-import type { Runtime } from '../runtime/runtime.js';
 import { ndcgAt } from '../search/eval.js';
 import { search, searchLimitsOf } from '../search/search.js';
 import {
@@ -18,7 +17,7 @@ import {
   type GateResult,
   type KeyEntry,
 } from './gates.js';
-import { ReindexJobs } from './jobs.js';
+import type { ReindexDeps } from './deps.js';
 
 export interface GateInputs {
   readonly oldTable: VectorTable;
@@ -32,14 +31,17 @@ export interface GateInputs {
 }
 
 /** Runs the configured gates against the new table; each result carries its figure. */
-export async function runGates(rt: Runtime, g: GateInputs): Promise<GateResult[]> {
-  const cfg = rt.config.reindex.gates;
-  const jobs = new ReindexJobs(rt.db);
+export async function runGates(
+  deps: Pick<ReindexDeps, 'config' | 'bronze' | 'jobs' | 'embedder'>,
+  g: GateInputs,
+): Promise<GateResult[]> {
+  const cfg = deps.config.reindex.gates;
+  const jobs = deps.jobs;
   const out: GateResult[] = [];
 
   const keys = new Map<string, KeyEntry>();
   for (let after = ''; ;) {
-    const page = jobs.keyPage(after, 5000);
+    const page = await jobs.keyPage(after, 5000);
     if (page.length === 0) break;
     for (const k of page) keys.set(k.id, { seq: k.seq, deleted: k.deleted });
     after = page[page.length - 1]!.id;
@@ -85,7 +87,7 @@ export async function runGates(rt: Runtime, g: GateInputs): Promise<GateResult[]
       .filter((_, i) => i % step === 0)
       .slice(0, cfg.overlapSample)
       .map(([, k]) => k.seq);
-    const texts = rt.bronze
+    const texts = deps.bronze
       .eventsBySeq(seqs)
       .map((e) => normalizeText(e.text).slice(0, 400))
       .filter((t) => t !== '');
@@ -130,7 +132,7 @@ export async function runGates(rt: Runtime, g: GateInputs): Promise<GateResult[]
         `evaluation file ${g.evaluationFile} has no query with a relevant id`,
       );
     // The same search code the daemon serves, in the serving mode (or reindex.gates.ndcgMode), at document level.
-    const limits = searchLimitsOf(rt.config);
+    const limits = searchLimitsOf(deps.config);
     const mode = cfg.ndcgMode ?? limits.defaultMode;
     const score = async (
       table: VectorTable,
@@ -158,7 +160,7 @@ export async function runGates(rt: Runtime, g: GateInputs): Promise<GateResult[]
     const newScore = await score(g.newTable, () => Promise.resolve(g.embedder), g.embedder.modelId);
     const oldScore = await score(
       g.oldTable,
-      () => (g.sameModel ? Promise.resolve(g.embedder) : rt.embedder(g.oldModelId)),
+      () => (g.sameModel ? Promise.resolve(g.embedder) : deps.embedder(g.oldModelId)),
       g.oldModelId,
     );
     const gate = ndcgGate(oldScore, newScore, queries.length, cfg.maxNdcgDrop, cfg.minNdcg);

@@ -13,9 +13,11 @@ import type { Logger } from '../observability/logger.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { LeaseStore } from '../ports/leases.js';
+import type { ReindexStore } from '../ports/reindex-store.js';
 import type { VectorStore, VectorTable } from '../ports/vector-store.js';
 import { LanceStore } from '../store/lance.js';
 import { SqliteLeases } from '../store/sqlite/leases.js';
+import { SqliteReindexStore } from '../store/sqlite/reindex-store.js';
 
 export const DB_FILE = 'seamline.db';
 export const LANCE_DIR = 'lance';
@@ -30,6 +32,7 @@ export interface Runtime {
   readonly ledger: Ledger;
   readonly tables: TableRegistry;
   readonly leases: LeaseStore;
+  readonly reindexJobs: ReindexStore;
   readonly store: VectorStore;
   readonly contract: Contract;
   /** Loads (once) the embedder for a model id. */
@@ -115,6 +118,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     ledger,
     tables,
     leases: new SqliteLeases(db),
+    reindexJobs: new SqliteReindexStore(db),
     store,
     contract: buildContract(config.contract as never),
     embedder,

@@ -1,20 +1,14 @@
 import { runOptimizeJob } from '../../optimize/job.js';
-import { runOptimizePass, type OptimizerDeps } from '../../optimize/optimizer.js';
+import { runOptimizePass } from '../../optimize/optimizer.js';
 import { openRuntime } from '../../runtime/runtime.js';
+import { optimizerDepsOf } from '../../runtime/wiring.js';
 import type { Command } from '../context.js';
 import { printOut } from '../output.js';
 
 /** optimize [--once]: one maintenance pass and exit, or the optimize job until SIGTERM/SIGINT. */
 export const optimize: Command = async (ctx) => {
   const rt = await openRuntime(ctx.config, ctx.logger);
-  const deps: OptimizerDeps = {
-    db: rt.db,
-    leases: rt.leases,
-    tables: rt.tables,
-    store: rt.store,
-    clock: rt.clock,
-    logger: rt.logger,
-  };
+  const deps = optimizerDepsOf(rt);
   try {
     if (ctx.values.once === true) {
       const r = await runOptimizePass(deps, ctx.config.optimize);

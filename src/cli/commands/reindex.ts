@@ -5,6 +5,7 @@ import { formatDuration } from '../../reindex/progress.js';
 import { estimateReindex, type ReindexEstimate } from '../../reindex/estimate.js';
 import { runReindex } from '../../reindex/reindex.js';
 import { openRuntime } from '../../runtime/runtime.js';
+import { reindexDepsOf } from '../../runtime/wiring.js';
 import { hooksOf, type Command } from '../context.js';
 import { printOut } from '../output.js';
 
@@ -45,7 +46,7 @@ export const reindex: Command = async (ctx) => {
   try {
     const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true && !ctx.json;
     if (ctx.values['dry-run'] === true || (interactive && ctx.values.yes !== true)) {
-      const e = await estimateReindex(rt, modelId, maxRps);
+      const e = await estimateReindex(reindexDepsOf(rt), modelId, maxRps);
       if (ctx.values['dry-run'] === true) {
         printOut(ctx.json, e, () => estimateLines(e).join('\n'));
         return 0;
@@ -60,7 +61,7 @@ export const reindex: Command = async (ctx) => {
       }
     }
     const r = await runReindex(
-      rt,
+      reindexDepsOf(rt),
       {
         modelId,
         maxRps,
