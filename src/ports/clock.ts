@@ -11,7 +11,10 @@ export interface Clock {
   readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-/** Wall-clock time and real timers. A pending sleep does not keep the process alive on its own. */
+/**
+ * Wall-clock time and real timers. A pending sleep keeps the process alive (like timers/promises):
+ * background loops on it must be stopped through their signal when their owner closes.
+ */
 export const systemClock: Clock = {
   nowMs: () => Date.now(),
   sleep: (ms, signal) => {

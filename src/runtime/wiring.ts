@@ -17,7 +17,7 @@ export const reindexDepsOf = (rt: Runtime): ReindexDeps => ({
 
 /** The ports one optimize pass takes. */
 export const optimizerDepsOf = (rt: Runtime): OptimizerDeps => ({
-  db: rt.db,
+  runs: rt.optimizeRuns,
   leases: rt.leases,
   tables: rt.tables,
   store: rt.store,
