@@ -1,5 +1,6 @@
 import { runOptimizeJob } from '../../optimize/job.js';
 import { runOptimizePass } from '../../optimize/optimizer.js';
+import { runJob } from '../../runtime/job.js';
 import { openRuntime } from '../../runtime/runtime.js';
 import { optimizerDepsOf } from '../../runtime/wiring.js';
 import type { Command } from '../context.js';
@@ -28,21 +29,15 @@ export const optimize: Command = async (ctx) => {
       );
       return r.status === 'failed' ? 4 : 0;
     }
-    const ctl = new AbortController();
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      signals += 1;
-      if (signals > 1) process.exit(130);
-      ctx.logger.info(
-        { event: 'optimize.draining', signal: sig },
-        'stopping after the current action; the lease is released',
-      );
-      ctl.abort();
-      setTimeout(() => process.exit(1), ctx.config.shutdownDeadlineMs).unref();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    const s = await runOptimizeJob(deps, ctx.config.optimize, ctl.signal);
+    const s = await runJob(
+      {
+        name: 'optimize',
+        logger: ctx.logger,
+        deadlineMs: ctx.config.shutdownDeadlineMs,
+        drainMessage: 'stopping after the current action; the lease is released',
+      },
+      (signal) => runOptimizeJob(deps, ctx.config.optimize, signal),
+    );
     printOut(
       ctx.json,
       s,
