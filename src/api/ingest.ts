@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { buildPipeline, type TestHooks } from '../daemon/pipeline.js';
+import { SeamlineError } from '../errors/errors.js';
 import { MaintenanceGate } from '../optimize/gate.js';
-import { acquireWriter, Leases, WRITER_LEASE } from '../runtime/lock.js';
+import { acquireWriter, WRITER_LEASE } from '../runtime/lock.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { IngestSummary } from './types.js';
 
@@ -12,9 +12,13 @@ export type { IngestSummary } from './types.js';
  * Lands every complete file present, processes all of bronze, returns the summary. Takes the writer
  * lease for its duration (LOCKED, exit 6, when a daemon holds the data folder).
  */
-export async function ingestOnce(rt: Runtime, hooks: TestHooks): Promise<IngestSummary> {
-  const leases = new Leases(rt.db);
-  const holder = acquireWriter(leases, rt.config.dataDir, rt.clock.nowMs());
+export async function ingestOnce(
+  rt: Runtime,
+  hooks: TestHooks,
+  signal?: AbortSignal,
+): Promise<IngestSummary> {
+  const leases = rt.leases;
+  const holder = await acquireWriter(leases, rt.config.dataDir, rt.clock.nowMs());
   try {
     await mkdir(rt.config.landingDir, { recursive: true });
     rt.bronze.recoverLanding();
@@ -32,7 +36,8 @@ export async function ingestOnce(rt: Runtime, hooks: TestHooks): Promise<IngestS
         !r.landed.some((o) => o.kind === 'changed-while-reading')
       )
         break;
-      await sleep(Math.max(50, Math.min(rt.config.completeness.stableWindowMs, 1000)));
+      if (signal?.aborted) break;
+      await rt.clock.sleep(Math.max(50, Math.min(rt.config.completeness.stableWindowMs, 1000)), signal);
     }
     // Batch by batch (not processor.drain) so the optimize job's maintenance lease can pause new merges.
     const gate = new MaintenanceGate(leases, rt.clock, rt.logger, {
@@ -41,7 +46,13 @@ export async function ingestOnce(rt: Runtime, hooks: TestHooks): Promise<IngestS
     });
     const batches: NonNullable<Awaited<ReturnType<typeof processor.runOnce>>>[] = [];
     for (;;) {
-      await gate.waitIfHeld();
+      // A shutdown stops between batches: the batch in flight is committed, the rest waits for the next run.
+      if (signal?.aborted)
+        throw new SeamlineError(
+          'ABORTED',
+          `ingest interrupted after ${batches.length} batch(es); run it again to process the rest`,
+        );
+      await gate.waitIfHeld(signal);
       const b = await processor.runOnce(table);
       if (!b) break;
       batches.push(b);
@@ -61,6 +72,6 @@ export async function ingestOnce(rt: Runtime, hooks: TestHooks): Promise<IngestS
       tableVersion: await table.version(),
     };
   } finally {
-    leases.release(WRITER_LEASE, holder);
+    await leases.release(WRITER_LEASE, holder);
   }
 }

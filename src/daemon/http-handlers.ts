@@ -34,62 +34,20 @@ export function daemonHttpHandlers(
   const hist = new LedgerHistograms();
   const metrics = new PipelineMetrics();
   const history = new ActivityHistory();
+  const sampleBacklog = backlogSampler(rt, history);
   // Backlog over the last hour for the status page: one sample per 10 s, bounded by ActivityHistory.
-  const sampleBacklog = (): void => {
-    try {
-      const serving = rt.tables.serving();
-      const lanes = serving ? rt.ledger.lanes() : null;
-      const per = serving && lanes ? lanes.backlog(serving.tableName) : null;
-      // Both lanes plus landed files the processor has not put in a lane yet (as status counts it).
-      const backlog =
-        serving && lanes && per
-          ? per.live.records + per.backlog.records + lanes.undiscovered(serving.tableName).records
-          : 0;
-      history.sample(rt.clock.nowMs(), backlog);
-    } catch (err) {
-      rt.logger.warn({ event: 'history.sample_failed', err }, 'status page: backlog sample failed');
-    }
-  };
+  // A real, unref'd interval (not the clock): it must not keep a daemon that failed to start alive.
   const sampler = setInterval(sampleBacklog, 10_000);
   sampler.unref();
-  // Tables by name: searches follow the serving pointer (a swap is picked up by the next request).
-  const opened = new Map<string, VectorTable>();
   const status = async (): Promise<Record<string, unknown>> => ({
     ...(await collectStatus(rt, {
       daemon: { state: live.state, modelLoaded: live.modelLoaded, startedAtMs: live.startedAtMs },
     })),
     stalls: stalls?.stalls() ?? [],
   });
-  // The processor lanes as the metrics read them (docs/metrics.md#lanes).
-  const laneView = (freshness: FreshnessTracker, tableName: string): LaneMetricsView => {
-    const f = freshnessOf(rt, tableName);
-    return {
-      freshness: { live: freshness.histogram('live'), backlog: freshness.histogram('backlog') },
-      backlog: rt.ledger.lanes().backlog(tableName),
-      objective: {
-        percentile: f.percentile,
-        valueS: f.valueMs === null ? null : f.valueMs / 1000,
-        degraded: !f.ok,
-      },
-    };
-  };
   return {
     searchLimits: limits,
-    readiness: () => {
-      const reasons: string[] = [];
-      if (!live.storesOpen) reasons.push('stores are not open');
-      if (!live.modelLoaded) reasons.push('the embedding model is not loaded yet');
-      if (live.state !== 'running') reasons.push(`daemon is ${live.state}`);
-      reasons.push(...(stalls?.reasons() ?? []));
-      const ready = reasons.length === 0;
-      // A violated freshness objective degrades, it does not unready: the reason is reported, status 200.
-      const serving = rt.tables.serving();
-      if (serving && live.storesOpen) {
-        const f = freshnessOf(rt, serving.tableName);
-        if (f.reason) reasons.push(f.reason);
-      }
-      return { ready, reasons };
-    },
+    readiness: () => readiness(rt, live, stalls),
     status,
     metrics: async () => {
       const s = await status();
@@ -100,7 +58,7 @@ export function daemonHttpHandlers(
         live,
         hist,
         nowMs: rt.clock.nowMs(),
-        ...(serving && opts.freshness ? { lanes: laneView(opts.freshness, serving.tableName) } : {}),
+        ...(serving && opts.freshness ? { lanes: laneView(rt, opts.freshness, serving.tableName) } : {}),
       });
     },
     close: () => clearInterval(sampler),
@@ -118,21 +76,79 @@ export function daemonHttpHandlers(
         return history.view(now);
       },
     },
-    search: async (req) => {
+    search: servingSearch(rt, limits),
+  };
+}
+
+/** One backlog sample (both lanes plus landed files not in a lane yet, as status counts it); never throws. */
+function backlogSampler(rt: Runtime, history: ActivityHistory): () => void {
+  return () => {
+    try {
       const serving = rt.tables.serving();
-      if (!serving) throw new SeamlineError('USAGE', 'nothing is indexed yet');
-      let table = opened.get(serving.tableName);
-      if (!table) {
-        const t = await rt.store.openTable(serving.tableName);
-        if (!t) throw new SeamlineError('STORE_FAILED', `serving table ${serving.tableName} is missing`);
-        opened.set(serving.tableName, t);
-        table = t;
-      }
-      // Lazy: an fts search never waits for the model.
-      const res = await search(table, () => rt.embedder(serving.modelId), req, limits, {
-        modelId: serving.modelId,
-      });
-      return { table: table.name, ...res };
+      const lanes = serving ? rt.ledger.lanes() : null;
+      const per = serving && lanes ? lanes.backlog(serving.tableName) : null;
+      const backlog =
+        serving && lanes && per
+          ? per.live.records + per.backlog.records + lanes.undiscovered(serving.tableName).records
+          : 0;
+      history.sample(rt.clock.nowMs(), backlog);
+    } catch (err) {
+      rt.logger.warn({ event: 'history.sample_failed', err }, 'status page: backlog sample failed');
+    }
+  };
+}
+
+function readiness(
+  rt: Runtime,
+  live: LiveStats,
+  stalls: StallMonitor | undefined,
+): { ready: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  if (!live.storesOpen) reasons.push('stores are not open');
+  if (!live.modelLoaded) reasons.push('the embedding model is not loaded yet');
+  if (live.state !== 'running') reasons.push(`daemon is ${live.state}`);
+  reasons.push(...(stalls?.reasons() ?? []));
+  const ready = reasons.length === 0;
+  // A violated freshness objective degrades, it does not unready: the reason is reported, status 200.
+  const serving = rt.tables.serving();
+  if (serving && live.storesOpen) {
+    const f = freshnessOf(rt, serving.tableName);
+    if (f.reason) reasons.push(f.reason);
+  }
+  return { ready, reasons };
+}
+
+/** The processor lanes as the metrics read them (docs/metrics.md#lanes). */
+function laneView(rt: Runtime, freshness: FreshnessTracker, tableName: string): LaneMetricsView {
+  const f = freshnessOf(rt, tableName);
+  return {
+    freshness: { live: freshness.histogram('live'), backlog: freshness.histogram('backlog') },
+    backlog: rt.ledger.lanes().backlog(tableName),
+    objective: {
+      percentile: f.percentile,
+      valueS: f.valueMs === null ? null : f.valueMs / 1000,
+      degraded: !f.ok,
     },
+  };
+}
+
+/** Search on the serving table; tables by name, so a swap is picked up by the next request. */
+function servingSearch(rt: Runtime, limits: ReturnType<typeof searchLimitsOf>): HttpHandlers['search'] {
+  const opened = new Map<string, VectorTable>();
+  return async (req) => {
+    const serving = rt.tables.serving();
+    if (!serving) throw new SeamlineError('USAGE', 'nothing is indexed yet');
+    let table = opened.get(serving.tableName);
+    if (!table) {
+      const t = await rt.store.openTable(serving.tableName);
+      if (!t) throw new SeamlineError('STORE_FAILED', `serving table ${serving.tableName} is missing`);
+      opened.set(serving.tableName, t);
+      table = t;
+    }
+    // Lazy: an fts search never waits for the model.
+    const res = await search(table, () => rt.embedder(serving.modelId), req, limits, {
+      modelId: serving.modelId,
+    });
+    return { table: table.name, ...res };
   };
 }

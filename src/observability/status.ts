@@ -1,4 +1,3 @@
-import { ReindexJobs } from '../reindex/jobs.js';
 import { landingBacklog } from '../landing/pending.js';
 import { openWritersFor } from '../landing/writers.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -122,7 +121,7 @@ export async function collectStatus(
     table,
     tables: rt.tables.list(),
     // The latest reindex job (build progress, catch-up, gates, outcome), or null.
-    reindex: new ReindexJobs(rt.db).latest(),
+    reindex: await rt.reindexJobs.latest(),
     // Batches a gate refused (open) and how they ended (resolved / waived); newest first.
     incidents: rt.ledger.incidents().list(50),
     ...extra,

@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../ports/clock.js';
-import { MAINTENANCE_ACK, MAINTENANCE_LEASE, selfHolder, type Leases } from '../runtime/lock.js';
+import type { LeaseStore } from '../ports/leases.js';
+import { MAINTENANCE_ACK, MAINTENANCE_LEASE, selfHolder } from '../runtime/lock.js';
 
 export interface MaintenanceGateOptions {
   /** Longest the writer stays paused for one maintenance window (the "lease bound"). Default 20 000 ms. */
@@ -35,7 +35,7 @@ export class MaintenanceGate {
   private timeouts = 0;
 
   constructor(
-    private readonly leases: Leases,
+    private readonly leases: LeaseStore,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly opts: MaintenanceGateOptions,
@@ -44,15 +44,15 @@ export class MaintenanceGate {
     this.holder = opts.holder ?? selfHolder();
   }
 
-  private heldByOther(nowMs: number): boolean {
-    const h = this.leases.liveHolder(MAINTENANCE_LEASE, nowMs);
+  private async heldByOther(nowMs: number): Promise<boolean> {
+    const h = await this.leases.liveHolder(MAINTENANCE_LEASE, nowMs);
     return h !== null && h.holder !== this.holder;
   }
 
   /** Waits (bounded) while maintenance runs. Returns the milliseconds paused (0 on the fast path). */
   async waitIfHeld(signal?: AbortSignal): Promise<number> {
     const started = this.clock.nowMs();
-    if (!this.heldByOther(started)) return 0;
+    if (!(await this.heldByOther(started))) return 0;
     const ackTtl = Math.max(1000, this.pollMs * 10);
     let timedOut = false;
     this.logger.info(
@@ -62,21 +62,17 @@ export class MaintenanceGate {
     try {
       for (;;) {
         const now = this.clock.nowMs();
-        if (signal?.aborted || !this.heldByOther(now)) break;
+        if (signal?.aborted || !(await this.heldByOther(now))) break;
         if (now - started >= this.opts.maxPauseMs) {
           timedOut = true;
           break;
         }
         // Renewed every poll: a stale ack (crashed writer) expires within ackTtl.
-        this.leases.tryAcquire(MAINTENANCE_ACK, this.holder, ackTtl, now);
-        try {
-          await sleep(this.pollMs, undefined, signal ? { signal } : undefined);
-        } catch {
-          break;
-        }
+        await this.leases.tryAcquire(MAINTENANCE_ACK, this.holder, ackTtl, now);
+        await this.clock.sleep(this.pollMs, signal);
       }
     } finally {
-      this.leases.release(MAINTENANCE_ACK, this.holder);
+      await this.leases.release(MAINTENANCE_ACK, this.holder);
     }
     const waited = this.clock.nowMs() - started;
     this.pauses += 1;

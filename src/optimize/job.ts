@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   runOptimizePass,
   type OptimizeReport,
@@ -33,11 +32,7 @@ export async function runOptimizeJob(
     passes += 1;
     byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
     onPass?.(r);
-    try {
-      await sleep(o.intervalMs, undefined, { signal });
-    } catch {
-      break;
-    }
+    await deps.clock.sleep(o.intervalMs, signal);
   }
   deps.logger.info({ event: 'optimize.job_stopped', passes, by_status: byStatus }, 'optimize job stopped');
   return { passes, byStatus };

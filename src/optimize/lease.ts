@@ -1,12 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../ports/clock.js';
-import {
-  MAINTENANCE_ACK,
-  MAINTENANCE_LEASE,
-  WRITER_LEASE,
-  selfHolder,
-  type Leases,
-} from '../runtime/lock.js';
+import type { LeaseStore } from '../ports/leases.js';
+import { MAINTENANCE_ACK, MAINTENANCE_LEASE, WRITER_LEASE, selfHolder } from '../runtime/lock.js';
 
 export interface MaintenanceLeaseOptions {
   /** Lease time-to-live; renewed every ttl/3 while held. A crashed optimizer's lease frees after this. */
@@ -27,16 +21,17 @@ export interface WriterPause {
 
 /**
  * The optimize job's side of the maintenance lease: acquire (never steal a live one), wait for the
- * writer to acknowledge, renew in the background, and notice when the lease has been lost.
+ * writer to acknowledge, renew in the background (on the injected clock), and notice when the lease
+ * has been lost.
  */
 export class MaintenanceLease {
-  private timer: NodeJS.Timeout | null = null;
+  private readonly stopRenewal = new AbortController();
   private lostFlag = false;
   private released = false;
   readonly acquiredAtMs: number;
 
   private constructor(
-    private readonly leases: Leases,
+    private readonly leases: LeaseStore,
     private readonly clock: Clock,
     private readonly opts: MaintenanceLeaseOptions,
     readonly holder: string,
@@ -45,19 +40,36 @@ export class MaintenanceLease {
   }
 
   /** Takes the lease, or returns null when another live optimizer holds it. */
-  static acquire(leases: Leases, clock: Clock, opts: MaintenanceLeaseOptions): MaintenanceLease | null {
+  static async acquire(
+    leases: LeaseStore,
+    clock: Clock,
+    opts: MaintenanceLeaseOptions,
+  ): Promise<MaintenanceLease | null> {
     const holder = opts.holder ?? `${selfHolder()}:optimize`;
-    if (!leases.tryAcquire(MAINTENANCE_LEASE, holder, opts.ttlMs, clock.nowMs())) return null;
+    if (!(await leases.tryAcquire(MAINTENANCE_LEASE, holder, opts.ttlMs, clock.nowMs()))) return null;
     const l = new MaintenanceLease(leases, clock, opts, holder);
-    l.timer = setInterval(() => l.renew(), Math.max(50, Math.floor(opts.ttlMs / 3)));
-    l.timer.unref();
+    void l.renewLoop(Math.max(50, Math.floor(opts.ttlMs / 3)));
     return l;
   }
 
+  /** Renews every `everyMs` until released or lost; never rejects (a failed renew counts as lost later). */
+  private async renewLoop(everyMs: number): Promise<void> {
+    const signal = this.stopRenewal.signal;
+    while (!signal.aborted) {
+      await this.clock.sleep(everyMs, signal);
+      if (signal.aborted) return;
+      try {
+        if (!(await this.renew())) return;
+      } catch {
+        /* a busy database: the next turn retries; the ttl bounds how long that may go on */
+      }
+    }
+  }
+
   /** Renews now. False (and `lost` from then on) when the lease is no longer ours. */
-  renew(): boolean {
+  async renew(): Promise<boolean> {
     if (this.released || this.lostFlag) return false;
-    if (!this.leases.renew(MAINTENANCE_LEASE, this.holder, this.opts.ttlMs, this.clock.nowMs()))
+    if (!(await this.leases.renew(MAINTENANCE_LEASE, this.holder, this.opts.ttlMs, this.clock.nowMs())))
       this.lostFlag = true;
     return !this.lostFlag;
   }
@@ -79,26 +91,21 @@ export class MaintenanceLease {
     const poll = this.opts.pollMs ?? 50;
     for (;;) {
       const now = this.clock.nowMs();
-      const writer = this.leases.liveHolder(WRITER_LEASE, now);
-      const ack = this.leases.liveHolder(MAINTENANCE_ACK, now);
+      const writer = await this.leases.liveHolder(WRITER_LEASE, now);
+      const ack = await this.leases.liveHolder(MAINTENANCE_ACK, now);
       if (writer === null || (ack !== null && ack.holder === writer.holder))
         return { quiet: true, writer: writer?.holder ?? null, waitedMs: now - started };
       if (now - started >= this.opts.drainWaitMs || signal?.aborted || this.lostFlag)
         return { quiet: false, writer: writer.holder, waitedMs: now - started };
-      try {
-        await sleep(poll, undefined, signal ? { signal } : undefined);
-      } catch {
-        /* aborted: the next loop turn returns */
-      }
+      await this.clock.sleep(poll, signal);
     }
   }
 
   /** Idempotent. */
-  release(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+  async release(): Promise<void> {
+    this.stopRenewal.abort();
     if (this.released) return;
     this.released = true;
-    this.leases.release(MAINTENANCE_LEASE, this.holder);
+    await this.leases.release(MAINTENANCE_LEASE, this.holder);
   }
 }

@@ -1,22 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/load.js';
-import type { Sqlite } from '../store/sqlite/db.js';
 import { toSeamlineError } from '../errors/errors.js';
 import type { TableRegistry } from '../ledger/tables.js';
 import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../ports/clock.js';
+import type { LeaseStore } from '../ports/leases.js';
+import type { OptimizeRunRecord, OptimizeRunStore, RunFields } from '../ports/optimize-runs.js';
 import type { MaintainableTable, VectorStore, VectorTable } from '../ports/vector-store.js';
-import { Leases } from '../runtime/lock.js';
+import { execute, ROLLBACK_TAG_PREFIX, type Tally } from './actions.js';
 import { MaintenanceLease, type WriterPause } from './lease.js';
 import { decide, type Action, type Decision, type PolicyOptions, type TableSnapshot } from './policy.js';
-import { OptimizeRuns, type OptimizeRunRecord } from './runs.js';
 
-export const ROLLBACK_TAG_PREFIX = 'seamline-optimize-';
+export { isCommitConflict, ROLLBACK_TAG_PREFIX } from './actions.js';
 
 export interface OptimizerDeps {
-  readonly db: Sqlite;
-  readonly tables: TableRegistry;
+  readonly runs: OptimizeRunStore;
+  readonly leases: LeaseStore;
+  readonly tables: Pick<TableRegistry, 'serving'>;
   readonly store: VectorStore;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -44,20 +44,6 @@ interface Measure {
   unindexedRows: number;
   indexes: { name: string; type: string; indexedRows: number; unindexedRows: number; segments: number }[];
 }
-
-/** LanceDB reports a lost optimistic-concurrency race as a retryable commit conflict. */
-export function isCommitConflict(e: unknown): boolean {
-  let cur: unknown = e;
-  for (let i = 0; i < 4 && cur; i++) {
-    const msg = cur instanceof Error ? cur.message : typeof cur === 'string' ? cur : '';
-    if (/commit conflict|preempted by concurrent|Please retry/i.test(msg)) return true;
-    cur = cur instanceof Error ? cur.cause : undefined;
-  }
-  return false;
-}
-
-const isTaggedCleanup = (e: unknown): boolean =>
-  /tagged version\(s\) have been marked for cleanup/i.test(e instanceof Error ? e.message : String(e));
 
 async function snapshot(table: VectorTable, maint: MaintainableTable): Promise<TableSnapshot> {
   const [s, versions, tags, indices, segments] = await Promise.all([
@@ -120,6 +106,24 @@ export function policyOptions(o: OptimizerOptions): PolicyOptions {
   };
 }
 
+/** One pass in flight: what it works on and what it has done so far. */
+interface Pass {
+  readonly deps: OptimizerDeps;
+  readonly o: OptimizerOptions;
+  readonly signal: AbortSignal | undefined;
+  readonly runId: string;
+  readonly started: number;
+  readonly log: Logger;
+  readonly tally: Tally;
+  readonly done: string[];
+  readonly dropped: string[];
+  decision: Decision | null;
+  pause: WriterPause | null;
+  criticalMs: number | null;
+  table: VectorTable | null;
+  maint: MaintainableTable | null;
+}
+
 /**
  * One optimize pass: measure the serving table, let the pure policy decide, and — only when an action
  * writes the serving table — take the maintenance lease, wait for the writer to pause between batches,
@@ -131,294 +135,241 @@ export async function runOptimizePass(
   o: OptimizerOptions,
   signal?: AbortSignal,
 ): Promise<OptimizeReport> {
-  const { clock, store, tables } = deps;
-  const runs = new OptimizeRuns(deps.db);
   const runId = randomUUID().slice(0, 12);
-  const started = clock.nowMs();
-  const log = deps.logger.child({ optimize_run: runId });
-  runs.failStale(started - Math.max(o.leaseTtlMs, o.maxWriterPauseMs) * 4, started);
-  runs.start(runId, started);
-  let decision: Decision | null = null;
-  let conflicts = 0;
-  let retries = 0;
-  let bytesReclaimed = 0;
-  let pause: WriterPause | null = null;
-  let criticalMs: number | null = null;
-  const done: string[] = [];
-  const dropped: string[] = [];
-  let table: VectorTable | null = null;
-  let maint: MaintainableTable | null = null;
-
-  /** Runs fn; a commit conflict is retried up to maxConflictRetries times with backoff. */
-  const withRetry = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn();
-      } catch (e) {
-        if (!isCommitConflict(e)) throw e;
-        conflicts += 1;
-        if (attempt >= o.maxConflictRetries)
-          throw toSeamlineError(
-            e,
-            'STORE_FAILED',
-            `${what}: commit conflict, retry budget (${o.maxConflictRetries}) spent`,
-          );
-        retries += 1;
-        log.warn(
-          {
-            event: 'optimize.conflict',
-            action: what,
-            attempt: attempt + 1,
-            err: e,
-          },
-          `${what}: commit conflict, retrying`,
-        );
-        await sleep(100 * 2 ** attempt + Math.floor(Math.random() * 50));
-      }
-    }
+  const started = deps.clock.nowMs();
+  const pass: Pass = {
+    deps,
+    o,
+    signal,
+    runId,
+    started,
+    log: deps.logger.child({ optimize_run: runId }),
+    tally: { conflicts: 0, retries: 0, bytesReclaimed: 0 },
+    done: [],
+    dropped: [],
+    decision: null,
+    pause: null,
+    criticalMs: null,
+    table: null,
+    maint: null,
   };
-
-  const finish = (fields: Parameters<OptimizeRuns['update']>[1]): OptimizeReport => {
-    const finishedAt = clock.nowMs();
-    runs.update(runId, {
-      ...fields,
-      actions: done,
-      reasons: decision?.reasons ?? [],
-      conflicts,
-      retries,
-      bytesReclaimed,
-      tablesDropped: dropped,
-      finishedAtMs: finishedAt,
-      durationMs: finishedAt - started,
-      writerQuiet: pause?.quiet ?? null,
-      writerWaitMs: pause?.waitedMs ?? null,
-      criticalMs,
-    });
-    const rec = runs.get(runId)!;
-    log.info(
-      {
-        event: 'optimize.run',
-        status: rec.status,
-        table: rec.tableName,
-        actions: rec.actions,
-        fragments_before: rec.fragmentsBefore,
-        fragments_after: rec.fragmentsAfter,
-        versions_before: rec.versionsBefore,
-        versions_after: rec.versionsAfter,
-        bytes_reclaimed: rec.bytesReclaimed,
-        disk_bytes_before: rec.diskBytesBefore,
-        disk_bytes_after: rec.diskBytesAfter,
-        conflicts,
-        retries,
-        writer_wait_ms: rec.writerWaitMs,
-        critical_ms: criticalMs,
-        indexed_rows: rec.indexedRows,
-        unindexed_rows: rec.unindexedRows,
-        duration_ms: rec.durationMs,
-        reasons: decision?.reasons.filter((r) => r.decision === 'do').map((r) => `${r.action}: ${r.why}`),
-        error: rec.error,
-      },
-      `optimize ${rec.status}${rec.actions.length ? `: ${rec.actions.join(', ')}` : ''}`,
-    );
-    return { ...rec, decision };
-  };
-
+  await deps.runs.begin(runId, started, started - Math.max(o.leaseTtlMs, o.maxWriterPauseMs) * 4);
   try {
-    const serving = tables.serving();
-    if (serving) {
-      table = await store.openTable(serving.tableName);
-      maint = await store.openMaintenance(serving.tableName);
-    }
-    const before = table && maint ? await measure(store, table, maint) : null;
-    if (before && table) {
-      runs.update(runId, {
-        tableName: table.name,
-        rowsBefore: before.rows,
-        fragmentsBefore: before.fragments,
-        smallFragmentsBefore: before.smallFragments,
-        versionsBefore: before.versions,
-        diskBytesBefore: before.diskBytes,
-      });
-    }
-    decision = decide(
-      {
-        nowMs: clock.nowMs(),
-        table: table && maint ? await snapshot(table, maint) : null,
-        serving: serving ? { name: serving.tableName, previous: serving.previous } : null,
-        registry: runs.registry(),
-        storeTables: await store.listTables(),
-      },
-      policyOptions(o),
-    );
-    log.debug(
-      { event: 'optimize.decision', actions: decision.actions.map((a) => a.kind), reasons: decision.reasons },
-      'optimize decision',
-    );
-    const servingActions = decision.actions.filter((a) => a.kind !== 'drop-table');
-    let status: 'ok' | 'noop' | 'skipped' = decision.actions.length ? 'ok' : 'noop';
-    let error: string | null = null;
-
-    if (servingActions.length && table && maint) {
-      const lease = MaintenanceLease.acquire(new Leases(deps.db), clock, {
-        ttlMs: o.leaseTtlMs,
-        drainWaitMs: o.drainWaitMs,
-        ...(o.holder ? { holder: o.holder } : {}),
-      });
-      if (!lease) {
-        status = 'skipped';
-        error = 'another optimizer holds the maintenance lease';
-      } else {
-        try {
-          pause = await lease.waitForWriterPause(signal);
-          if (!pause.quiet)
-            log.warn(
-              { event: 'optimize.writer_busy', writer: pause.writer, waited_ms: pause.waitedMs },
-              'the writer did not pause in time; proceeding (conflicts are retried)',
-            );
-          const critStart = clock.nowMs();
-          try {
-            for (const a of servingActions) {
-              if (signal?.aborted) throw toSeamlineError(new Error('optimize pass aborted'), 'ABORTED');
-              if (lease.lost)
-                throw toSeamlineError(
-                  new Error('maintenance lease lost (expired or taken): giving up the rest of this pass'),
-                  'LEASE_TIMEOUT',
-                );
-              // Keep the critical section inside the writer's pause bound: defer what does not fit.
-              if (
-                done.length > 0 &&
-                clock.nowMs() - critStart > o.maxWriterPauseMs * 0.5 &&
-                a.kind !== 'tag-rollback-point'
-              ) {
-                log.warn(
-                  { event: 'optimize.deferred', action: a.kind, critical_ms: clock.nowMs() - critStart },
-                  `${a.kind} deferred to the next pass: the critical section is near the writer's pause bound`,
-                );
-                continue;
-              }
-              await execute(a, table, maint);
-              done.push(a.kind);
-              lease.renew();
-            }
-          } finally {
-            criticalMs = clock.nowMs() - critStart;
-          }
-        } finally {
-          lease.release();
-        }
-      }
-    }
-
-    for (const a of decision.actions) {
-      if (a.kind !== 'drop-table') continue;
-      // Re-read the pointer right before dropping: a swap or rollback may have happened meanwhile.
-      const now = tables.serving();
-      if (now && (now.tableName === a.name || now.previous === a.name)) continue;
-      await store.dropTable(a.name);
-      runs.markDropped(a.name, clock.nowMs());
-      dropped.push(a.name);
-      done.push(`drop-table:${a.name}`);
-      log.info({ event: 'optimize.table_dropped', table: a.name }, `dropped retired table ${a.name}`);
-    }
-
-    const after = table && maint ? await measure(store, table, maint) : null;
-    return finish({
-      status,
-      error,
-      ...afterFields(after),
-    });
+    const decision = await measureAndDecide(pass);
+    const outcome = await maintainServing(pass, decision);
+    await dropRetired(pass, decision);
+    const after = pass.table && pass.maint ? await measure(deps.store, pass.table, pass.maint) : null;
+    return await finish(pass, { ...outcome, ...afterFields(after) });
   } catch (e) {
-    const err = toSeamlineError(e, 'STORE_FAILED', 'optimize');
-    // A shutdown between actions is not a failure: the pass is cut short and the next one resumes.
-    const aborted = err.code === 'ABORTED';
-    if (aborted) log.info({ event: 'optimize.aborted', done }, 'optimize pass stopped by shutdown');
-    else log.error({ event: 'optimize.failed', code: err.code, err }, 'optimize pass failed');
-    let after: Measure | null = null;
-    try {
-      after = table && maint ? await measure(store, table, maint) : null;
-    } catch {
-      /* the failure is what matters; the after-measure is best effort */
-    }
-    return finish({
-      status: aborted ? 'skipped' : 'failed',
-      error: aborted
-        ? `stopped by shutdown after: ${done.join(', ') || 'nothing'}`
-        : `${err.code}: ${err.message}`,
-      ...afterFields(after),
-    });
+    return await failed(pass, e);
   } finally {
-    maint?.close();
-  }
-
-  async function execute(a: Action, t: VectorTable, m: MaintainableTable): Promise<void> {
-    switch (a.kind) {
-      case 'delete-tags':
-        for (const n of a.names) await m.deleteTag(n);
-        return;
-      case 'optimize': {
-        // Compaction + index folding first; pruning in a second call: LanceDB measures the prune
-        // cutoff from its own clock when the prune step starts, so a long compaction before it would
-        // shift the cutoff past a tagged version (which LanceDB refuses to prune: the call fails).
-        const c = await withRetry('optimize', () => m.optimize(null));
-        log.info(
-          {
-            event: 'optimize.compacted',
-            fragments_removed: c.fragmentsRemoved,
-            fragments_added: c.fragmentsAdded,
-          },
-          'optimize: compacted and folded new rows into indexes',
-        );
-        if (a.cleanupOlderThanMs === null) return;
-        let cutoff = a.cleanupOlderThanMs;
-        const p = await withRetry('prune', async () => {
-          try {
-            return await m.optimize(cutoff);
-          } catch (e) {
-            if (!isTaggedCleanup(e)) throw e;
-            // Our safety margin before a tag was too thin: prune less rather than fail the pass.
-            retries += 1;
-            cutoff -= 10_000;
-            return await m.optimize(cutoff);
-          }
-        });
-        bytesReclaimed += p.bytesRemoved;
-        log.info(
-          {
-            event: 'optimize.pruned',
-            versions_removed: p.versionsRemoved,
-            bytes_removed: p.bytesRemoved,
-            cutoff: new Date(cutoff).toISOString(),
-          },
-          `optimize: pruned ${p.versionsRemoved} old version(s)`,
-        );
-        return;
-      }
-      case 'create-vector-index': {
-        const t0 = clock.nowMs();
-        await withRetry('create-vector-index', () => m.createVectorIndex(a.indexType));
-        log.info(
-          { event: 'optimize.index_built', index: a.indexType, ms: clock.nowMs() - t0 },
-          `built the ${a.indexType} vector index`,
-        );
-        return;
-      }
-      case 'create-fts-index':
-        await withRetry('create-fts-index', () => t.ensureFtsIndex());
-        return;
-      case 'tag-rollback-point': {
-        const v = await t.version();
-        const name = `${ROLLBACK_TAG_PREFIX}v${v}`;
-        if (!(await m.tagList()).some((x) => x.name === name)) await m.createTag(name, v);
-        return;
-      }
-      case 'drop-table':
-        return;
-    }
+    pass.maint?.close();
   }
 }
 
+/** Opens and measures the serving table (the "before" columns) and asks the pure policy. */
+async function measureAndDecide(pass: Pass): Promise<Decision> {
+  const { store, tables, clock, runs } = pass.deps;
+  const serving = tables.serving();
+  if (serving) {
+    pass.table = await store.openTable(serving.tableName);
+    pass.maint = await store.openMaintenance(serving.tableName);
+  }
+  const { table, maint } = pass;
+  const before = table && maint ? await measure(store, table, maint) : null;
+  if (before && table) {
+    await runs.update(pass.runId, {
+      tableName: table.name,
+      rowsBefore: before.rows,
+      fragmentsBefore: before.fragments,
+      smallFragmentsBefore: before.smallFragments,
+      versionsBefore: before.versions,
+      diskBytesBefore: before.diskBytes,
+    });
+  }
+  pass.decision = decide(
+    {
+      nowMs: clock.nowMs(),
+      table: table && maint ? await snapshot(table, maint) : null,
+      serving: serving ? { name: serving.tableName, previous: serving.previous } : null,
+      registry: await runs.registry(),
+      storeTables: await store.listTables(),
+    },
+    policyOptions(pass.o),
+  );
+  pass.log.debug(
+    {
+      event: 'optimize.decision',
+      actions: pass.decision.actions.map((a) => a.kind),
+      reasons: pass.decision.reasons,
+    },
+    'optimize decision',
+  );
+  return pass.decision;
+}
+
+/** The actions on the serving table, under the maintenance lease; the pass's status and error. */
+async function maintainServing(
+  pass: Pass,
+  decision: Decision,
+): Promise<{ status: 'ok' | 'noop' | 'skipped'; error: string | null }> {
+  const servingActions = decision.actions.filter((a) => a.kind !== 'drop-table');
+  const status = decision.actions.length ? 'ok' : 'noop';
+  if (!servingActions.length || !pass.table || !pass.maint) return { status, error: null };
+  const { deps, o } = pass;
+  const lease = await MaintenanceLease.acquire(deps.leases, deps.clock, {
+    ttlMs: o.leaseTtlMs,
+    drainWaitMs: o.drainWaitMs,
+    ...(o.holder ? { holder: o.holder } : {}),
+  });
+  if (!lease) return { status: 'skipped', error: 'another optimizer holds the maintenance lease' };
+  try {
+    pass.pause = await lease.waitForWriterPause(pass.signal);
+    if (!pass.pause.quiet)
+      pass.log.warn(
+        { event: 'optimize.writer_busy', writer: pass.pause.writer, waited_ms: pass.pause.waitedMs },
+        'the writer did not pause in time; proceeding (conflicts are retried)',
+      );
+    await criticalSection(pass, lease, servingActions);
+  } finally {
+    await lease.release();
+  }
+  return { status, error: null };
+}
+
+/** Runs the serving actions while the writer is paused; stops on abort or a lost lease. */
+async function criticalSection(pass: Pass, lease: MaintenanceLease, actions: Action[]): Promise<void> {
+  const { clock } = pass.deps;
+  const ax = {
+    table: pass.table!,
+    maint: pass.maint!,
+    clock,
+    log: pass.log,
+    maxConflictRetries: pass.o.maxConflictRetries,
+    tally: pass.tally,
+  };
+  const critStart = clock.nowMs();
+  try {
+    for (const a of actions) {
+      if (pass.signal?.aborted) throw toSeamlineError(new Error('optimize pass aborted'), 'ABORTED');
+      if (lease.lost)
+        throw toSeamlineError(
+          new Error('maintenance lease lost (expired or taken): giving up the rest of this pass'),
+          'LEASE_TIMEOUT',
+        );
+      // Keep the critical section inside the writer's pause bound: defer what does not fit.
+      if (
+        pass.done.length > 0 &&
+        clock.nowMs() - critStart > pass.o.maxWriterPauseMs * 0.5 &&
+        a.kind !== 'tag-rollback-point'
+      ) {
+        pass.log.warn(
+          { event: 'optimize.deferred', action: a.kind, critical_ms: clock.nowMs() - critStart },
+          `${a.kind} deferred to the next pass: the critical section is near the writer's pause bound`,
+        );
+        continue;
+      }
+      await execute(ax, a);
+      pass.done.push(a.kind);
+      await lease.renew();
+    }
+  } finally {
+    pass.criticalMs = clock.nowMs() - critStart;
+  }
+}
+
+/** Retired tables past retention, outside the lease (they are not written by anyone). */
+async function dropRetired(pass: Pass, decision: Decision): Promise<void> {
+  const { tables, store, runs, clock } = pass.deps;
+  for (const a of decision.actions) {
+    if (a.kind !== 'drop-table') continue;
+    // Re-read the pointer right before dropping: a swap or rollback may have happened meanwhile.
+    const now = tables.serving();
+    if (now && (now.tableName === a.name || now.previous === a.name)) continue;
+    await store.dropTable(a.name);
+    await runs.markDropped(a.name, clock.nowMs());
+    pass.dropped.push(a.name);
+    pass.done.push(`drop-table:${a.name}`);
+    pass.log.info({ event: 'optimize.table_dropped', table: a.name }, `dropped retired table ${a.name}`);
+  }
+}
+
+/** A pass that threw: recorded as failed, or skipped when a shutdown cut it short. */
+async function failed(pass: Pass, e: unknown): Promise<OptimizeReport> {
+  const err = toSeamlineError(e, 'STORE_FAILED', 'optimize');
+  // A shutdown between actions is not a failure: the pass is cut short and the next one resumes.
+  const aborted = err.code === 'ABORTED';
+  if (aborted)
+    pass.log.info({ event: 'optimize.aborted', done: pass.done }, 'optimize pass stopped by shutdown');
+  else pass.log.error({ event: 'optimize.failed', code: err.code, err }, 'optimize pass failed');
+  let after: Measure | null = null;
+  try {
+    after = pass.table && pass.maint ? await measure(pass.deps.store, pass.table, pass.maint) : null;
+  } catch {
+    /* the failure is what matters; the after-measure is best effort */
+  }
+  return finish(pass, {
+    status: aborted ? 'skipped' : 'failed',
+    error: aborted
+      ? `stopped by shutdown after: ${pass.done.join(', ') || 'nothing'}`
+      : `${err.code}: ${err.message}`,
+    ...afterFields(after),
+  });
+}
+
+/** Records the end of the pass, logs it, and returns the recorded row with the decision. */
+async function finish(pass: Pass, fields: RunFields): Promise<OptimizeReport> {
+  const { runs, clock } = pass.deps;
+  const finishedAt = clock.nowMs();
+  await runs.update(pass.runId, {
+    ...fields,
+    actions: pass.done,
+    reasons: pass.decision?.reasons ?? [],
+    conflicts: pass.tally.conflicts,
+    retries: pass.tally.retries,
+    bytesReclaimed: pass.tally.bytesReclaimed,
+    tablesDropped: pass.dropped,
+    finishedAtMs: finishedAt,
+    durationMs: finishedAt - pass.started,
+    writerQuiet: pass.pause?.quiet ?? null,
+    writerWaitMs: pass.pause?.waitedMs ?? null,
+    criticalMs: pass.criticalMs,
+  });
+  const rec = (await runs.get(pass.runId))!;
+  logRun(pass, rec);
+  return { ...rec, decision: pass.decision };
+}
+
+function logRun(pass: Pass, rec: OptimizeRunRecord): void {
+  pass.log.info(
+    {
+      event: 'optimize.run',
+      status: rec.status,
+      table: rec.tableName,
+      actions: rec.actions,
+      fragments_before: rec.fragmentsBefore,
+      fragments_after: rec.fragmentsAfter,
+      versions_before: rec.versionsBefore,
+      versions_after: rec.versionsAfter,
+      bytes_reclaimed: rec.bytesReclaimed,
+      disk_bytes_before: rec.diskBytesBefore,
+      disk_bytes_after: rec.diskBytesAfter,
+      conflicts: pass.tally.conflicts,
+      retries: pass.tally.retries,
+      writer_wait_ms: rec.writerWaitMs,
+      critical_ms: pass.criticalMs,
+      indexed_rows: rec.indexedRows,
+      unindexed_rows: rec.unindexedRows,
+      duration_ms: rec.durationMs,
+      reasons: pass.decision?.reasons.filter((r) => r.decision === 'do').map((r) => `${r.action}: ${r.why}`),
+      error: rec.error,
+    },
+    `optimize ${rec.status}${rec.actions.length ? `: ${rec.actions.join(', ')}` : ''}`,
+  );
+}
+
 /** The "after" columns of an optimize run, from a measurement (none when it could not be taken). */
-function afterFields(after: Measure | null): Partial<Parameters<OptimizeRuns['update']>[1]> {
+function afterFields(after: Measure | null): RunFields {
   if (!after) return {};
   return {
     rowsAfter: after.rows,

@@ -100,129 +100,161 @@ const isFtsIndex = (i: IndexInfo): boolean => i.columns.includes('text') && /fts
 
 export function decide(input: PolicyInput, o: PolicyOptions): Decision {
   const reasons: Reason[] = [];
+  const serving = input.table ? decideServing(input.table, input.nowMs, o, reasons) : [];
+  const drops = decideDrops(input, o, reasons);
+  return { actions: [...serving, ...drops], reasons, touchesServing: serving.length > 0 };
+}
+
+/** What the serving table needs, in execution order; the reasons in the order they are reported. */
+function decideServing(t: TableSnapshot, nowMs: number, o: PolicyOptions, reasons: Reason[]): Action[] {
   const serving: Action[] = [];
-  const t = input.table;
-  if (t) {
-    const vec = t.indices.find(isVectorIndex);
-    const fts = t.indices.find(isFtsIndex);
-    // LanceDB never compacts fragments across vector-index deltas: rebuild before compacting.
-    const rebuild = vec !== undefined && (vec.segments ?? 1) >= o.maxIndexDeltas;
-    const compact = t.smallFragments >= o.compactMinSmallFragments || rebuild;
+  const vec = t.indices.find(isVectorIndex);
+  // LanceDB never compacts fragments across vector-index deltas: rebuild before compacting.
+  const rebuild = vec !== undefined && (vec.segments ?? 1) >= o.maxIndexDeltas;
+  const compact = t.smallFragments >= o.compactMinSmallFragments || rebuild;
+  reasons.push({
+    action: 'compact',
+    decision: compact ? 'do' : 'skip',
+    why: `${t.smallFragments} small fragment(s) of ${t.fragments}; threshold ${o.compactMinSmallFragments}${rebuild ? '; the vector index is rebuilt first so every fragment can merge' : ''}`,
+  });
+  const p = decidePrune(t, nowMs, o, reasons);
+  const fold = decideFold(t, reasons);
+  const runOptimize = compact || p.prune || fold;
+  if (rebuild) {
+    serving.push({ kind: 'create-vector-index', indexType: o.annIndexType });
     reasons.push({
-      action: 'compact',
-      decision: compact ? 'do' : 'skip',
-      why: `${t.smallFragments} small fragment(s) of ${t.fragments}; threshold ${o.compactMinSmallFragments}${rebuild ? '; the vector index is rebuilt first so every fragment can merge' : ''}`,
+      action: 'vector-index',
+      decision: 'do',
+      why: `${vec.name} has ${vec.segments} segments ≥ maxIndexDeltas ${o.maxIndexDeltas}: rebuild (LanceDB does not compact fragments across index deltas)`,
     });
-
-    // Own rollback tags beyond the newest keepRollbackTags-1 go first (a new one is made after this run);
-    // LanceDB refuses to prune a tagged version, so every remaining tag bounds the prune cutoff.
-    const own = t.tags
-      .filter((x) => x.name.startsWith(o.rollbackTagPrefix))
-      .sort((a, b) => b.version - a.version);
-    const keepOwn = o.keepRollbackTags > 0 ? own.slice(0, o.keepRollbackTags - 1) : own.slice(0, 0);
-    const dropOwn = own.filter((x) => !keepOwn.includes(x));
-    const remainingTags = t.tags.filter((x) => !dropOwn.includes(x));
-    const ts = new Map(t.versions.map((v) => [v.version, v.timestampMs]));
-    let cutoff = input.nowMs - o.versionRetentionMs;
-    let limitedBy: TagInfo | null = null;
-    for (const tag of remainingTags) {
-      const tagTs = ts.get(tag.version);
-      if (tagTs === undefined) continue;
-      const c = tagTs - o.tagSafetyMarginMs;
-      if (c < cutoff) {
-        cutoff = c;
-        limitedBy = tag;
-      }
-    }
-    const tagged = new Set(remainingTags.map((x) => x.version));
-    const prunable = t.versions.filter(
-      (v) => v.version !== t.version && !tagged.has(v.version) && v.timestampMs < cutoff,
-    ).length;
-    const prune = prunable > 0;
+  }
+  if (runOptimize) {
+    if (p.dropOwn.length) serving.push({ kind: 'delete-tags', names: p.dropOwn.map((x) => x.name) });
+    serving.push({
+      kind: 'optimize',
+      compact,
+      foldIndexes: fold,
+      cleanupOlderThanMs: p.prune ? p.cutoff : null,
+    });
+  }
+  if (!rebuild) serving.push(...decideVectorIndex(t, vec, o, reasons));
+  serving.push(...decideFtsIndex(t, o, reasons));
+  if (runOptimize && o.keepRollbackTags > 0) {
+    serving.push({ kind: 'tag-rollback-point' });
     reasons.push({
-      action: 'prune',
-      decision: prune ? 'do' : 'skip',
-      why:
-        `${prunable} of ${t.versions.length} version(s) older than the retention window (${o.versionRetentionMs} ms)` +
-        (limitedBy
-          ? `; limited to versions before tag "${limitedBy.name}" (v${limitedBy.version}), which LanceDB keeps`
-          : '') +
-        (tagged.size ? `; ${tagged.size} tagged version(s) kept` : ''),
+      action: 'rollback-tag',
+      decision: 'do',
+      why: `tag the optimized version as a rollback point (keep ${o.keepRollbackTags}); dropping ${p.dropOwn.length} older`,
     });
+  }
+  return serving;
+}
 
-    const unindexed = t.indices.filter((i) => i.unindexedRows > 0);
-    const fold = unindexed.length > 0;
-    reasons.push({
-      action: 'fold-indexes',
-      decision: fold ? 'do' : 'skip',
-      why: fold
-        ? unindexed.map((i) => `${i.name}: ${i.unindexedRows} unindexed row(s)`).join('; ')
-        : t.indices.length
-          ? 'every index covers every row'
-          : 'no index yet',
-    });
-
-    const runOptimize = compact || prune || fold;
-    if (rebuild) {
-      serving.push({ kind: 'create-vector-index', indexType: o.annIndexType });
-      reasons.push({
-        action: 'vector-index',
-        decision: 'do',
-        why: `${vec.name} has ${vec.segments} segments ≥ maxIndexDeltas ${o.maxIndexDeltas}: rebuild (LanceDB does not compact fragments across index deltas)`,
-      });
-    }
-    if (runOptimize) {
-      if (dropOwn.length) serving.push({ kind: 'delete-tags', names: dropOwn.map((x) => x.name) });
-      serving.push({
-        kind: 'optimize',
-        compact,
-        foldIndexes: fold,
-        cleanupOlderThanMs: prune ? cutoff : null,
-      });
-    }
-
-    if (rebuild) {
-      /* decided above */
-    } else if (!vec && t.rows >= o.annMinRows) {
-      serving.push({ kind: 'create-vector-index', indexType: o.annIndexType });
-      reasons.push({
-        action: 'vector-index',
-        decision: 'do',
-        why: `${t.rows} row(s) ≥ annMinRows ${o.annMinRows} and no vector index: build ${o.annIndexType}`,
-      });
-    } else {
-      reasons.push({
-        action: 'vector-index',
-        decision: 'skip',
-        why: vec
-          ? `${vec.name} (${vec.type}) exists: ${vec.indexedRows} indexed, ${vec.unindexedRows} unindexed`
-          : `${t.rows} row(s) < annMinRows ${o.annMinRows}: exact search is fast enough`,
-      });
-    }
-    if (o.ftsIndex && !fts && t.rows > 0) {
-      serving.push({ kind: 'create-fts-index' });
-      reasons.push({ action: 'fts-index', decision: 'do', why: 'no full-text index on text yet' });
-    } else {
-      reasons.push({
-        action: 'fts-index',
-        decision: 'skip',
-        why: !o.ftsIndex
-          ? 'disabled (optimize.ftsIndex=false)'
-          : fts
-            ? `${fts.name} exists: ${fts.indexedRows} indexed, ${fts.unindexedRows} unindexed`
-            : 'table is empty',
-      });
-    }
-    if (runOptimize && o.keepRollbackTags > 0) {
-      serving.push({ kind: 'tag-rollback-point' });
-      reasons.push({
-        action: 'rollback-tag',
-        decision: 'do',
-        why: `tag the optimized version as a rollback point (keep ${o.keepRollbackTags}); dropping ${dropOwn.length} older`,
-      });
+/**
+ * Own rollback tags beyond the newest keepRollbackTags-1 go first (a new one is made after this run);
+ * LanceDB refuses to prune a tagged version, so every remaining tag bounds the prune cutoff.
+ */
+function decidePrune(
+  t: TableSnapshot,
+  nowMs: number,
+  o: PolicyOptions,
+  reasons: Reason[],
+): { prune: boolean; cutoff: number; dropOwn: TagInfo[] } {
+  const own = t.tags
+    .filter((x) => x.name.startsWith(o.rollbackTagPrefix))
+    .sort((a, b) => b.version - a.version);
+  const keepOwn = o.keepRollbackTags > 0 ? own.slice(0, o.keepRollbackTags - 1) : own.slice(0, 0);
+  const dropOwn = own.filter((x) => !keepOwn.includes(x));
+  const remainingTags = t.tags.filter((x) => !dropOwn.includes(x));
+  const ts = new Map(t.versions.map((v) => [v.version, v.timestampMs]));
+  let cutoff = nowMs - o.versionRetentionMs;
+  let limitedBy: TagInfo | null = null;
+  for (const tag of remainingTags) {
+    const tagTs = ts.get(tag.version);
+    if (tagTs === undefined) continue;
+    const c = tagTs - o.tagSafetyMarginMs;
+    if (c < cutoff) {
+      cutoff = c;
+      limitedBy = tag;
     }
   }
+  const tagged = new Set(remainingTags.map((x) => x.version));
+  const prunable = t.versions.filter(
+    (v) => v.version !== t.version && !tagged.has(v.version) && v.timestampMs < cutoff,
+  ).length;
+  const prune = prunable > 0;
+  reasons.push({
+    action: 'prune',
+    decision: prune ? 'do' : 'skip',
+    why:
+      `${prunable} of ${t.versions.length} version(s) older than the retention window (${o.versionRetentionMs} ms)` +
+      (limitedBy
+        ? `; limited to versions before tag "${limitedBy.name}" (v${limitedBy.version}), which LanceDB keeps`
+        : '') +
+      (tagged.size ? `; ${tagged.size} tagged version(s) kept` : ''),
+  });
+  return { prune, cutoff, dropOwn };
+}
 
+function decideFold(t: TableSnapshot, reasons: Reason[]): boolean {
+  const unindexed = t.indices.filter((i) => i.unindexedRows > 0);
+  const fold = unindexed.length > 0;
+  reasons.push({
+    action: 'fold-indexes',
+    decision: fold ? 'do' : 'skip',
+    why: fold
+      ? unindexed.map((i) => `${i.name}: ${i.unindexedRows} unindexed row(s)`).join('; ')
+      : t.indices.length
+        ? 'every index covers every row'
+        : 'no index yet',
+  });
+  return fold;
+}
+
+function decideVectorIndex(
+  t: TableSnapshot,
+  vec: IndexInfo | undefined,
+  o: PolicyOptions,
+  reasons: Reason[],
+): Action[] {
+  if (!vec && t.rows >= o.annMinRows) {
+    reasons.push({
+      action: 'vector-index',
+      decision: 'do',
+      why: `${t.rows} row(s) ≥ annMinRows ${o.annMinRows} and no vector index: build ${o.annIndexType}`,
+    });
+    return [{ kind: 'create-vector-index', indexType: o.annIndexType }];
+  }
+  reasons.push({
+    action: 'vector-index',
+    decision: 'skip',
+    why: vec
+      ? `${vec.name} (${vec.type}) exists: ${vec.indexedRows} indexed, ${vec.unindexedRows} unindexed`
+      : `${t.rows} row(s) < annMinRows ${o.annMinRows}: exact search is fast enough`,
+  });
+  return [];
+}
+
+function decideFtsIndex(t: TableSnapshot, o: PolicyOptions, reasons: Reason[]): Action[] {
+  const fts = t.indices.find(isFtsIndex);
+  if (o.ftsIndex && !fts && t.rows > 0) {
+    reasons.push({ action: 'fts-index', decision: 'do', why: 'no full-text index on text yet' });
+    return [{ kind: 'create-fts-index' }];
+  }
+  reasons.push({
+    action: 'fts-index',
+    decision: 'skip',
+    why: !o.ftsIndex
+      ? 'disabled (optimize.ftsIndex=false)'
+      : fts
+        ? `${fts.name} exists: ${fts.indexedRows} indexed, ${fts.unindexedRows} unindexed`
+        : 'table is empty',
+  });
+  return [];
+}
+
+/** Retired tables past retention (never serving or its rollback target, never twice). */
+function decideDrops(input: PolicyInput, o: PolicyOptions, reasons: Reason[]): Action[] {
   const drops: Action[] = [];
   const protectedNames = new Set(
     [input.serving?.name, input.serving?.previous].filter((x): x is string => typeof x === 'string'),
@@ -239,20 +271,15 @@ export function decide(input: PolicyInput, o: PolicyOptions): Decision {
       continue;
     }
     const age = r.retiredAtMs === null ? null : input.nowMs - r.retiredAtMs;
-    if (age !== null && age >= o.retiredTableRetentionMs) {
-      drops.push({ kind: 'drop-table', name: r.name });
-      reasons.push({
-        action: 'drop-table',
-        decision: 'do',
-        why: `${r.name} retired ${age} ms ago ≥ retention ${o.retiredTableRetentionMs} ms`,
-      });
-    } else {
-      reasons.push({
-        action: 'drop-table',
-        decision: 'skip',
-        why: `${r.name} retired ${age ?? '?'} ms ago < retention ${o.retiredTableRetentionMs} ms`,
-      });
-    }
+    const due = age !== null && age >= o.retiredTableRetentionMs;
+    if (due) drops.push({ kind: 'drop-table', name: r.name });
+    reasons.push({
+      action: 'drop-table',
+      decision: due ? 'do' : 'skip',
+      why: due
+        ? `${r.name} retired ${age} ms ago ≥ retention ${o.retiredTableRetentionMs} ms`
+        : `${r.name} retired ${age ?? '?'} ms ago < retention ${o.retiredTableRetentionMs} ms`,
+    });
   }
-  return { actions: [...serving, ...drops], reasons, touchesServing: serving.length > 0 };
+  return drops;
 }

@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Embedder, TextChunk } from '../ports/embedder.js';
 import { contentHash } from '../processor/materialize-plan.js';
-import type { Runtime } from '../runtime/runtime.js';
-import { ReindexJobs } from './jobs.js';
+import type { ReindexDeps } from './deps.js';
 
 export interface ReindexEstimate {
   readonly dryRun: true;
@@ -32,16 +31,16 @@ export interface ReindexEstimate {
  * time estimate from a sample embed measured here (after a warm-up call).
  */
 export async function estimateReindex(
-  rt: Runtime,
+  deps: Pick<ReindexDeps, 'config' | 'bronze' | 'jobs' | 'store' | 'embedder'>,
   modelId: string,
   maxRps: number,
   sampleSize = 64,
 ): Promise<ReindexEstimate> {
-  const c = rt.config;
-  const jobs = new ReindexJobs(rt.db);
-  const embedder: Embedder = await rt.embedder(modelId);
-  const serving = rt.tables.serving();
-  const oldTable = serving ? await rt.store.openTable(serving.tableName) : null;
+  const c = deps.config;
+  const jobs = deps.jobs;
+  const embedder: Embedder = await deps.embedder(modelId);
+  const serving = await jobs.serving();
+  const oldTable = serving ? await deps.store.openTable(serving.tableName) : null;
   const sameModel = serving !== null && serving.modelId === embedder.modelId && serving.dim === embedder.dim;
   let records = 0;
   let deleted = 0;
@@ -50,13 +49,13 @@ export async function estimateReindex(
   let reusable = 0;
   const sample: TextChunk[] = [];
   for (let after = ''; ;) {
-    const page = jobs.keyPage(after, c.reindex.pageSize);
+    const page = await jobs.keyPage(after, c.reindex.pageSize);
     if (page.length === 0) break;
     after = page[page.length - 1]!.id;
     const live = page.filter((k) => !k.deleted);
     deleted += page.length - live.length;
     records += live.length;
-    const events = rt.bronze.eventsBySeq(live.map((k) => k.seq)).filter((e) => e.op === 'upsert');
+    const events = deps.bronze.eventsBySeq(live.map((k) => k.seq)).filter((e) => e.op === 'upsert');
     if (events.length === 0) continue;
     const chunked = await embedder.chunk(
       events.map((e) => e.text),

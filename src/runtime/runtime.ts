@@ -4,7 +4,7 @@ import type { Config } from '../config/load.js';
 import { checkPaths } from '../config/paths.js';
 import { buildContract } from '../contract/contract.js';
 import type { Contract } from '../contract/types.js';
-import { openSqlite, type Sqlite } from '../store/sqlite/db.js';
+import { openSqlite, setBusyTimeout, type Sqlite } from '../store/sqlite/db.js';
 import { WorkerEmbedder } from '../embed/worker-embedder.js';
 import { SeamlineError } from '../errors/errors.js';
 import { Ledger } from '../ledger/ledger.js';
@@ -12,8 +12,16 @@ import { TableRegistry } from '../ledger/tables.js';
 import type { Logger } from '../observability/logger.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Embedder } from '../ports/embedder.js';
+import type { LeaseStore } from '../ports/leases.js';
+import type { OptimizeRunStore } from '../ports/optimize-runs.js';
+import type { ReindexStore } from '../ports/reindex-store.js';
+import type { WatchFolder } from '../ports/watcher.js';
+import { chokidarWatch } from './chokidar-watcher.js';
 import type { VectorStore, VectorTable } from '../ports/vector-store.js';
 import { LanceStore } from '../store/lance.js';
+import { SqliteLeases } from '../store/sqlite/leases.js';
+import { SqliteOptimizeRuns } from '../store/sqlite/optimize-runs.js';
+import { SqliteReindexStore } from '../store/sqlite/reindex-store.js';
 
 export const DB_FILE = 'seamline.db';
 export const LANCE_DIR = 'lance';
@@ -27,6 +35,13 @@ export interface Runtime {
   readonly bronze: Bronze;
   readonly ledger: Ledger;
   readonly tables: TableRegistry;
+  readonly leases: LeaseStore;
+  readonly reindexJobs: ReindexStore;
+  readonly optimizeRuns: OptimizeRunStore;
+  /** Watches the landing folder (chokidar). */
+  readonly watch: WatchFolder;
+  /** From here a lock held by another connection is waited out asynchronously (long-lived processes). */
+  setBusyTimeout(ms: number): void;
   readonly store: VectorStore;
   readonly contract: Contract;
   /** Loads (once) the embedder for a model id. */
@@ -111,6 +126,11 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     bronze,
     ledger,
     tables,
+    leases: new SqliteLeases(db),
+    reindexJobs: new SqliteReindexStore(db),
+    optimizeRuns: new SqliteOptimizeRuns(db),
+    watch: chokidarWatch,
+    setBusyTimeout: (ms) => setBusyTimeout(db, ms),
     store,
     contract: buildContract(config.contract as never),
     embedder,

@@ -140,17 +140,3 @@ export class StallMonitor {
     }
   }
 }
-
-/** Sleeps ms; only stop (the signal) cuts it short — file events must not defeat a backoff. */
-export function backoffSleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

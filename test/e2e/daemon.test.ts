@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { jsonl, runCli, runJson, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
+import { jsonl, runCli, runJson, startCli, waitFor, workspace } from '../helpers/cli.js';
+import { E2eFixture, httpGet, listeningPort, published } from '../helpers/daemon.js';
 import { parsePrometheus } from '../helpers/prometheus.js';
 import { servingRows } from '../helpers/table.js';
 
@@ -12,48 +13,22 @@ const records = (n: number, from = 0, version = 1) =>
     text: `record number ${from + i} about rivers mountains and ${i % 7 === 0 ? 'cats' : 'dogs'}`,
   }));
 
-async function portOf(d: ReturnType<typeof startCli>): Promise<number> {
-  const line = await waitFor(
-    () =>
-      d
-        .output()
-        .stdout.split('\n')
-        .find((l) => l.includes('http.listening')),
-    30_000,
-    'the http.listening line',
-  );
-  return (JSON.parse(line) as { port: number }).port;
-}
-
-const published = async (port: number): Promise<number> =>
-  (JSON.parse((await get(port, '/status')).text) as { table?: { counters?: { recordsPublished?: number } } })
-    .table?.counters?.recordsPublished ?? 0;
-
-const get = async (port: number, path: string): Promise<{ status: number; text: string }> => {
-  const r = await fetch(`http://127.0.0.1:${port}${path}`);
-  return { status: r.status, text: await r.text() };
-};
-
 describe('daemon lifecycle and HTTP (subprocess)', () => {
-  const ws: Workspace[] = [];
-  const kids: ReturnType<typeof startCli>[] = [];
-  after(() => {
-    for (const k of kids)
-      if (k.child.exitCode === null && k.child.signalCode === null) k.child.kill('SIGKILL');
-    for (const w of ws) w.cleanup();
-  });
+  const fx = new E2eFixture();
+  const { workspaces: ws, processes: kids } = fx;
+  after(() => fx.cleanup());
 
   it('readyz waits for the model; metrics parse and match status; a second daemon is refused; SIGTERM mid-batch exits 0 and restart finishes', async () => {
     const w = workspace({ processor: { maxRecords: 200, triggerIntervalMs: 100 }, log: { level: 'info' } });
     ws.push(w);
     const d = startCli(['run', '--json'], w.env());
     kids.push(d);
-    const port = await portOf(d);
+    const port = await listeningPort(d);
     // Poll /readyz from the first moment: every answer before the model is loaded must be 503.
     const seen: number[] = [];
     await waitFor(
       async () => {
-        const r = await get(port, '/readyz');
+        const r = await httpGet(port, '/readyz');
         seen.push(r.status);
         if (r.status === 503) assert.match(r.text, /model is not loaded|starting/);
         return r.status === 200;
@@ -66,7 +41,7 @@ describe('daemon lifecycle and HTTP (subprocess)', () => {
     assert.ok(loadedAt >= 0, 'the model.loaded log line was written before ready');
     assert.equal(seen[seen.length - 1], 200);
     assert.ok(seen.slice(0, -1).every((s) => s === 503));
-    assert.equal((await get(port, '/healthz')).status, 200);
+    assert.equal((await httpGet(port, '/healthz')).status, 200);
 
     // Second daemon on the same data folder: refused with LOCKED (exit 6).
     const second = await runCli(['run'], w.env());
@@ -76,7 +51,7 @@ describe('daemon lifecycle and HTTP (subprocess)', () => {
     // Metrics and /status agree with status --json.
     w.drop('a.jsonl', jsonl(records(50)));
     await waitFor(async () => (await published(port)) === 50, 60_000, '50 records published');
-    const m = parsePrometheus((await get(port, '/metrics')).text);
+    const m = parsePrometheus((await httpGet(port, '/metrics')).text);
     const s = await runJson<{
       records: { read: number; landed: number; quarantined: number };
       table: {
@@ -128,7 +103,7 @@ describe('daemon lifecycle and HTTP (subprocess)', () => {
     // Restart: it resumes and ends with every record searchable and verify clean.
     const d2 = startCli(['run', '--json'], w.env());
     kids.push(d2);
-    const port2 = await portOf(d2);
+    const port2 = await listeningPort(d2);
     await waitFor(
       async () => (await published(port2)) === 1050,
       90_000,

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { jsonl, runJson, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
+import { jsonl, runJson, startCli, waitFor, workspace } from '../helpers/cli.js';
+import { E2eFixture, httpGet, listeningPort, published } from '../helpers/daemon.js';
 
 // Issue 12 item 5: a full disk under the data folder (a real, small tmpfs) must be a visible stall —
 // /readyz 503 with the reason, a stall in /status, an incident — and work resumes once space is freed.
@@ -15,27 +16,6 @@ const records = (n: number, from = 0) =>
     event_time: '2024-05-01T10:00:00Z',
     text: `record number ${from + i} about rivers and mountains ${'filler '.repeat(20)}`,
   }));
-
-async function portOf(d: ReturnType<typeof startCli>): Promise<number> {
-  const line = await waitFor(
-    () =>
-      d
-        .output()
-        .stdout.split('\n')
-        .find((l) => l.includes('http.listening')),
-    30_000,
-    'the http.listening line',
-  );
-  return (JSON.parse(line) as { port: number }).port;
-}
-
-const get = async (port: number, p: string): Promise<{ status: number; text: string }> => {
-  const r = await fetch(`http://127.0.0.1:${port}${p}`, { signal: AbortSignal.timeout(5_000) });
-  return { status: r.status, text: await r.text() };
-};
-const published = async (port: number): Promise<number> =>
-  (JSON.parse((await get(port, '/status')).text) as { table?: { counters?: { recordsPublished?: number } } })
-    .table?.counters?.recordsPublished ?? 0;
 
 /** Fills the file system holding dir until ENOSPC; returns the filler's path. */
 function fill(dir: string): string {
@@ -53,8 +33,8 @@ function fill(dir: string): string {
 }
 
 describe('a full disk under dataDir (real tmpfs)', () => {
-  const ws: Workspace[] = [];
-  const kids: ReturnType<typeof startCli>[] = [];
+  const fx = new E2eFixture();
+  const { workspaces: ws, processes: kids } = fx;
   let mounted: string | null = null;
   after(() => {
     for (const k of kids)
@@ -77,23 +57,25 @@ describe('a full disk under dataDir (real tmpfs)', () => {
     mounted = w.data;
     const d = startCli(['run', '--json'], w.env());
     kids.push(d);
-    const port = await portOf(d);
-    await waitFor(async () => (await get(port, '/readyz')).status === 200, 90_000, '/readyz 200');
+    const port = await listeningPort(d);
+    await waitFor(async () => (await httpGet(port, '/readyz', 5_000)).status === 200, 90_000, '/readyz 200');
     w.drop('a.jsonl', jsonl(records(20)));
-    await waitFor(async () => (await published(port)) === 20, 60_000, '20 records published');
+    await waitFor(async () => (await published(port, 5_000)) === 20, 60_000, '20 records published');
 
     const filler = fill(w.data);
     w.drop('b.jsonl', jsonl(records(300, 20)));
     const r = await waitFor(
       async () => {
-        const x = await get(port, '/readyz');
+        const x = await httpGet(port, '/readyz', 5_000);
         return x.status === 503 && /DISK_FULL/.test(x.text) ? x : null;
       },
       60_000,
       '/readyz 503 naming DISK_FULL',
     );
     assert.match(r.text, /stalled/);
-    const s = JSON.parse((await get(port, '/status')).text) as { stalls: { code: string; lane: string }[] };
+    const s = JSON.parse((await httpGet(port, '/status', 5_000)).text) as {
+      stalls: { code: string; lane: string }[];
+    };
     assert.ok(
       s.stalls.some((x) => x.code === 'DISK_FULL'),
       JSON.stringify(s.stalls),
@@ -102,12 +84,16 @@ describe('a full disk under dataDir (real tmpfs)', () => {
 
     rmSync(filler);
     await waitFor(
-      async () => (await published(port)) === 320,
+      async () => (await published(port, 5_000)) === 320,
       90_000,
       'all 320 records published after space was freed',
     );
-    await waitFor(async () => (await get(port, '/readyz')).status === 200, 30_000, '/readyz 200 again');
-    const after2 = JSON.parse((await get(port, '/status')).text) as {
+    await waitFor(
+      async () => (await httpGet(port, '/readyz', 5_000)).status === 200,
+      30_000,
+      '/readyz 200 again',
+    );
+    const after2 = JSON.parse((await httpGet(port, '/status', 5_000)).text) as {
       stalls: unknown[];
       incidents: { batchId: string; status: string; guard: string }[];
     };

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { openSqlite } from '../../src/store/sqlite/db.js';
-import { jsonl, runJson, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
+import { jsonl, runJson, waitFor, workspace, type Workspace } from '../helpers/cli.js';
+import { withDaemon } from '../helpers/daemon.js';
 
 const rec = (id: string, extra: Record<string, unknown> = {}) => ({
   id,
@@ -57,25 +58,6 @@ function bronzeIds(ws: Workspace): string[] {
     );
   } finally {
     db.close();
-  }
-}
-
-async function withDaemon(
-  ws: Workspace,
-  body: (d: ReturnType<typeof startCli>) => Promise<void>,
-): Promise<void> {
-  const d = startCli(['run'], ws.env());
-  try {
-    await waitFor(
-      () => /listening on/.test(d.output().stdout),
-      60_000,
-      `daemon start\n${d.output().stderr.slice(-2000)}`,
-    );
-    await body(d);
-  } finally {
-    d.child.kill('SIGTERM');
-    const r = await d.exited;
-    assert.equal(r.code, 0, `daemon exit code\n${r.stderr.slice(-3000)}`);
   }
 }
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { jsonl, runJson, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
+import { jsonl, runJson, startCli, waitFor, workspace } from '../helpers/cli.js';
+import { E2eFixture, httpGet, listeningPort, published } from '../helpers/daemon.js';
 
 // Issue 12 item 1: another connection (an operator's sqlite3 shell, a backup tool) holds the write lock
 // for 30 s. The daemon must not die, /healthz must keep answering, and work resumes afterwards.
@@ -17,36 +18,10 @@ const records = (n: number, from = 0) =>
     text: `record number ${from + i} about rivers and mountains`,
   }));
 
-async function portOf(d: ReturnType<typeof startCli>): Promise<number> {
-  const line = await waitFor(
-    () =>
-      d
-        .output()
-        .stdout.split('\n')
-        .find((l) => l.includes('http.listening')),
-    30_000,
-    'the http.listening line',
-  );
-  return (JSON.parse(line) as { port: number }).port;
-}
-
-const get = async (port: number, p: string, timeoutMs = 5_000): Promise<{ status: number; text: string }> => {
-  const r = await fetch(`http://127.0.0.1:${port}${p}`, { signal: AbortSignal.timeout(timeoutMs) });
-  return { status: r.status, text: await r.text() };
-};
-
-const published = async (port: number): Promise<number> =>
-  (JSON.parse((await get(port, '/status')).text) as { table?: { counters?: { recordsPublished?: number } } })
-    .table?.counters?.recordsPublished ?? 0;
-
 describe('a write lock held by another connection (subprocess daemon, real SQLite)', () => {
-  const ws: Workspace[] = [];
-  const kids: ReturnType<typeof startCli>[] = [];
-  after(() => {
-    for (const k of kids)
-      if (k.child.exitCode === null && k.child.signalCode === null) k.child.kill('SIGKILL');
-    for (const w of ws) w.cleanup();
-  });
+  const fx = new E2eFixture();
+  const { workspaces: ws, processes: kids } = fx;
+  after(() => fx.cleanup());
 
   it('keeps /healthz answering within 100 ms for 30 s, reports the stall in /readyz, does not exit, and resumes', async () => {
     const w = workspace({
@@ -57,10 +32,10 @@ describe('a write lock held by another connection (subprocess daemon, real SQLit
     ws.push(w);
     const d = startCli(['run', '--json'], w.env());
     kids.push(d);
-    const port = await portOf(d);
-    await waitFor(async () => (await get(port, '/readyz')).status === 200, 90_000, '/readyz 200');
+    const port = await listeningPort(d);
+    await waitFor(async () => (await httpGet(port, '/readyz', 5_000)).status === 200, 90_000, '/readyz 200');
     w.drop('a.jsonl', jsonl(records(20)));
-    await waitFor(async () => (await published(port)) === 20, 60_000, '20 records published');
+    await waitFor(async () => (await published(port, 5_000)) === 20, 60_000, '20 records published');
 
     const other = new Database(path.join(w.data, 'seamline.db'));
     other.pragma('busy_timeout = 5000');
@@ -82,14 +57,14 @@ describe('a write lock held by another connection (subprocess daemon, real SQLit
       while (Date.now() - lockedAt < LOCK_MS) {
         const t0 = performance.now();
         try {
-          const r = await get(port, '/healthz', 2_000);
+          const r = await httpGet(port, '/healthz', 2_000);
           latencies.push(performance.now() - t0);
           if (r.status !== 200) failures.push(`healthz ${r.status}`);
         } catch (e) {
           failures.push(`healthz: ${(e as Error).message} after ${Math.round(performance.now() - t0)} ms`);
         }
         if (notReady === null && Date.now() - lockedAt > 5_000) {
-          const r = await get(port, '/readyz', 2_000).catch(() => null);
+          const r = await httpGet(port, '/readyz', 2_000).catch(() => null);
           if (r && r.status === 503) notReady = r.text;
         }
         assert.equal(
@@ -116,12 +91,16 @@ describe('a write lock held by another connection (subprocess daemon, real SQLit
     }
     // Released: the waiting file lands and is published; the stall closes and its incident resolves.
     await waitFor(
-      async () => (await published(port)) === 50,
+      async () => (await published(port, 5_000)) === 50,
       60_000,
       'all 50 records published after the lock',
     );
-    await waitFor(async () => (await get(port, '/readyz')).status === 200, 30_000, '/readyz 200 again');
-    const status = JSON.parse((await get(port, '/status')).text) as {
+    await waitFor(
+      async () => (await httpGet(port, '/readyz', 5_000)).status === 200,
+      30_000,
+      '/readyz 200 again',
+    );
+    const status = JSON.parse((await httpGet(port, '/status', 5_000)).text) as {
       stalls: unknown[];
       incidents: { batchId: string; status: string; guard: string }[];
     };

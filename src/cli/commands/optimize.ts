@@ -1,19 +1,15 @@
 import { runOptimizeJob } from '../../optimize/job.js';
-import { runOptimizePass, type OptimizerDeps } from '../../optimize/optimizer.js';
+import { runOptimizePass } from '../../optimize/optimizer.js';
+import { runJob } from '../../runtime/job.js';
 import { openRuntime } from '../../runtime/runtime.js';
+import { optimizerDepsOf } from '../../runtime/wiring.js';
 import type { Command } from '../context.js';
 import { printOut } from '../output.js';
 
 /** optimize [--once]: one maintenance pass and exit, or the optimize job until SIGTERM/SIGINT. */
 export const optimize: Command = async (ctx) => {
   const rt = await openRuntime(ctx.config, ctx.logger);
-  const deps: OptimizerDeps = {
-    db: rt.db,
-    tables: rt.tables,
-    store: rt.store,
-    clock: rt.clock,
-    logger: rt.logger,
-  };
+  const deps = optimizerDepsOf(rt);
   try {
     if (ctx.values.once === true) {
       const r = await runOptimizePass(deps, ctx.config.optimize);
@@ -33,21 +29,15 @@ export const optimize: Command = async (ctx) => {
       );
       return r.status === 'failed' ? 4 : 0;
     }
-    const ctl = new AbortController();
-    let signals = 0;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      signals += 1;
-      if (signals > 1) process.exit(130);
-      ctx.logger.info(
-        { event: 'optimize.draining', signal: sig },
-        'stopping after the current action; the lease is released',
-      );
-      ctl.abort();
-      setTimeout(() => process.exit(1), ctx.config.shutdownDeadlineMs).unref();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    const s = await runOptimizeJob(deps, ctx.config.optimize, ctl.signal);
+    const s = await runJob(
+      {
+        name: 'optimize',
+        logger: ctx.logger,
+        deadlineMs: ctx.config.shutdownDeadlineMs,
+        drainMessage: 'stopping after the current action; the lease is released',
+      },
+      (signal) => runOptimizeJob(deps, ctx.config.optimize, signal),
+    );
     printOut(
       ctx.json,
       s,

@@ -4,8 +4,10 @@ import { SeamlineError } from '../../errors/errors.js';
 import { formatDuration } from '../../reindex/progress.js';
 import { estimateReindex, type ReindexEstimate } from '../../reindex/estimate.js';
 import { runReindex } from '../../reindex/reindex.js';
+import { runJob } from '../../runtime/job.js';
 import { openRuntime } from '../../runtime/runtime.js';
-import { hooksOf, type Command } from '../context.js';
+import { reindexDepsOf } from '../../runtime/wiring.js';
+import { hooksOf, type Command, type CommandContext } from '../context.js';
 import { printOut } from '../output.js';
 
 const estimateLines = (e: ReindexEstimate): string[] => [
@@ -36,16 +38,31 @@ export const reindex: Command = async (ctx) => {
           c.configFile ? path.dirname(c.configFile) : process.cwd(),
           c.reindex.gates.evaluationFile,
         );
-  const rt = await openRuntime(c, ctx.logger);
-  const ctl = new AbortController();
-  const onSignal = (): void =>
-    ctl.abort(new SeamlineError('ABORTED', 'reindex interrupted; run seamline reindex again to resume'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  return runJob(
+    {
+      name: 'reindex',
+      logger: ctx.logger,
+      deadlineMs: c.shutdownDeadlineMs,
+      drainMessage: 'stopping at the next page or round; the job stays resumable',
+      abortReason: () =>
+        new SeamlineError('ABORTED', 'reindex interrupted; run seamline reindex again to resume'),
+    },
+    (signal) => reindexJob(ctx, modelId, maxRps, evaluationFile, signal),
+  );
+};
+
+async function reindexJob(
+  ctx: CommandContext,
+  modelId: string,
+  maxRps: number,
+  evaluationFile: string | null,
+  signal: AbortSignal,
+): Promise<number> {
+  const rt = await openRuntime(ctx.config, ctx.logger);
   try {
     const interactive = process.stdin.isTTY === true && process.stderr.isTTY === true && !ctx.json;
     if (ctx.values['dry-run'] === true || (interactive && ctx.values.yes !== true)) {
-      const e = await estimateReindex(rt, modelId, maxRps);
+      const e = await estimateReindex(reindexDepsOf(rt), modelId, maxRps);
       if (ctx.values['dry-run'] === true) {
         printOut(ctx.json, e, () => estimateLines(e).join('\n'));
         return 0;
@@ -60,7 +77,7 @@ export const reindex: Command = async (ctx) => {
       }
     }
     const r = await runReindex(
-      rt,
+      reindexDepsOf(rt),
       {
         modelId,
         maxRps,
@@ -69,7 +86,7 @@ export const reindex: Command = async (ctx) => {
         write: (s) => process.stderr.write(s),
         fault: hooksOf(ctx).fault,
       },
-      ctl.signal,
+      signal,
     );
     printOut(ctx.json, r, () =>
       [
@@ -91,8 +108,6 @@ export const reindex: Command = async (ctx) => {
     }
     return 0;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await rt.close();
   }
-};
+}

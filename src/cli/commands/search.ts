@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../config/load.js';
 import { openSqlite } from '../../store/sqlite/db.js';
-import { Leases, WRITER_LEASE } from '../../runtime/lock.js';
+import { WRITER_LEASE } from '../../runtime/lock.js';
+import { SqliteLeases } from '../../store/sqlite/leases.js';
 import { DB_FILE } from '../../runtime/runtime.js';
 import { SeamlineError } from '../../errors/errors.js';
 import { openRuntime } from '../../runtime/runtime.js';
@@ -90,7 +91,7 @@ function writerAlive(config: Config): boolean {
   if (!existsSync(file)) return false;
   const db = openSqlite(file, config.sqlite);
   try {
-    return new Leases(db).liveHolder(WRITER_LEASE, Date.now()) !== null;
+    return new SqliteLeases(db).liveHolderSync(WRITER_LEASE, Date.now()) !== null;
   } catch {
     return false;
   } finally {

@@ -1,5 +1,5 @@
 import { SeamlineError } from '../../errors/errors.js';
-import { acquireWriter, Leases, WRITER_LEASE } from '../../runtime/lock.js';
+import { acquireWriter, WRITER_LEASE } from '../../runtime/lock.js';
 import { openRuntime } from '../../runtime/runtime.js';
 import { repair, verifyTable, type RepairReport, type VerifyReport } from '../../verify/verify.js';
 import type { Command } from '../context.js';
@@ -33,10 +33,11 @@ const strip = (r: VerifyReport & { allFindings?: unknown }): VerifyReport => {
  */
 export const verify: Command = async (ctx) => {
   const rt = await openRuntime(ctx.config, ctx.logger);
-  const leases = new Leases(rt.db);
+  const leases = rt.leases;
   let holder: string | null = null;
   try {
-    if (ctx.values.repair === true) holder = acquireWriter(leases, ctx.config.dataDir, rt.clock.nowMs());
+    if (ctx.values.repair === true)
+      holder = await acquireWriter(leases, ctx.config.dataDir, rt.clock.nowMs());
     const serving = rt.tables.serving();
     const table = await rt.servingTable(false);
     if (!serving || !table)
@@ -79,7 +80,7 @@ export const verify: Command = async (ctx) => {
     }
     return 0;
   } finally {
-    if (holder) leases.release(WRITER_LEASE, holder);
+    if (holder) await leases.release(WRITER_LEASE, holder);
     await rt.close();
   }
 };

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openSqlite, setBusyTimeout } from '../../../src/store/sqlite/db.js';
 import { isSeamlineError, type SeamlineError } from '../../../src/errors/errors.js';
-import { Leases } from '../../../src/runtime/lock.js';
+import { SqliteLeases } from '../../../src/store/sqlite/leases.js';
 import { classifyLanceError } from '../../../src/store/lance-errors.js';
 import { LanceStore } from '../../../src/store/lance.js';
 
@@ -37,7 +37,7 @@ describe('SQLite errors are classified in the adapter (real database files)', ()
     other.exec('BEGIN IMMEDIATE');
     try {
       const t0 = performance.now();
-      const e = caught(() => new Leases(db).tryAcquire('writer', 'me', 1000, Date.now()));
+      const e = caught(() => new SqliteLeases(db).tryAcquireSync('writer', 'me', 1000, Date.now()));
       const ms = performance.now() - t0;
       assert.equal(e.code, 'DB_BUSY');
       assert.equal(e.retryable, true);
@@ -50,7 +50,11 @@ describe('SQLite errors are classified in the adapter (real database files)', ()
       other.exec('COMMIT');
       other.close();
     }
-    assert.equal(new Leases(db).tryAcquire('writer', 'me', 1000, Date.now()), true, 'works once released');
+    assert.equal(
+      new SqliteLeases(db).tryAcquireSync('writer', 'me', 1000, Date.now()),
+      true,
+      'works once released',
+    );
     db.close();
   });
 

@@ -14,6 +14,7 @@ import { Loader } from '../../../src/landing/loader.js';
 import { LandingService } from '../../../src/landing/service.js';
 import { noWriterCheck, ProcOpenWriters } from '../../../src/landing/writers.js';
 import { noFaults } from '../../../src/runtime/fault.js';
+import { systemClock } from '../../../src/ports/clock.js';
 
 const rec = (id: string) =>
   JSON.stringify({ id, version: 1, event_time: '2024-01-01T00:00:00Z', text: `text of ${id}` }) + '\n';
@@ -50,7 +51,7 @@ function stack(afterLanding: 'archive' | 'delete' | 'keep', check: 'on' | 'off',
     { level: 'info' },
     { write: (s: string) => void logs.push(JSON.parse(s) as Record<string, unknown>) },
   );
-  const clock = { nowMs: () => Date.now() };
+  const clock = systemClock;
   const writers = check === 'on' ? new ProcOpenWriters() : noWriterCheck();
   const archiveDir = path.join(dir, 'data', 'archive');
   const loader = new Loader(

@@ -23,6 +23,7 @@ import { openSqlite, type Sqlite } from '../../../src/store/sqlite/db.js';
 import { Loader } from '../../../src/landing/loader.js';
 import { LandingService } from '../../../src/landing/service.js';
 import { noFaults } from '../../../src/runtime/fault.js';
+import { systemClock } from '../../../src/ports/clock.js';
 
 interface Stack {
   dir: string;
@@ -62,6 +63,7 @@ function stack(
     nowMs(): number {
       return this.t;
     },
+    sleep: systemClock.sleep,
   };
   const contract = buildContract(
     ContractSchema.parse({ metadata: { n: 'integer', ok: 'boolean' }, ...opts.contract }),

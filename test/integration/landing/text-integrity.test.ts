@@ -11,6 +11,7 @@ import { openSqlite } from '../../../src/store/sqlite/db.js';
 import { Loader } from '../../../src/landing/loader.js';
 import { LandingService } from '../../../src/landing/service.js';
 import { noFaults } from '../../../src/runtime/fault.js';
+import { systemClock } from '../../../src/ports/clock.js';
 
 // Issue 12 item 7, through the real loader into a real SQLite file: nothing is silently fixed.
 
@@ -30,7 +31,7 @@ async function land(content: string): Promise<{
     busyTimeoutMs: 1000,
   });
   const bronze = new Bronze(db);
-  const clock = { nowMs: () => 1_700_000_000_000 };
+  const clock = { nowMs: () => 1_700_000_000_000, sleep: systemClock.sleep };
   const logger = pino({ level: 'silent' });
   const contract = buildContract(ContractSchema.parse({}));
   const loader = new Loader(

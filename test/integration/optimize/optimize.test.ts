@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { loadConfig } from '../../../src/config/load.js';
 import { buildPipeline } from '../../../src/daemon/pipeline.js';
 import { runOptimizePass, ROLLBACK_TAG_PREFIX } from '../../../src/optimize/optimizer.js';
+import { optimizerDepsOf } from '../../../src/runtime/wiring.js';
 import type { VectorRow, VectorTable } from '../../../src/ports/vector-store.js';
 import { noFaults } from '../../../src/runtime/fault.js';
 import { openRuntime, type Runtime } from '../../../src/runtime/runtime.js';
@@ -134,10 +135,7 @@ describe('optimize job against real LanceDB tables', () => {
         const rowsBefore = await snapshotRows(table);
         const versionsBefore = await maint.versions();
 
-        const r1 = await runOptimizePass(
-          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
-          config.optimize,
-        );
+        const r1 = await runOptimizePass({ ...optimizerDepsOf(rt), logger: silent }, config.optimize);
         console.log(
           `# pass 1: ${r1.status} ${r1.actions.join(',')} fragments ${r1.fragmentsBefore}→${r1.fragmentsAfter} versions ${r1.versionsBefore}→${r1.versionsAfter} disk ${r1.diskBytesBefore}→${r1.diskBytesAfter} reclaimed ${r1.bytesReclaimed} conflicts ${r1.conflicts} ${r1.durationMs} ms`,
         );
@@ -185,10 +183,7 @@ describe('optimize job against real LanceDB tables', () => {
 
         // The owner releases its tag: the next pass prunes everything but the current version and rolls our tag.
         await maint.deleteTag('release-250');
-        const r2 = await runOptimizePass(
-          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
-          config.optimize,
-        );
+        const r2 = await runOptimizePass({ ...optimizerDepsOf(rt), logger: silent }, config.optimize);
         console.log(
           `# pass 2: ${r2.status} ${r2.actions.join(',')} versions ${r2.versionsBefore}→${r2.versionsAfter} reclaimed ${r2.bytesReclaimed}`,
         );
@@ -232,10 +227,7 @@ describe('optimize job against real LanceDB tables', () => {
         // The FTS index now misses the new rows: the next pass folds them in.
         const unindexed = (await table.indexes()).find((i) => i.columns.includes('text'))!.unindexedRows;
         assert.ok(unindexed > 0);
-        const r3 = await runOptimizePass(
-          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
-          config.optimize,
-        );
+        const r3 = await runOptimizePass({ ...optimizerDepsOf(rt), logger: silent }, config.optimize);
         assert.equal(r3.status, 'ok', r3.error ?? '');
         assert.ok(
           r3.reasons.some(
@@ -247,16 +239,10 @@ describe('optimize job against real LanceDB tables', () => {
         assert.equal(r3.unindexedRows, 0);
         // With a 0 ms retention the versions pass 3 made are prunable now; after that nothing is left:
         // a no-op pass takes no lease and changes nothing.
-        const r4 = await runOptimizePass(
-          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
-          config.optimize,
-        );
+        const r4 = await runOptimizePass({ ...optimizerDepsOf(rt), logger: silent }, config.optimize);
         assert.deepEqual(r4.actions, ['delete-tags', 'optimize', 'tag-rollback-point']);
         const v = await table.version();
-        const r5 = await runOptimizePass(
-          { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent },
-          config.optimize,
-        );
+        const r5 = await runOptimizePass({ ...optimizerDepsOf(rt), logger: silent }, config.optimize);
         assert.equal(r5.status, 'noop', JSON.stringify(r5.reasons));
         assert.equal(await table.version(), v);
         const runs = rt.db.prepare('SELECT status FROM optimize_runs ORDER BY started_at_ms').all() as {
@@ -294,7 +280,7 @@ describe('optimize job against real LanceDB tables', () => {
       );
       await processor.drain(table);
       assert.equal(await table.countRows(), 5000);
-      const deps = { db: rt.db, tables: rt.tables, store: rt.store, clock: rt.clock, logger: silent };
+      const deps = { ...optimizerDepsOf(rt), logger: silent };
       const below = await runOptimizePass(deps, { ...config.optimize, annMinRows: 6000 });
       assert.ok(!below.actions.includes('create-vector-index'));
       const r = await runOptimizePass(deps, config.optimize);

@@ -3,10 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../../src/config/load.js';
 import { isSeamlineError } from '../../../src/errors/errors.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { ReindexJobs } from '../../../src/reindex/jobs.js';
 import { runReindex, type ReindexOptions } from '../../../src/reindex/reindex.js';
 import type { FaultPoint } from '../../../src/runtime/fault.js';
 import { openRuntime, type Runtime } from '../../../src/runtime/runtime.js';
+import { reindexDepsOf } from '../../../src/runtime/wiring.js';
 import { jsonl, runJson, workspace, type Workspace } from '../../helpers/cli.js';
 
 const N = 60;
@@ -59,12 +59,15 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
 
   it('a table lost after a crash is recreated and the resumed job completes with every id', async () => {
     await withRuntime({}, async (rt) => {
-      await assert.rejects(runReindex(rt, opts(rt, crashAt('reindex-after-page', 3))), /injected crash/);
-      const job = new ReindexJobs(rt.db).active()!;
+      await assert.rejects(
+        runReindex(reindexDepsOf(rt), opts(rt, crashAt('reindex-after-page', 3))),
+        /injected crash/,
+      );
+      const job = (await rt.reindexJobs.active())!;
       assert.equal(job.state, 'building');
       assert.equal(job.recordsDone, 20, 'two pages recorded before the crash');
       await rt.store.dropTable(job.tableName);
-      const r = await runReindex(rt, opts(rt));
+      const r = await runReindex(reindexDepsOf(rt), opts(rt));
       assert.equal(r.state, 'swapped');
       assert.equal(r.resumed, true);
       assert.equal(r.table, job.tableName);
@@ -76,17 +79,20 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
 
   it('an unfinished job built under other settings is abandoned (its table marked failed), a new one completes', async () => {
     const first = await withRuntime({}, async (rt) => {
-      await assert.rejects(runReindex(rt, opts(rt, crashAt('reindex-after-page', 2))), /injected crash/);
-      return new ReindexJobs(rt.db).active()!;
+      await assert.rejects(
+        runReindex(reindexDepsOf(rt), opts(rt, crashAt('reindex-after-page', 2))),
+        /injected crash/,
+      );
+      return (await rt.reindexJobs.active())!;
     });
     await withRuntime({ SEAMLINE_CHUNKING__MAX_TOKENS: '64' }, async (rt) => {
-      const r = await runReindex(rt, opts(rt));
+      const r = await runReindex(reindexDepsOf(rt), opts(rt));
       assert.equal(r.state, 'swapped');
       assert.equal(r.resumed, false);
       assert.notEqual(r.table, first.tableName);
-      const jobs = new ReindexJobs(rt.db);
-      assert.equal(jobs.get(first.jobId)!.state, 'abandoned');
-      assert.match(jobs.get(first.jobId)!.error!, /superseded/);
+      const jobs = rt.reindexJobs;
+      assert.equal((await jobs.get(first.jobId))!.state, 'abandoned');
+      assert.match((await jobs.get(first.jobId))!.error!, /superseded/);
       assert.equal(rt.tables.get(first.tableName)!.state, 'failed');
       assert.equal(rt.tables.serving()!.tableName, r.table);
     });
@@ -104,10 +110,10 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
         }
       };
       await assert.rejects(
-        runReindex(rt, opts(rt, fault)),
+        runReindex(reindexDepsOf(rt), opts(rt, fault)),
         (e: unknown) => isSeamlineError(e) && e.code === 'LEDGER_CONFLICT' && /serving moved/.test(e.message),
       );
-      const job = new ReindexJobs(rt.db).latest()!;
+      const job = (await rt.reindexJobs.latest())!;
       assert.equal(job.state, 'failed');
       assert.equal(rt.tables.get(job.tableName)!.state, 'failed');
       assert.equal(
@@ -123,9 +129,9 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
       let inner: unknown = null;
       const fault = (p: FaultPoint): void => {
         if (p === 'reindex-after-page' && inner === null)
-          inner = runReindex(rt, opts(rt)).catch((e: unknown) => e);
+          inner = runReindex(reindexDepsOf(rt), opts(rt)).catch((e: unknown) => e);
       };
-      const r = await runReindex(rt, opts(rt, fault));
+      const r = await runReindex(reindexDepsOf(rt), opts(rt, fault));
       assert.equal(r.state, 'swapped');
       const e = await (inner as Promise<unknown>);
       assert.ok(isSeamlineError(e) && e.code === 'LOCKED', `second run refused: ${String(e)}`);

@@ -15,6 +15,9 @@ class FakeClock {
   nowMs(): number {
     return this.t;
   }
+  sleep(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 describe('backoffDelayMs (pure)', () => {

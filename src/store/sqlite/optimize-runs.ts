@@ -1,40 +1,7 @@
-import type { Sqlite } from '../store/sqlite/db.js';
-import type { RegistryTable } from './policy.js';
-
-export type RunStatus = 'running' | 'ok' | 'noop' | 'skipped' | 'failed';
-
-/** One optimize pass as recorded in optimize_runs (what status/metrics read). */
-export interface OptimizeRunRecord {
-  readonly runId: string;
-  readonly tableName: string | null;
-  readonly startedAtMs: number;
-  readonly finishedAtMs: number | null;
-  readonly status: RunStatus;
-  readonly actions: readonly string[];
-  readonly reasons: readonly unknown[];
-  readonly rowsBefore: number | null;
-  readonly rowsAfter: number | null;
-  readonly fragmentsBefore: number | null;
-  readonly fragmentsAfter: number | null;
-  readonly smallFragmentsBefore: number | null;
-  readonly smallFragmentsAfter: number | null;
-  readonly versionsBefore: number | null;
-  readonly versionsAfter: number | null;
-  readonly diskBytesBefore: number | null;
-  readonly diskBytesAfter: number | null;
-  readonly bytesReclaimed: number | null;
-  readonly conflicts: number;
-  readonly retries: number;
-  readonly writerQuiet: boolean | null;
-  readonly writerWaitMs: number | null;
-  readonly criticalMs: number | null;
-  readonly indexedRows: number | null;
-  readonly unindexedRows: number | null;
-  readonly indexes: readonly unknown[];
-  readonly tablesDropped: readonly string[];
-  readonly durationMs: number | null;
-  readonly error: string | null;
-}
+import type { RegistryTable } from '../../optimize/policy.js';
+import type { OptimizeRunRecord, OptimizeRunStore, RunFields, RunStatus } from '../../ports/optimize-runs.js';
+import type { Sqlite } from './db.js';
+import { settle } from './leases.js';
 
 type Row = Record<string, unknown>;
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -111,16 +78,47 @@ function toDb(v: unknown): unknown {
 }
 
 /** The optimize_runs table: every pass is recorded when it starts and updated when it ends. */
-export class OptimizeRuns {
+export class SqliteOptimizeRuns implements OptimizeRunStore {
   constructor(private readonly db: Sqlite) {}
 
-  start(runId: string, startedAtMs: number): void {
+  begin(runId: string, startedAtMs: number, staleBeforeMs: number): Promise<void> {
+    return settle(() =>
+      this.db
+        .transaction(() => {
+          this.failStale(staleBeforeMs, startedAtMs);
+          this.start(runId, startedAtMs);
+        })
+        .immediate(),
+    );
+  }
+
+  update(runId: string, fields: RunFields): Promise<void> {
+    return settle(() => this.updateSync(runId, fields));
+  }
+
+  get(runId: string): Promise<OptimizeRunRecord | null> {
+    return settle(() => this.getSync(runId));
+  }
+
+  registry(): Promise<RegistryTable[]> {
+    return settle(() => this.registrySync());
+  }
+
+  markDropped(tableName: string, nowMs: number): Promise<void> {
+    return settle(() => {
+      this.db
+        .prepare('UPDATE vector_tables SET dropped_at_ms = ? WHERE table_name = ?')
+        .run(nowMs, tableName);
+    });
+  }
+
+  private start(runId: string, startedAtMs: number): void {
     this.db
       .prepare(`INSERT INTO optimize_runs (run_id, started_at_ms, status) VALUES (?, ?, 'running')`)
       .run(runId, startedAtMs);
   }
 
-  update(runId: string, fields: Partial<Omit<OptimizeRunRecord, 'runId' | 'startedAtMs'>>): void {
+  private updateSync(runId: string, fields: RunFields): void {
     const keys = Object.keys(fields) as (keyof typeof COLUMNS)[];
     if (keys.length === 0) return;
     this.db
@@ -128,7 +126,7 @@ export class OptimizeRuns {
       .run(...keys.map((k) => toDb(fields[k])), runId);
   }
 
-  get(runId: string): OptimizeRunRecord | null {
+  private getSync(runId: string): OptimizeRunRecord | null {
     const r = this.db.prepare('SELECT * FROM optimize_runs WHERE run_id = ?').get(runId) as Row | undefined;
     return r ? fromRow(r) : null;
   }
@@ -158,7 +156,7 @@ export class OptimizeRuns {
   }
 
   /** A pass that was running when its process died is marked failed (its lease has expired by then). */
-  failStale(olderThanMs: number, nowMs: number): number {
+  private failStale(olderThanMs: number, nowMs: number): number {
     return this.db
       .prepare(
         `UPDATE optimize_runs SET status = 'failed', error = 'process ended during the run', finished_at_ms = ? WHERE status = 'running' AND started_at_ms < ?`,
@@ -166,7 +164,7 @@ export class OptimizeRuns {
       .run(nowMs, olderThanMs).changes;
   }
 
-  registry(): RegistryTable[] {
+  private registrySync(): RegistryTable[] {
     return (
       this.db.prepare('SELECT table_name, state, retired_at_ms, dropped_at_ms FROM vector_tables').all() as {
         table_name: string;
@@ -180,9 +178,5 @@ export class OptimizeRuns {
       retiredAtMs: r.retired_at_ms,
       droppedAtMs: r.dropped_at_ms,
     }));
-  }
-
-  markDropped(tableName: string, nowMs: number): void {
-    this.db.prepare('UPDATE vector_tables SET dropped_at_ms = ? WHERE table_name = ?').run(nowMs, tableName);
   }
 }
