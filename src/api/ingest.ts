@@ -17,7 +17,7 @@ export async function ingestOnce(rt: Runtime, hooks: TestHooks): Promise<IngestS
   const holder = acquireWriter(leases, rt.config.dataDir, rt.clock.nowMs());
   try {
     await mkdir(rt.config.landingDir, { recursive: true });
-    rt.bronze.recoverLanding();
+    await rt.bronze.recoverLanding();
     const table = (await rt.servingTable(true))!;
     const { landing, processor } = await buildPipeline(rt, hooks);
     let landed = 0;

@@ -2,6 +2,7 @@ import { loadConfig, type Config } from '../config/load.js';
 import { SeamlineError } from '../errors/errors.js';
 import { createLogger, newRunId, type LogFormat, type Logger } from '../observability/logger.js';
 import { collectStatus } from '../observability/status.js';
+import { ReindexJobs } from '../reindex/jobs.js';
 import { noFaults } from '../runtime/fault.js';
 import { openRuntime, type Runtime } from '../runtime/runtime.js';
 import { search, searchLimitsOf, type SearchRequest, type SearchResponse } from '../search/search.js';
@@ -78,7 +79,7 @@ export async function openPipeline(options: OpenPipelineOptions = {}): Promise<P
     search: async (query, o = {}) => {
       open();
       const table = await rt.servingTable(false);
-      const serving = rt.tables.serving();
+      const serving = await rt.tables.serving();
       if (!table || !serving)
         throw new SeamlineError(
           'USAGE',
@@ -91,7 +92,7 @@ export async function openPipeline(options: OpenPipelineOptions = {}): Promise<P
     },
     status: async () => {
       open();
-      return collectStatus(rt);
+      return collectStatus({ ...rt, latestReindex: () => new ReindexJobs(rt.db).latest() });
     },
     close: () => (closed ??= rt.close()),
   };

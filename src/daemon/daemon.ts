@@ -118,7 +118,7 @@ export function startDaemon(
         opts.onListening?.(c.http.host, http.port);
       }
       await mkdir(c.landingDir, { recursive: true });
-      const redo = rt.bronze.recoverLanding();
+      const redo = await rt.bronze.recoverLanding();
       if (redo.length)
         log.warn(
           { event: 'landing.recovered', files: redo },
@@ -128,7 +128,7 @@ export function startDaemon(
       const pipeline = await buildPipeline(rt, hooks, live.startedAtMs);
       const landing = pipeline.landing;
       let processor = pipeline.processor;
-      let embedder = await rt.embedder(rt.tables.serving()?.modelId ?? c.model.id);
+      let embedder = await rt.embedder((await rt.tables.serving())?.modelId ?? c.model.id);
       live.modelLoaded = true;
       if (await table!.ensureFtsIndex())
         log.info({ event: 'fts.created', table: table!.name }, 'created the full-text index');
@@ -191,7 +191,7 @@ export function startDaemon(
         let backlogWaitMs = 0;
         try {
           // Follow the serving pointer (reindex swap, rollback) between batches, without a restart.
-          const serving = rt.tables.serving();
+          const serving = await rt.tables.serving();
           if (serving && serving.tableName !== table!.name) {
             // Build everything first: a failure here leaves the old trio consistent and is retried.
             const next = {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../config/load.js';
 import type { Sqlite } from '../store/sqlite/db.js';
 import { toSeamlineError } from '../errors/errors.js';
-import type { TableRegistry } from '../ledger/tables.js';
+import type { TableRegistry } from '../ports/registry.js';
 import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../ports/clock.js';
 import type { MaintainableTable, VectorStore, VectorTable } from '../ports/vector-store.js';
@@ -224,7 +224,7 @@ export async function runOptimizePass(
   };
 
   try {
-    const serving = tables.serving();
+    const serving = await tables.serving();
     if (serving) {
       table = await store.openTable(serving.tableName);
       maint = await store.openMaintenance(serving.tableName);
@@ -312,7 +312,7 @@ export async function runOptimizePass(
     for (const a of decision.actions) {
       if (a.kind !== 'drop-table') continue;
       // Re-read the pointer right before dropping: a swap or rollback may have happened meanwhile.
-      const now = tables.serving();
+      const now = await tables.serving();
       if (now && (now.tableName === a.name || now.previous === a.name)) continue;
       await store.dropTable(a.name);
       runs.markDropped(a.name, clock.nowMs());

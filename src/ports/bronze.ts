@@ -216,7 +216,7 @@ export interface BronzeReader {
   /** Highest seq the processor may read: below the first record of any file still landing. */
   publishedUpTo(): Promise<number>;
   quarantineFor(fileId: number): Promise<(QuarantineEntry & { fileId: number })[]>;
-  /** Record accounting over the catalog (one snapshot: the counts agree with each other). */
+  /** Record accounting over the catalog. */
   totals(): Promise<BronzeTotals>;
   /** Quarantined records per reason code (all files). */
   quarantineByCode(): Promise<Record<string, number>>;

@@ -40,7 +40,7 @@ export async function estimateReindex(
   const c = rt.config;
   const jobs = new ReindexJobs(rt.db);
   const embedder: Embedder = await rt.embedder(modelId);
-  const serving = rt.tables.serving();
+  const serving = await rt.tables.serving();
   const oldTable = serving ? await rt.store.openTable(serving.tableName) : null;
   const sameModel = serving !== null && serving.modelId === embedder.modelId && serving.dim === embedder.dim;
   let records = 0;
@@ -56,7 +56,7 @@ export async function estimateReindex(
     const live = page.filter((k) => !k.deleted);
     deleted += page.length - live.length;
     records += live.length;
-    const events = rt.bronze.eventsBySeq(live.map((k) => k.seq)).filter((e) => e.op === 'upsert');
+    const events = (await rt.bronze.eventsBySeq(live.map((k) => k.seq))).filter((e) => e.op === 'upsert');
     if (events.length === 0) continue;
     const chunked = await embedder.chunk(
       events.map((e) => e.text),

@@ -1,5 +1,5 @@
 import type { Sqlite } from '../store/sqlite/db.js';
-import { LaneLedger } from '../ledger/lanes.js';
+import { LanesSql } from '../store/sqlite/lanes.js';
 
 export type JobState = 'building' | 'catching_up' | 'gating' | 'swapped' | 'failed' | 'abandoned';
 export const ACTIVE_STATES: readonly JobState[] = ['building', 'catching_up', 'gating'];
@@ -235,7 +235,7 @@ export class ReindexJobs {
     nowMs: number,
   ): void {
     const batchId = `${tableName}:reindex:${commitMark}`;
-    const lanes = new LaneLedger(this.db);
+    const lanes = new LanesSql(this.db);
     const r = this.db
       .prepare(
         `INSERT INTO batches (batch_id, table_name, seq_from, seq_to, lane, state, planned_at_ms, committed_at_ms, table_version, records_in, ids_touched, rows_inserted, rows_updated, rows_deleted, texts_embedded, texts_reused, model_id, pipeline_version, commit_no)

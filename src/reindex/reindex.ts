@@ -8,6 +8,8 @@ import { materialize, type MaterializeDeps, type MaterializeResult } from '../pr
 import type { FaultHook } from '../runtime/fault.js';
 import { Leases, selfHolder } from '../runtime/lock.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { LanesSql } from '../store/sqlite/lanes.js';
+import { RegistrySql } from '../store/sqlite/registry.js';
 import { runGates } from './run-gates.js';
 import type { GateResult } from './gates.js';
 import { ReindexJobs, type ReindexJob } from './jobs.js';
@@ -116,7 +118,11 @@ async function build(
   const c = rt.config;
   const started = rt.clock.nowMs();
   const jobs = new ReindexJobs(rt.db);
-  const serving = rt.tables.serving();
+  // The multi-table transactions below use the SQLite adapters directly (they become single methods of
+  // the reindex jobs port with the harness branch).
+  const registry = new RegistrySql(rt.db);
+  const lanes = new LanesSql(rt.db);
+  const serving = await rt.tables.serving();
   if (!serving)
     throw new SeamlineError(
       'USAGE',
@@ -136,7 +142,7 @@ async function build(
   let job: ReindexJob | null = jobs.active();
   let resumed = false;
   if (job) {
-    const reg = rt.tables.get(job.tableName);
+    const reg = await rt.tables.get(job.tableName);
     if (
       job.settingsKey === settingsKey &&
       job.sourceTable === serving.tableName &&
@@ -163,7 +169,7 @@ async function build(
       rt.db
         .transaction(() => {
           jobs.finish(job!.jobId, 'abandoned', `superseded: ${why}`, rt.clock.nowMs());
-          if (reg?.state === 'building') rt.tables.setState(job!.tableName, 'failed');
+          if (reg?.state === 'building') registry.setState(job!.tableName, 'failed');
         })
         .immediate();
       log.warn(
@@ -177,9 +183,9 @@ async function build(
     const onDisk = new Set(await rt.store.listTables());
     job = rt.db
       .transaction(() => {
-        const name = freeName(rt, c.store.tableBaseName, onDisk);
+        const name = freeName(registry, c.store.tableBaseName, onDisk);
         const now = rt.clock.nowMs();
-        rt.tables.register(name, embedder.modelId, embedder.dim, c.pipelineVersion, 'building', now);
+        registry.register(name, embedder.modelId, embedder.dim, c.pipelineVersion, 'building', now);
         const total = (rt.db.prepare('SELECT COUNT(*) AS n FROM key_state').get() as { n: number }).n;
         return jobs.create(
           {
@@ -189,7 +195,7 @@ async function build(
             dim: embedder.dim,
             settingsKey,
             // A commit mark of the serving table, not a bronze seq: its two lanes commit out of seq order.
-            baseSeq: rt.ledger.lanes().commitMark(serving.tableName),
+            baseSeq: lanes.commitMark(serving.tableName),
             recordsTotal: total,
           },
           now,
@@ -318,7 +324,6 @@ async function build(
     // watermark read in the same snapshot: every published record at or below it is caught up.
     let caught = jobs.get(jobId)!.caughtUpSeq;
     let rounds = 0;
-    const lanes = rt.ledger.lanes();
     const markAndWatermark = rt.db.transaction((): [number, number] => [
       lanes.commitMark(serving.tableName),
       lanes.watermark(serving.tableName),
@@ -339,7 +344,7 @@ async function build(
           );
         }
         rounds += 1;
-        const ids = lanes.idsCommittedBetween(serving.tableName, caught, s);
+        const ids = await rt.ledger.lanes().idsCommittedBetween(serving.tableName, caught, s);
         for (let i = 0; i < ids.length; i += c.reindex.pageSize) {
           const part = ids.slice(i, i + c.reindex.pageSize);
           add(counters, await materialize(deps, table, part, `${name}:catchup:${caught + 1}-${s}`, signal));
@@ -394,7 +399,7 @@ async function build(
       const msg = `gate(s) failed: ${failed.map((g) => `${g.name} (${g.figure})`).join('; ')}`;
       rt.db
         .transaction(() => {
-          rt.tables.setState(name, 'failed');
+          registry.setState(name, 'failed');
           jobs.finish(jobId, 'failed', msg, rt.clock.nowMs());
         })
         .immediate();
@@ -412,7 +417,7 @@ async function build(
       opts.fault('reindex-before-swap');
       const swapped = rt.db
         .transaction(() => {
-          const cur = rt.tables.serving();
+          const cur = registry.serving();
           if (!cur || cur.tableName !== serving.tableName) {
             throw new SeamlineError(
               'LEDGER_CONFLICT',
@@ -436,7 +441,7 @@ async function build(
             },
             now,
           );
-          rt.tables.swap(name, now);
+          registry.swap(name, now);
           jobs.progress(jobId, counters, now);
           jobs.finish(jobId, 'swapped', null, now);
           return true;
@@ -462,7 +467,7 @@ async function build(
     if (err.code === 'LEDGER_CONFLICT' && !err.retryable) {
       rt.db
         .transaction(() => {
-          rt.tables.setState(name, 'failed');
+          registry.setState(name, 'failed');
           jobs.finish(jobId, 'failed', err.message, rt.clock.nowMs());
         })
         .immediate();
@@ -475,8 +480,8 @@ async function build(
 }
 
 /** BASE_vN with N above every registered table and free on disk (an orphan folder is never reused). */
-function freeName(rt: Runtime, base: string, onDisk: ReadonlySet<string>): string {
-  let name = rt.tables.nextName(base);
+function freeName(registry: RegistrySql, base: string, onDisk: ReadonlySet<string>): string {
+  let name = registry.nextName(base);
   for (let n = Number(/_v(\d+)$/.exec(name)![1]); onDisk.has(name); n++) name = `${base}_v${n + 1}`;
   return name;
 }

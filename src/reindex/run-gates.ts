@@ -85,8 +85,7 @@ export async function runGates(rt: Runtime, g: GateInputs): Promise<GateResult[]
       .filter((_, i) => i % step === 0)
       .slice(0, cfg.overlapSample)
       .map(([, k]) => k.seq);
-    const texts = rt.bronze
-      .eventsBySeq(seqs)
+    const texts = (await rt.bronze.eventsBySeq(seqs))
       .map((e) => normalizeText(e.text).slice(0, 400))
       .filter((t) => t !== '');
     const vecs = texts.length

@@ -37,7 +37,7 @@ export const verify: Command = async (ctx) => {
   let holder: string | null = null;
   try {
     if (ctx.values.repair === true) holder = acquireWriter(leases, ctx.config.dataDir, rt.clock.nowMs());
-    const serving = rt.tables.serving();
+    const serving = await rt.tables.serving();
     const table = await rt.servingTable(false);
     if (!serving || !table)
       throw new SeamlineError('USAGE', `nothing is indexed yet in ${ctx.config.dataDir}`);

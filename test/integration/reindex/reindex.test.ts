@@ -6,6 +6,7 @@ import { createLogger } from '../../../src/observability/logger.js';
 import { ReindexJobs } from '../../../src/reindex/jobs.js';
 import { runReindex, type ReindexOptions } from '../../../src/reindex/reindex.js';
 import type { FaultPoint } from '../../../src/runtime/fault.js';
+import { RegistrySql } from '../../../src/store/sqlite/registry.js';
 import { openRuntime, type Runtime } from '../../../src/runtime/runtime.js';
 import { jsonl, runJson, workspace, type Workspace } from '../../helpers/cli.js';
 
@@ -87,20 +88,21 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
       const jobs = new ReindexJobs(rt.db);
       assert.equal(jobs.get(first.jobId)!.state, 'abandoned');
       assert.match(jobs.get(first.jobId)!.error!, /superseded/);
-      assert.equal(rt.tables.get(first.tableName)!.state, 'failed');
-      assert.equal(rt.tables.serving()!.tableName, r.table);
+      assert.equal((await rt.tables.get(first.tableName))!.state, 'failed');
+      assert.equal((await rt.tables.serving())!.tableName, r.table);
     });
   });
 
   it('when serving moves during the build (e.g. a rollback), the reindex refuses to swap and marks its table failed', async () => {
     await withRuntime({}, async (rt) => {
-      const before = rt.tables.serving()!;
+      const before = (await rt.tables.serving())!;
       assert.ok(before.previous);
       let moved = false;
       const fault = (p: FaultPoint): void => {
         if (p === 'reindex-after-page' && !moved) {
           moved = true;
-          assert.ok(rt.tables.rollback(rt.clock.nowMs(), () => true));
+          // The fault hook is synchronous: roll back through the SQLite adapter's synchronous core.
+          assert.ok(new RegistrySql(rt.db).rollback(rt.clock.nowMs(), () => true));
         }
       };
       await assert.rejects(
@@ -109,9 +111,9 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
       );
       const job = new ReindexJobs(rt.db).latest()!;
       assert.equal(job.state, 'failed');
-      assert.equal(rt.tables.get(job.tableName)!.state, 'failed');
+      assert.equal((await rt.tables.get(job.tableName))!.state, 'failed');
       assert.equal(
-        rt.tables.serving()!.tableName,
+        (await rt.tables.serving())!.tableName,
         before.previous,
         'the rollback stands; the reindex did not override it',
       );
