@@ -35,6 +35,63 @@ export default tseslint.config(
     },
   },
   {
+    // Stores behind ports (docs/architecture.md): better-sqlite3 and the SQLite adapter stay inside
+    // src/store/; services import the ports in src/ports/. The composition roots (src/store/open.ts,
+    // src/runtime/runtime.ts) wire the adapters.
+    files: ['src/**/*.ts', 'jobs/**/*.ts'],
+    ignores: [
+      'src/store/**',
+      'src/runtime/runtime.ts',
+      // moves with the harness branch (leases, writer lock, reindex jobs, optimize runs get their ports
+      // there); the lead deletes these entries at merge.
+      'src/runtime/lock.ts',
+      'src/daemon/daemon.ts',
+      'src/reindex/reindex.ts',
+      'src/reindex/jobs.ts',
+      'src/optimize/optimizer.ts',
+      'src/optimize/runs.ts',
+      'src/cli/commands/search.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'better-sqlite3',
+              message:
+                'better-sqlite3 is used only inside src/store/sqlite/ (issue 15): take a port from src/ports/.',
+            },
+          ],
+          patterns: [
+            {
+              group: ['**/store/sqlite/*', '**/store/postgres/*'],
+              message:
+                'store adapters are wired only by the composition root (src/store/open.ts): take a port from src/ports/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/store/**/*.ts'],
+    ignores: ['src/store/sqlite/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'better-sqlite3',
+              message: 'better-sqlite3 is used only inside src/store/sqlite/ (issue 15).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'benchmarks/**/*.ts', 'jobs/**/*.ts'],
     rules: {
       'no-console': 'off',

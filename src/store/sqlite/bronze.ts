@@ -333,6 +333,10 @@ export class BronzeSql {
    * records that passed the contract in a file that was not published (incomplete).
    */
   totals(): BronzeTotals {
+    return this.db.transaction((): BronzeTotals => this.totalsNow()).deferred();
+  }
+
+  private totalsNow(): BronzeTotals {
     const files: Record<string, number> = {};
     for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM files GROUP BY state').all() as {
       state: string;

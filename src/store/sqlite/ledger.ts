@@ -90,6 +90,7 @@ export class LedgerSql {
           throw new SeamlineError(
             'LEDGER_CONFLICT',
             `file ${g.fileId} of ${tableName} is already planned past seq ${g.seqFrom}`,
+            { retryable: true },
           );
       }
       return this.batch(id)!;
