@@ -318,6 +318,12 @@ export interface Ledger {
    * `closeIncidents`. Fails with LEDGER_CONFLICT (nothing written) when the batch is already committed or
    * was never planned. The commit number needs the table's batches serialized (SQLite: the write lock;
    * PostgreSQL: a row lock per table or SERIALIZABLE). Returns the files that became fully searchable.
+   *
+   * A file's committed mark covers only a **committed prefix** of the file: every segment at or below it is
+   * committed (the watermark, "searchable", verify and the reindex catch-up rely on it). With one processor
+   * per table, a file's batches commit in seq order (a lane runs its pending batch first), so the SQLite
+   * adapter moves the mark to the segment's end; a store whose workers may commit two segments of one file
+   * out of order must derive the mark from the committed segments (NOTES-pg.md #11).
    */
   commit(
     batchId: string,
