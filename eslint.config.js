@@ -45,6 +45,56 @@ export default tseslint.config(
     },
   },
   {
+    // Stores behind ports (docs/architecture.md): better-sqlite3 and the SQLite adapter stay inside
+    // src/store/; services import the ports in src/ports/. The composition roots (src/store/open.ts,
+    // src/runtime/runtime.ts) wire the adapters.
+    files: ['src/**/*.ts', 'jobs/**/*.ts'],
+    ignores: [
+      'src/store/**',
+      'src/runtime/runtime.ts',
+      // its sync "is a daemon running" read uses the leases adapter directly (harness branch).
+      'src/cli/commands/search.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'better-sqlite3',
+              message:
+                'better-sqlite3 is used only inside src/store/sqlite/ (issue 15): take a port from src/ports/.',
+            },
+          ],
+          patterns: [
+            {
+              group: ['**/store/sqlite/*', '**/store/postgres/*'],
+              message:
+                'store adapters are wired only by the composition root (src/store/open.ts): take a port from src/ports/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/store/**/*.ts'],
+    ignores: ['src/store/sqlite/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'better-sqlite3',
+              message: 'better-sqlite3 is used only inside src/store/sqlite/ (issue 15).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'benchmarks/**/*.ts', 'jobs/**/*.ts'],
     rules: {
       'no-console': 'off',

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { Bronze } from '../src/bronze/bronze.js';
+import { BronzeSql, SqliteBronze } from '../src/store/sqlite/bronze.js';
 import { ContractSchema } from '../src/config/schema.js';
 import { buildContract } from '../src/contract/contract.js';
 import { openSqlite } from '../src/store/sqlite/db.js';
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     const genMs = Date.now() - g0;
     const st = statSync(file);
     const db = openSqlite(path.join(dir, 'data', 'seamline.db'), { synchronous, busyTimeoutMs: 5000 });
-    const bronze = new Bronze(db);
+    const bronze = new SqliteBronze(new BronzeSql(db));
     const contract = buildContract(
       ContractSchema.parse({ metadata: { source: 'string', tags: 'string[]' } }),
     );

@@ -21,7 +21,7 @@ export async function ingestOnce(
   const holder = await acquireWriter(leases, rt.config.dataDir, rt.clock.nowMs());
   try {
     await mkdir(rt.config.landingDir, { recursive: true });
-    rt.bronze.recoverLanding();
+    await rt.bronze.recoverLanding();
     const table = (await rt.servingTable(true))!;
     const { landing, processor } = await buildPipeline(rt, hooks);
     let landed = 0;

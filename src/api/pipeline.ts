@@ -78,7 +78,7 @@ export async function openPipeline(options: OpenPipelineOptions = {}): Promise<P
     search: async (query, o = {}) => {
       open();
       const table = await rt.servingTable(false);
-      const serving = rt.tables.serving();
+      const serving = await rt.tables.serving();
       if (!table || !serving)
         throw new SeamlineError(
           'USAGE',
@@ -91,7 +91,7 @@ export async function openPipeline(options: OpenPipelineOptions = {}): Promise<P
     },
     status: async () => {
       open();
-      return collectStatus(rt);
+      return collectStatus({ ...rt, latestReindex: () => rt.reindexJobs.latest() });
     },
     close: () => (closed ??= rt.close()),
   };

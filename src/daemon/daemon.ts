@@ -208,7 +208,7 @@ async function openPipeline(d: Daemon): Promise<{ landing: LandingService; writi
   const { rt, live } = d;
   const c = rt.config;
   await mkdir(c.landingDir, { recursive: true });
-  const redo = rt.bronze.recoverLanding();
+  const redo = await rt.bronze.recoverLanding();
   if (redo.length)
     rt.logger.warn(
       { event: 'landing.recovered', files: redo },
@@ -216,7 +216,7 @@ async function openPipeline(d: Daemon): Promise<{ landing: LandingService; writi
     );
   const table = (await rt.servingTable(true))!;
   const pipeline = await buildPipeline(rt, d.hooks, live.startedAtMs);
-  const embedder = await rt.embedder(rt.tables.serving()?.modelId ?? c.model.id);
+  const embedder = await rt.embedder((await rt.tables.serving())?.modelId ?? c.model.id);
   live.modelLoaded = true;
   if (await table.ensureFtsIndex())
     rt.logger.info({ event: 'fts.created', table: table.name }, 'created the full-text index');

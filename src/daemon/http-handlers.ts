@@ -1,12 +1,5 @@
 import { SeamlineError } from '../errors/errors.js';
 import type { HttpHandlers } from '../http/server.js';
-import {
-  listQuarantine,
-  quarantineByCode,
-  quarantineRecord,
-  recentBatches,
-  recentFiles,
-} from '../observability/activity.js';
 import { ActivityHistory } from '../observability/history.js';
 import { LedgerHistograms } from '../observability/ledger-stats.js';
 import type { FreshnessTracker } from '../observability/freshness.js';
@@ -37,12 +30,15 @@ export function daemonHttpHandlers(
   const sampleBacklog = backlogSampler(rt, history);
   // Backlog over the last hour for the status page: one sample per 10 s, bounded by ActivityHistory.
   // A real, unref'd interval (not the clock): it must not keep a daemon that failed to start alive.
-  const sampler = setInterval(sampleBacklog, 10_000);
+  const sampler = setInterval(() => void sampleBacklog(), 10_000);
   sampler.unref();
   const status = async (): Promise<Record<string, unknown>> => ({
-    ...(await collectStatus(rt, {
-      daemon: { state: live.state, modelLoaded: live.modelLoaded, startedAtMs: live.startedAtMs },
-    })),
+    ...(await collectStatus(
+      { ...rt, latestReindex: () => rt.reindexJobs.latest() },
+      {
+        daemon: { state: live.state, modelLoaded: live.modelLoaded, startedAtMs: live.startedAtMs },
+      },
+    )),
     stalls: stalls?.stalls() ?? [],
   });
   return {
@@ -51,28 +47,34 @@ export function daemonHttpHandlers(
     status,
     metrics: async () => {
       const s = await status();
-      const serving = rt.tables.serving();
-      if (serving) hist.update(rt.db, serving.tableName);
+      const serving = await rt.tables.serving();
+      if (serving) await hist.update(rt.readModel, serving.tableName);
       return metrics.render({
         status: s as unknown as StatusView,
         live,
         hist,
         nowMs: rt.clock.nowMs(),
-        ...(serving && opts.freshness ? { lanes: laneView(rt, opts.freshness, serving.tableName) } : {}),
+        ...(serving && opts.freshness
+          ? { lanes: await laneView(rt, opts.freshness, serving.tableName) }
+          : {}),
       });
     },
     close: () => clearInterval(sampler),
     ops: {
       nowMs: () => rt.clock.nowMs(),
-      files: (o) => recentFiles(rt.db, { ...o, table: rt.tables.serving()?.tableName ?? null }),
-      batches: (o) => recentBatches(rt.db, o),
-      quarantine: (f) => ({ ...listQuarantine(rt.db, f), byCode: quarantineByCode(rt.db) }),
-      quarantineRecord: (id) => quarantineRecord(rt.db, id),
-      history: () => {
-        const serving = rt.tables.serving();
+      files: async (o) =>
+        rt.readModel.recentFiles({ ...o, table: (await rt.tables.serving())?.tableName ?? null }),
+      batches: (o) => rt.readModel.recentBatches(o),
+      quarantine: async (f) => ({
+        ...(await rt.readModel.listQuarantine(f)),
+        byCode: await rt.readModel.quarantineByCode(),
+      }),
+      quarantineRecord: (id) => rt.readModel.quarantineRecord(id),
+      history: async () => {
+        const serving = await rt.tables.serving();
         const now = rt.clock.nowMs();
-        if (serving) history.update(rt.db, serving.tableName, now);
-        if (history.view(now).backlog.length === 0) sampleBacklog();
+        if (serving) await history.update(rt.readModel, serving.tableName, now);
+        if (history.view(now).backlog.length === 0) await sampleBacklog();
         return history.view(now);
       },
     },
@@ -81,15 +83,15 @@ export function daemonHttpHandlers(
 }
 
 /** One backlog sample (both lanes plus landed files not in a lane yet, as status counts it); never throws. */
-function backlogSampler(rt: Runtime, history: ActivityHistory): () => void {
-  return () => {
+function backlogSampler(rt: Runtime, history: ActivityHistory): () => Promise<void> {
+  return async () => {
     try {
-      const serving = rt.tables.serving();
+      const serving = await rt.tables.serving();
       const lanes = serving ? rt.ledger.lanes() : null;
-      const per = serving && lanes ? lanes.backlog(serving.tableName) : null;
+      const per = serving && lanes ? await lanes.backlog(serving.tableName) : null;
       const backlog =
         serving && lanes && per
-          ? per.live.records + per.backlog.records + lanes.undiscovered(serving.tableName).records
+          ? per.live.records + per.backlog.records + (await lanes.undiscovered(serving.tableName)).records
           : 0;
       history.sample(rt.clock.nowMs(), backlog);
     } catch (err) {
@@ -98,11 +100,11 @@ function backlogSampler(rt: Runtime, history: ActivityHistory): () => void {
   };
 }
 
-function readiness(
+async function readiness(
   rt: Runtime,
   live: LiveStats,
   stalls: StallMonitor | undefined,
-): { ready: boolean; reasons: string[] } {
+): Promise<{ ready: boolean; reasons: string[] }> {
   const reasons: string[] = [];
   if (!live.storesOpen) reasons.push('stores are not open');
   if (!live.modelLoaded) reasons.push('the embedding model is not loaded yet');
@@ -110,20 +112,24 @@ function readiness(
   reasons.push(...(stalls?.reasons() ?? []));
   const ready = reasons.length === 0;
   // A violated freshness objective degrades, it does not unready: the reason is reported, status 200.
-  const serving = rt.tables.serving();
+  const serving = await rt.tables.serving();
   if (serving && live.storesOpen) {
-    const f = freshnessOf(rt, serving.tableName);
+    const f = await freshnessOf(rt, serving.tableName);
     if (f.reason) reasons.push(f.reason);
   }
   return { ready, reasons };
 }
 
 /** The processor lanes as the metrics read them (docs/metrics.md#lanes). */
-function laneView(rt: Runtime, freshness: FreshnessTracker, tableName: string): LaneMetricsView {
-  const f = freshnessOf(rt, tableName);
+async function laneView(
+  rt: Runtime,
+  freshness: FreshnessTracker,
+  tableName: string,
+): Promise<LaneMetricsView> {
+  const f = await freshnessOf(rt, tableName);
   return {
     freshness: { live: freshness.histogram('live'), backlog: freshness.histogram('backlog') },
-    backlog: rt.ledger.lanes().backlog(tableName),
+    backlog: await rt.ledger.lanes().backlog(tableName),
     objective: {
       percentile: f.percentile,
       valueS: f.valueMs === null ? null : f.valueMs / 1000,
@@ -136,7 +142,7 @@ function laneView(rt: Runtime, freshness: FreshnessTracker, tableName: string): 
 function servingSearch(rt: Runtime, limits: ReturnType<typeof searchLimitsOf>): HttpHandlers['search'] {
   const opened = new Map<string, VectorTable>();
   return async (req) => {
-    const serving = rt.tables.serving();
+    const serving = await rt.tables.serving();
     if (!serving) throw new SeamlineError('USAGE', 'nothing is indexed yet');
     let table = opened.get(serving.tableName);
     if (!table) {

@@ -126,7 +126,7 @@ async function processorFailed(ctx: LoopContext, e: unknown): Promise<void> {
 /** Follows the serving pointer (reindex swap, rollback) between batches, without a restart. */
 async function followServing(ctx: LoopContext, w: Writing): Promise<void> {
   const { rt } = ctx;
-  const serving = rt.tables.serving();
+  const serving = await rt.tables.serving();
   if (!serving || serving.tableName === w.table.name) return;
   // Build everything first: a failure here leaves the old trio consistent and is retried.
   const next = {

@@ -56,7 +56,7 @@ export async function buildPipeline(
       afterLanding: c.landing.afterLanding,
     },
   );
-  const serving = rt.tables.serving();
+  const serving = await rt.tables.serving();
   const modelId = serving?.modelId ?? c.model.id;
   if (serving && serving.modelId !== c.model.id) {
     rt.logger.warn(

@@ -12,15 +12,17 @@ import { parseSince } from '../observability/activity.js';
 import type { HistoryView } from '../observability/history.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './status-page.js';
 
-/** The read side the status page needs (wired to SQLite in daemon/http-handlers.ts). */
+type Awaitable<T> = T | Promise<T>;
+
+/** The read side the status page needs (wired to the ReadModel port in daemon/http-handlers.ts). */
 export interface OpsApi {
-  files(opts: { limit?: number | undefined }): FileActivity[];
-  batches(opts: { limit?: number | undefined; state?: string | undefined }): BatchActivity[];
+  files(opts: { limit?: number | undefined }): Awaitable<FileActivity[]>;
+  batches(opts: { limit?: number | undefined; state?: string | undefined }): Awaitable<BatchActivity[]>;
   quarantine(
     f: QuarantineFilter,
-  ): QuarantineList & { byCode: { code: string; count: number; lastAtMs: number }[] };
-  quarantineRecord(qId: number): QuarantineEntry | null;
-  history(): HistoryView;
+  ): Awaitable<QuarantineList & { byCode: { code: string; count: number; lastAtMs: number }[] }>;
+  quarantineRecord(qId: number): Awaitable<QuarantineEntry | null>;
+  history(): Awaitable<HistoryView>;
   nowMs(): number;
 }
 
@@ -99,7 +101,12 @@ const strParam = (q: URLSearchParams, name: string): string | undefined => {
 };
 
 /** Serves one ops route (already authorized by the server). Unknown query parameters are a usage error. */
-export function serveOps(route: string, path: string, query: URLSearchParams, api: OpsApi): OpsReply {
+export async function serveOps(
+  route: string,
+  path: string,
+  query: URLSearchParams,
+  api: OpsApi,
+): Promise<OpsReply> {
   const stat = STATIC[route];
   if (stat) {
     if ([...query.keys()].length > 0) throw usage(`${route} takes no query parameters`);
@@ -118,17 +125,17 @@ export function serveOps(route: string, path: string, query: URLSearchParams, ap
   });
   switch (route) {
     case '/api/files':
-      return json({ files: api.files({ limit: intParam(query, 'limit') }) });
+      return json({ files: await api.files({ limit: intParam(query, 'limit') }) });
     case '/api/batches': {
       const state = strParam(query, 'state');
       if (state !== undefined && !['planned', 'committed', 'failed'].includes(state))
         throw usage(`state=${JSON.stringify(state)}: expected planned, committed or failed`);
-      return json({ batches: api.batches({ limit: intParam(query, 'limit'), state }) });
+      return json({ batches: await api.batches({ limit: intParam(query, 'limit'), state }) });
     }
     case '/api/quarantine': {
       const since = strParam(query, 'since');
       return json(
-        api.quarantine({
+        await api.quarantine({
           file: strParam(query, 'file'),
           code: strParam(query, 'code'),
           sinceMs: since === undefined ? undefined : parseSince(since, api.nowMs()),
@@ -138,13 +145,13 @@ export function serveOps(route: string, path: string, query: URLSearchParams, ap
     }
     case '/api/quarantine/:id': {
       const id = Number(path.slice('/api/quarantine/'.length));
-      const rec = api.quarantineRecord(id);
+      const rec = await api.quarantineRecord(id);
       return rec
         ? json(rec)
         : json({ error: { code: 'NOT_FOUND', message: `no quarantined record ${id}` } }, 404);
     }
     case '/api/history':
-      return json(api.history());
+      return json(await api.history());
     default:
       return json({ error: { code: 'NOT_FOUND', message: `no route ${path}` } }, 404);
   }

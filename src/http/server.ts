@@ -20,7 +20,7 @@ export interface HttpOptions {
 }
 
 export interface HttpHandlers {
-  readiness(): { ready: boolean; reasons: string[] };
+  readiness(): { ready: boolean; reasons: string[] } | Promise<{ ready: boolean; reasons: string[] }>;
   status(): Promise<Record<string, unknown>>;
   metrics(): Promise<string>;
   search(req: SearchRequest): Promise<{ table: string } & SearchResponse>;
@@ -171,7 +171,7 @@ export async function startHttpServer(
         throw new HttpError(401, 'UNAUTHORIZED', 'missing or wrong bearer token', {
           'www-authenticate': 'Bearer',
         });
-      const r = serveOps(opsRoute, path, new URLSearchParams(q === -1 ? '' : url.slice(q + 1)), h.ops);
+      const r = await serveOps(opsRoute, path, new URLSearchParams(q === -1 ? '' : url.slice(q + 1)), h.ops);
       send(res, r.status, r.body, r.type, r.headers);
       return { route: opsRoute, status: r.status };
     }
@@ -200,7 +200,7 @@ export async function startHttpServer(
         sendJson(res, 200, { ok: true, state: live.state });
         return { route: path, status: 200 };
       case '/readyz': {
-        const r = h.readiness();
+        const r = await h.readiness();
         sendJson(res, r.ready ? 200 : 503, { ready: r.ready, state: live.state, reasons: r.reasons });
         return { route: path, status: r.ready ? 200 : 503 };
       }
@@ -211,7 +211,7 @@ export async function startHttpServer(
         sendJson(res, 200, await h.status());
         return { route: path, status: 200 };
       default: {
-        const ready = h.readiness();
+        const ready = await h.readiness();
         if (!ready.ready)
           throw new HttpError(503, 'NOT_READY', `not ready: ${ready.reasons.join('; ')}`, {
             'retry-after': '1',

@@ -3,10 +3,10 @@ import { constants } from 'node:fs';
 import { copyFile, lstat, mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { Bronze, FileRow, NewFileInfo } from '../bronze/bronze.js';
+import type { Bronze, FileLanding, FileRow, NewFileInfo } from '../ports/bronze.js';
 import type { Contract } from '../contract/types.js';
 import type { Clock } from '../ports/clock.js';
-import type { Incidents } from '../ledger/incidents.js';
+import type { Incidents } from '../ports/ledger.js';
 import type { FaultHook } from '../runtime/fault.js';
 import { decideReadiness, observe, type FileObservation, type Manifest } from './completeness.js';
 import { lateManifestVerdict } from './manifests.js';
@@ -231,7 +231,7 @@ export class Loader {
     const memo = this.seen.get(c.rel);
     if (memo && memo.size === c.size && memo.mtimeMs === mtime && memo.manifestSha === manifestSha)
       return { kind: 'unchanged', of: memo.of };
-    const last = bronze.latestFileByPath(c.rel);
+    const last = await bronze.latestFileByPath(c.rel);
     if (
       last &&
       last.size === c.size &&
@@ -266,11 +266,11 @@ export class Loader {
       return { kind: 'busy', detail: 'the same bytes are being landed under another name right now' };
     const remember = (of: FileRow | null): void =>
       void this.seen.set(c.rel, { size: c.size, mtimeMs: mtime, manifestSha, of });
-    const prior = bronze.filesBySha(sha);
+    const prior = await bronze.filesBySha(sha);
     const landedBefore = prior.find((f) => f.state === 'verified' || f.state === 'unverified');
     if (landedBefore) {
       if (manifest !== null && manifestSha !== null && landedBefore.manifestSha256 !== manifestSha)
-        this.lateManifest(c.rel, manifest, manifestSha, landedBefore);
+        await this.lateManifest(c.rel, manifest, manifestSha, landedBefore);
       log.info(
         { event: 'file.duplicate', of_file_id: landedBefore.fileId, of_path: landedBefore.path },
         'same bytes already landed; nothing to do',
@@ -306,7 +306,7 @@ export class Loader {
           ? `byte count mismatch: manifest says ${manifest.bytes} bytes, file has ${c.size}`
           : null;
     if (wholeFileMismatch !== null) {
-      const f = bronze.recordRefused(info, 'incomplete', wholeFileMismatch, nowMs);
+      const f = await bronze.recordRefused(info, 'incomplete', wholeFileMismatch, nowMs);
       log.warn(
         { event: 'file.incomplete', file_id: f.fileId, detail: wholeFileMismatch },
         `file is incomplete (${wholeFileMismatch}); nothing from it is published`,
@@ -377,9 +377,9 @@ export class Loader {
     );
     if (out.kind === 'landed' && (out.file.state === 'verified' || out.file.state === 'unverified')) {
       // The continuation carries the growth watch from now on.
-      this.deps.bronze.setStored(parent.fileId, parent.storedPath, null);
+      await this.deps.bronze.setStored(parent.fileId, parent.storedPath, null);
       if (!dispose)
-        this.deps.bronze.setStored(out.file.fileId, c.abs, this.deps.clock.nowMs() + this.watchMs);
+        await this.deps.bronze.setStored(out.file.fileId, c.abs, this.deps.clock.nowMs() + this.watchMs);
     }
     return out;
   }
@@ -392,7 +392,7 @@ export class Loader {
   async watchGrowth(): Promise<LandOutcome[]> {
     const { bronze } = this.deps;
     const out: LandOutcome[] = [];
-    const rows = bronze.watchedFiles().filter((r) => r.storedPath !== null);
+    const rows = (await bronze.watchedFiles()).filter((r) => r.storedPath !== null);
     const keep = new Set<number>();
     for (const row of rows) {
       const now = this.deps.clock.nowMs();
@@ -402,7 +402,7 @@ export class Loader {
         const st = await lstat(stored).catch(() => null);
         const expired = now >= (row.watchUntilMs ?? 0);
         if (!st || !st.isFile() || (row.ino !== null && (st.ino !== row.ino || st.dev !== row.dev))) {
-          bronze.setStored(row.fileId, null, null);
+          await bronze.setStored(row.fileId, null, null);
           continue;
         }
         if (st.size === row.landedBytes) {
@@ -414,9 +414,13 @@ export class Loader {
             st.size < row.landedBytes
               ? `shrank after landing (${row.landedBytes} → ${st.size} bytes)`
               : `grew after landing (${row.landedBytes} → ${st.size} bytes) but is gzip: the tail cannot be landed on its own`;
-          this.incident(row, 'grew-after-landing', `${row.path} (${stored}) ${what}; re-send the whole file`);
+          await this.incident(
+            row,
+            'grew-after-landing',
+            `${row.path} (${stored}) ${what}; re-send the whole file`,
+          );
           log.error({ event: 'file.changed_after_landing', file_id: row.fileId, stored_path: stored }, what);
-          bronze.setStored(row.fileId, stored, null);
+          await bronze.setStored(row.fileId, stored, null);
           continue;
         }
         keep.add(row.fileId);
@@ -446,12 +450,12 @@ export class Loader {
         };
         const tail = await this.landTail(row, c, null, null, false, { atMs: now, by: `growth/${r.by}` });
         if (tail === null) {
-          this.incident(
+          await this.incident(
             row,
             'grew-after-landing',
             `${row.path} (${stored}) was rewritten after landing, not appended to`,
           );
-          bronze.setStored(row.fileId, stored, null);
+          await bronze.setStored(row.fileId, stored, null);
         } else out.push(tail);
         this.growthObs.delete(row.fileId);
       } catch (e) {
@@ -466,16 +470,16 @@ export class Loader {
     if (stored.startsWith(this.pendingDeleteDir() + path.sep)) {
       await rm(stored, { force: true });
       for (const m of manifestPathsOf(stored)) await rm(m, { force: true });
-      this.deps.bronze.setStored(row.fileId, null, null);
-    } else this.deps.bronze.setStored(row.fileId, stored, null);
+      await this.deps.bronze.setStored(row.fileId, null, null);
+    } else await this.deps.bronze.setStored(row.fileId, stored, null);
   }
 
   private pendingDeleteDir(): string {
     return path.join(this.opts.archiveDir, '.pending-delete');
   }
 
-  private incident(row: FileRow, mode: string, message: string): void {
-    this.deps.incidents?.record({
+  private async incident(row: FileRow, mode: string, message: string): Promise<void> {
+    await this.deps.incidents?.record({
       atMs: this.deps.clock.nowMs(),
       pipeline: 'landing',
       runId: 'landing',
@@ -491,11 +495,11 @@ export class Loader {
    * A manifest that arrived after its data file landed: recorded (status, metric), logged, and an
    * incident when it contradicts what was landed.
    */
-  lateManifest(rel: string, manifest: Manifest, manifestSha: string, landed: FileRow): void {
+  async lateManifest(rel: string, manifest: Manifest, manifestSha: string, landed: FileRow): Promise<void> {
     const { bronze } = this.deps;
-    const chain = bronze
-      .files()
-      .filter((f) => f.path === landed.path && (f.fileId === landed.fileId || f.continuationOf !== null));
+    const chain = (await bronze.files()).filter(
+      (f) => f.path === landed.path && (f.fileId === landed.fileId || f.continuationOf !== null),
+    );
     const records = chain.reduce((a, f) => a + f.recordsRead, 0);
     const verdict = lateManifestVerdict(manifest, {
       records: Math.max(records, landed.recordsRead),
@@ -503,7 +507,7 @@ export class Loader {
       bytes: landed.landedBytes,
     });
     const state = verdict === null ? 'late-match' : 'late-mismatch';
-    const fresh = bronze.recordManifestEvent({
+    const fresh = await bronze.recordManifestEvent({
       path: rel,
       manifestSha256: manifestSha,
       state,
@@ -519,7 +523,7 @@ export class Loader {
         `manifest ${rel} arrived after ${landed.path} landed (file ${landed.fileId}); it agrees with what was landed`,
       );
     else {
-      this.incident(
+      await this.incident(
         landed,
         'late-manifest-mismatch',
         `late manifest ${rel} contradicts landed file ${landed.fileId}: ${verdict}`,
@@ -541,7 +545,7 @@ export class Loader {
     dispose: boolean,
   ): Promise<LandOutcome> {
     const { bronze, contract, fault } = this.deps;
-    const writer = bronze.beginFile(info, nowMs);
+    const writer = await bronze.beginFile(info, nowMs);
     const seenFields = new Set<string>();
     const drift: string[] = [];
     let streamFailure: { code: string; message: string } | null = null;
@@ -561,7 +565,7 @@ export class Loader {
         if (item.kind === 'error') {
           if (STREAM_FAILURE_CODES.has(item.code)) streamFailure = { code: item.code, message: item.message };
           if (item.code === 'READ_FAILED') break;
-          writer.addQuarantine({
+          await writer.addQuarantine({
             line: item.line,
             offset: item.offset,
             code: item.code,
@@ -573,7 +577,7 @@ export class Loader {
         }
         const v = item.text ? contract.validateText(item.value) : contract.validate(item.value, item.raw);
         if (!v.ok) {
-          writer.addQuarantine({
+          await writer.addQuarantine({
             line: item.line,
             offset: item.offset,
             code: v.code,
@@ -587,9 +591,9 @@ export class Loader {
           if (!contract.knownFields.has(f) && !seenFields.has(f)) drift.push(f);
           seenFields.add(f);
         }
-        writer.addRecord(v.record, item.line, item.offset);
+        await writer.addRecord(v.record, item.line, item.offset);
         if (!flushed) {
-          writer.flush();
+          await writer.flush();
           flushed = true;
           fault('mid-landing');
         }
@@ -597,19 +601,19 @@ export class Loader {
     } catch (e) {
       // Bronze write failure or anything unexpected: the attempt counts for nothing and is retried.
       const detail = `landing failed: ${(e as Error).message}`;
-      this.finishQuietly(writer, detail);
+      await this.finishQuietly(writer, detail);
       log.error({ event: 'file.land_failed', err: e }, detail);
       return { kind: 'failed', detail };
     }
     if (streamFailure?.code === 'READ_FAILED') {
       const detail = `${streamFailure.message}; it will be tried again`;
-      this.finishQuietly(writer, detail);
+      await this.finishQuietly(writer, detail);
       log.warn({ event: 'file.read_failed', detail }, detail);
       return { kind: 'failed', detail };
     }
     const after = await stat(c.abs).catch(() => null);
     if (!after || after.size !== c.size || after.mtimeMs !== c.mtimeMs) {
-      writer.finish(
+      await writer.finish(
         'failed',
         'the file changed while it was being read; it will be landed again once stable',
         [],
@@ -630,7 +634,7 @@ export class Loader {
       detail = `record count mismatch: manifest says ${manifest.records}, file holds ${counts.read}`;
     }
     fault('before-publish');
-    const f = writer.finish(state, detail, drift);
+    const f = await writer.finish(state, detail, drift);
     if (drift.length > 0)
       log.warn(
         { event: 'schema.drift', file_id: f.fileId, new_fields: drift },
@@ -666,9 +670,9 @@ export class Loader {
     return { kind: 'landed', file: f };
   }
 
-  private finishQuietly(writer: ReturnType<Bronze['beginFile']>, detail: string): void {
+  private async finishQuietly(writer: FileLanding, detail: string): Promise<void> {
     try {
-      writer.finish('failed', detail, []);
+      await writer.finish('failed', detail, []);
     } catch {
       /* the database itself is failing; recoverLanding() cleans the 'landing' row at next start */
     }
@@ -697,7 +701,7 @@ export class Loader {
    */
   private async dispose(c: Candidate, fileId: number | null): Promise<void> {
     if (this.opts.afterLanding === 'keep') {
-      if (fileId !== null) this.deps.bronze.setStored(fileId, c.abs, null);
+      if (fileId !== null) await this.deps.bronze.setStored(fileId, c.abs, null);
       return;
     }
     if (c.dev !== undefined && c.ino !== undefined) {
@@ -714,7 +718,8 @@ export class Loader {
     this.seen.delete(c.rel);
     // Only the manifest the file was landed with goes along; one that arrived meanwhile stays, to be
     // checked as a late manifest.
-    const landedWith = fileId === null ? null : (this.deps.bronze.file(fileId)?.manifestSha256 ?? null);
+    const landedWith =
+      fileId === null ? null : ((await this.deps.bronze.file(fileId))?.manifestSha256 ?? null);
     const manifests: string[] = [];
     for (const m of manifestPathsOf(c.abs)) {
       if (!(await exists(m))) continue;
@@ -735,7 +740,8 @@ export class Loader {
     await move(c.abs, dest);
     for (const [i, m] of manifests.entries())
       await move(m, `${dest}${i === 0 ? '' : `.${i}`}.manifest.json`).catch(() => undefined);
-    if (fileId !== null) this.deps.bronze.setStored(fileId, dest, this.deps.clock.nowMs() + this.watchMs);
+    if (fileId !== null)
+      await this.deps.bronze.setStored(fileId, dest, this.deps.clock.nowMs() + this.watchMs);
   }
 }
 

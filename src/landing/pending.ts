@@ -1,4 +1,4 @@
-import type { Bronze } from '../bronze/bronze.js';
+import type { Bronze } from '../ports/bronze.js';
 import { decideReadiness, type CompletenessPolicy } from './completeness.js';
 import { readManifest } from './loader.js';
 import { unmatchedManifestState } from './manifests.js';
@@ -57,7 +57,7 @@ export async function landingBacklog(
   for (const c of scan.candidates) {
     for (const m of manifestPathsOf(c.abs)) matched.add(m);
     const m = await readManifest(c.abs);
-    const last = bronze.latestFileByPath(c.rel);
+    const last = await bronze.latestFileByPath(c.rel);
     if (
       last &&
       last.size === c.size &&
@@ -95,7 +95,7 @@ export async function landingBacklog(
   for (const mf of scan.manifests) {
     if (matched.has(mf.abs)) continue;
     const names = dataNamesOfManifest(mf.rel);
-    if (names.some((n) => bronze.latestFileByPath(n) !== null)) continue; // late: the daemon checks it
+    if ((await Promise.all(names.map((n) => bronze.latestFileByPath(n)))).some((f) => f !== null)) continue; // late: the daemon checks it
     const state = unmatchedManifestState(mf.mtimeMs, nowMs, opts.orphanManifestMs ?? 60_000);
     manifests.push({ rel: mf.rel, state, detail: `no data file ${names.join(' / ')}` });
   }

@@ -1,6 +1,6 @@
 import { lstat, rename, rm } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { Bronze } from '../bronze/bronze.js';
+import type { Bronze } from '../ports/bronze.js';
 import type { Clock } from '../ports/clock.js';
 import { decideReadiness, observe, type CompletenessPolicy, type FileObservation } from './completeness.js';
 import type { LandOutcome, Loader } from './loader.js';
@@ -334,14 +334,14 @@ export class LandingService {
       if (matched.has(mf.abs)) continue;
       present.add(mf.rel);
       const landed = this.opts.bronze
-        ? dataNamesOfManifest(mf.rel)
-            .map((n) => this.opts.bronze!.latestFileByPath(n))
-            .find((f) => f !== null && (f.state === 'verified' || f.state === 'unverified'))
+        ? (
+            await Promise.all(dataNamesOfManifest(mf.rel).map((n) => this.opts.bronze!.latestFileByPath(n)))
+          ).find((f) => f !== null && (f.state === 'verified' || f.state === 'unverified'))
         : undefined;
       if (landed) {
         const m = await readManifestFile(mf.abs).catch(() => null);
         if (m && m.manifest !== null && m.manifest !== 'invalid' && m.sha256 !== null) {
-          this.loader.lateManifest(mf.rel, m.manifest, m.sha256, landed);
+          await this.loader.lateManifest(mf.rel, m.manifest, m.sha256, landed);
           // Its data file is gone (archived or deleted): the manifest follows it.
           if (this.opts.afterLanding !== 'keep') await this.moveLateManifest(mf.abs, landed.storedPath);
           continue;

@@ -1,4 +1,4 @@
-import type { FileSearchable, Lane } from '../ledger/lanes.js';
+import type { FileSearchable, Lane } from '../ports/ledger.js';
 import { emptyHistogram, observe, type HistogramData } from './ledger-stats.js';
 
 /** The freshness objective (config `processor.freshness`). */

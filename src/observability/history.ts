@@ -1,4 +1,4 @@
-import type { Sqlite } from '../store/sqlite/db.js';
+import type { ReadModel } from '../ports/read-model.js';
 
 /** One minute of the serving table's activity, built from the batches committed in it. */
 export interface MinuteBucket {
@@ -65,7 +65,7 @@ export class ActivityHistory {
   }
 
   /** Folds in the batches of `tableName` committed since the last call (within the window). */
-  update(db: Sqlite, tableName: string, nowMs: number): void {
+  async update(readModel: ReadModel, tableName: string, nowMs: number): Promise<void> {
     if (this.table !== tableName) {
       this.table = tableName;
       this.minutes.clear();
@@ -73,37 +73,15 @@ export class ActivityHistory {
       this.seenAtLast = new Set();
     }
     const from = Math.max(this.lastCommitMs, nowMs - this.windowMs);
-    const hasLane = (
-      db.prepare(`SELECT name FROM pragma_table_info('batches')`).all() as { name: string }[]
-    ).some((c) => c.name === 'lane');
-    const rows = db
-      .prepare(
-        `SELECT batch_id, seq_from, seq_to, committed_at_ms, ${hasLane ? 'lane' : 'NULL'} AS lane
-           FROM batches WHERE table_name = ? AND state = 'committed' AND committed_at_ms >= ?
-          ORDER BY committed_at_ms, batch_id`,
-      )
-      .all(tableName, from) as {
-      batch_id: string;
-      seq_from: number;
-      seq_to: number;
-      committed_at_ms: number;
-      lane: string | null;
-    }[];
-    // A batch covers file segments (the lanes ledger); its overall seq range can hold other files' records
-    // (files landing at the same time interleave their seqs), so count through the segments.
-    const byLanded = db.prepare(
-      `SELECT b.landed_at_ms AS l, COUNT(*) AS n FROM batch_segments s
-         JOIN bronze b ON b.file_id = s.file_id AND b.seq BETWEEN s.seq_from AND s.seq_to
-        WHERE s.batch_id = ? GROUP BY b.landed_at_ms`,
-    );
+    const rows = await readModel.committedActivity(tableName, from, this.seenAtLast);
     for (const r of rows) {
-      if (r.committed_at_ms === this.lastCommitMs && this.seenAtLast.has(r.batch_id)) continue;
-      if (r.committed_at_ms > this.lastCommitMs) {
-        this.lastCommitMs = r.committed_at_ms;
+      if (r.committedAtMs === this.lastCommitMs && this.seenAtLast.has(r.batchId)) continue;
+      if (r.committedAtMs > this.lastCommitMs) {
+        this.lastCommitMs = r.committedAtMs;
         this.seenAtLast = new Set();
       }
-      this.seenAtLast.add(r.batch_id);
-      const t = Math.floor(r.committed_at_ms / this.stepMs) * this.stepMs;
+      this.seenAtLast.add(r.batchId);
+      const t = Math.floor(r.committedAtMs / this.stepMs) * this.stepMs;
       let b = this.minutes.get(t);
       if (!b) {
         b = { t, records: 0, batches: 0, maxFreshMs: 0, sumFreshMs: 0, byLane: {} };
@@ -111,14 +89,14 @@ export class ActivityHistory {
       }
       b.batches += 1;
       let n = 0;
-      for (const g of byLanded.all(r.batch_id) as { l: number; n: number }[]) {
-        const fresh = Math.max(0, r.committed_at_ms - g.l);
+      for (const g of r.landed) {
+        const fresh = Math.max(0, r.committedAtMs - g.landedAtMs);
         b.maxFreshMs = Math.max(b.maxFreshMs, fresh);
-        b.sumFreshMs += fresh * g.n;
-        n += g.n;
+        b.sumFreshMs += fresh * g.records;
+        n += g.records;
       }
       b.records += n;
-      if (r.lane !== null) b.byLane[String(r.lane)] = (b.byLane[String(r.lane)] ?? 0) + n;
+      if (r.lane !== null) b.byLane[r.lane] = (b.byLane[r.lane] ?? 0) + n;
     }
     this.prune(nowMs);
   }

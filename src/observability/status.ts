@@ -1,22 +1,40 @@
 import { landingBacklog } from '../landing/pending.js';
 import { openWritersFor } from '../landing/writers.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Bronze } from '../ports/bronze.js';
+import type { Clock } from '../ports/clock.js';
+import type { Ledger } from '../ports/ledger.js';
+import type { ReadModel } from '../ports/read-model.js';
+import type { TableRegistry } from '../ports/registry.js';
+import type { VectorStore } from '../ports/vector-store.js';
+import type { Config } from '../config/load.js';
 import { laneStatus } from './lanes-status.js';
-import { ledgerCounters } from './ledger-stats.js';
 
-/** Everything `status --json` and GET /status report. Counts per stage, read from SQLite and the table. */
+/** What status reads: the store ports, the vector store, config and clock (a Runtime has them all). */
+export interface StatusDeps {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly bronze: Bronze;
+  readonly ledger: Ledger;
+  readonly tables: TableRegistry;
+  readonly readModel: ReadModel;
+  readonly store: VectorStore;
+  /** The latest reindex job (the reindex jobs port), or null. */
+  readonly latestReindex: () => unknown;
+}
+
+/** Everything `status --json` and GET /status report. Counts per stage, read from the stores and the table. */
 export async function collectStatus(
-  rt: Runtime,
+  rt: StatusDeps,
   extra: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
-  const serving = rt.tables.serving();
-  const totals = rt.bronze.totals();
-  const files = rt.bronze.files();
-  const maxSeq = rt.bronze.maxSeq();
+  const serving = await rt.tables.serving();
+  const totals = await rt.bronze.totals();
+  const files = await rt.bronze.files();
+  const maxSeq = await rt.bronze.maxSeq();
   let table: Record<string, unknown> | null = null;
   if (serving) {
     const t = await rt.store.openTable(serving.tableName);
-    const committedUpTo = rt.ledger.committedUpTo(serving.tableName);
+    const committedUpTo = await rt.ledger.committedUpTo(serving.tableName);
     table = {
       name: serving.tableName,
       previous: serving.previous,
@@ -27,18 +45,18 @@ export async function collectStatus(
       stats: t ? await t.stats() : null,
       committedUpToSeq: committedUpTo,
       // Records of landed files not yet searchable (both lanes, plus files the processor has not seen yet).
-      backlogRecords: (() => {
+      backlogRecords: await (async () => {
         const l = rt.ledger.lanes();
-        const b = l.backlog(serving.tableName);
-        return b.live.records + b.backlog.records + l.undiscovered(serving.tableName).records;
+        const b = await l.backlog(serving.tableName);
+        return b.live.records + b.backlog.records + (await l.undiscovered(serving.tableName)).records;
       })(),
       // The processor's two lanes: backlog per lane and the live lane's freshness objective (docs/processor.md).
-      lanes: laneStatus(rt, serving.tableName),
-      batches: rt.ledger.batchTotals(serving.tableName),
+      lanes: await laneStatus(rt, serving.tableName),
+      batches: await rt.ledger.batchTotals(serving.tableName),
       indexes: t ? await t.indexes() : [],
       versions: t ? await t.versionCount() : null,
       // Ledger counters (what /metrics exports): published records, failures, embed reuse, optimize, gates.
-      counters: ledgerCounters(rt.db, serving.tableName),
+      counters: await rt.readModel.ledgerCounters(serving.tableName),
     };
   }
   const unverified = files.filter((f) => f.state === 'unverified').length;
@@ -54,8 +72,8 @@ export async function collectStatus(
       orphanManifestMs: rt.config.landing.orphanManifestMs,
     },
   );
-  const manifestEvents = rt.bronze.manifestEventCounts();
-  const qByCode = rt.bronze.quarantineByCode();
+  const manifestEvents = await rt.bronze.manifestEventCounts();
+  const qByCode = await rt.bronze.quarantineByCode();
   const nState = (st: string): number => totals.files[st] ?? 0;
   return {
     dataDir: rt.config.dataDir,
@@ -67,7 +85,7 @@ export async function collectStatus(
       withheld: totals.withheld,
       bronze: totals.bronzeRecords,
       maxSeq,
-      quarantineByCode: rt.bronze.quarantineByCode(),
+      quarantineByCode: qByCode,
     },
     files: {
       byState: totals.files,
@@ -114,16 +132,16 @@ export async function collectStatus(
         lateMatch: manifestEvents['late-match'] ?? 0,
         lateMismatch: manifestEvents['late-mismatch'] ?? 0,
         unmatched: backlog.manifests,
-        late: rt.bronze.manifestEvents(20),
+        late: await rt.bronze.manifestEvents(20),
       },
     },
-    keys: rt.ledger.keyStateCounts(),
+    keys: await rt.ledger.keyStateCounts(),
     table,
-    tables: rt.tables.list(),
+    tables: await rt.tables.list(),
     // The latest reindex job (build progress, catch-up, gates, outcome), or null.
-    reindex: await rt.reindexJobs.latest(),
+    reindex: await rt.latestReindex(),
     // Batches a gate refused (open) and how they ended (resolved / waived); newest first.
-    incidents: rt.ledger.incidents().list(50),
+    incidents: await rt.ledger.incidents().list(50),
     ...extra,
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config/load.js';
 import { toSeamlineError } from '../errors/errors.js';
-import type { TableRegistry } from '../ledger/tables.js';
+import type { TableRegistry } from '../ports/registry.js';
 import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../ports/clock.js';
 import type { LeaseStore } from '../ports/leases.js';
@@ -170,7 +170,7 @@ export async function runOptimizePass(
 /** Opens and measures the serving table (the "before" columns) and asks the pure policy. */
 async function measureAndDecide(pass: Pass): Promise<Decision> {
   const { store, tables, clock, runs } = pass.deps;
-  const serving = tables.serving();
+  const serving = await tables.serving();
   if (serving) {
     pass.table = await store.openTable(serving.tableName);
     pass.maint = await store.openMaintenance(serving.tableName);
@@ -284,7 +284,7 @@ async function dropRetired(pass: Pass, decision: Decision): Promise<void> {
   for (const a of decision.actions) {
     if (a.kind !== 'drop-table') continue;
     // Re-read the pointer right before dropping: a swap or rollback may have happened meanwhile.
-    const now = tables.serving();
+    const now = await tables.serving();
     if (now && (now.tableName === a.name || now.previous === a.name)) continue;
     await store.dropTable(a.name);
     await runs.markDropped(a.name, clock.nowMs());

@@ -5,9 +5,9 @@
  * none of this decides what the table ends up holding, only when.
  */
 
-import type { Lane, LaneReason } from '../ledger/lanes.js';
+import type { Lane, LaneReason } from '../ports/ledger.js';
 
-export { LANES, type Lane, type LaneReason, type Segment } from '../ledger/lanes.js';
+export { LANES, type Lane, type LaneReason, type Segment } from '../ports/ledger.js';
 
 /** Classification rules (config `processor.lanes`). */
 export interface LaneRules {

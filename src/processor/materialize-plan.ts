@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { BronzeEvent } from '../bronze/bronze.js';
-import type { KeyState } from '../ledger/ledger.js';
+import type { BronzeEvent } from '../ports/bronze.js';
+import type { KeyState } from '../ports/ledger.js';
 import type { TextChunk } from '../ports/embedder.js';
 import type { VectorRow } from '../ports/vector-store.js';
 

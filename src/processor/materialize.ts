@@ -1,6 +1,6 @@
-import type { Bronze, BronzeEvent } from '../bronze/bronze.js';
+import type { Bronze, BronzeEvent } from '../ports/bronze.js';
 import { SeamlineError } from '../errors/errors.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { Ledger } from '../ports/ledger.js';
 import type { Embedder, TextChunk } from '../ports/embedder.js';
 import type { VectorRow, VectorTable } from '../ports/vector-store.js';
 import type { FaultHook } from '../runtime/fault.js';
@@ -58,21 +58,21 @@ export interface MaterializeOptions {
     readonly inserted: number;
     readonly updated: number;
     readonly deleted: number;
-  }) => void;
+  }) => void | Promise<void>;
   /** Runs after embedding and the vector gate, right before the merge (the processor folds here). */
-  readonly beforeMerge?: () => void;
+  readonly beforeMerge?: () => void | Promise<void>;
 }
 
 /** The event each id should be materialized from: max(key state, batch events), or the unsafe variants. */
-function winningEvents(
+async function winningEvents(
   deps: MaterializeDeps,
   ids: readonly string[],
   opts: MaterializeOptions,
-): BronzeEvent[] {
+): Promise<BronzeEvent[]> {
   const batch = opts.batchEvents ?? [];
   if (opts.unsafe?.has('no-dedupe') && batch.length > 0) return [...batch];
-  const ks = deps.ledger.keyStates(ids);
-  const stateEvents = deps.bronze.eventsBySeq([...ks.values()].map((k) => k.seq));
+  const ks = await deps.ledger.keyStates(ids);
+  const stateEvents = await deps.bronze.eventsBySeq([...ks.values()].map((k) => k.seq));
   if (opts.unsafe?.has('no-guard')) {
     // Broken on purpose: the batch's last event per id wins, whatever its version.
     const last = new Map<string, BronzeEvent>(stateEvents.map((e) => [e.id, e]));
@@ -97,7 +97,7 @@ export async function materialize(
   opts: MaterializeOptions = {},
 ): Promise<MaterializeResult> {
   const { embedder } = deps;
-  const events = winningEvents(deps, ids, opts);
+  const events = await winningEvents(deps, ids, opts);
   const upserts = events.filter((e) => e.op === 'upsert');
   const chunked = upserts.length
     ? await embedder.chunk(
@@ -120,7 +120,7 @@ export async function materialize(
   }
   const changes = plan.decisions.filter((d) => d.action !== 'keep');
   if (changes.length === 0 && plan.removals.length === 0) {
-    opts.beforeMerge?.();
+    await opts.beforeMerge?.();
     return {
       inserted: 0,
       updated: 0,
@@ -133,7 +133,7 @@ export async function materialize(
       mergeMs: 0,
     };
   }
-  opts.gate?.(plan.expected);
+  await opts.gate?.(plan.expected);
   const missing = changes.filter((d) => d.reuse === undefined);
   const borrowed = new Map<string, Float32Array>();
   if (missing.length > 0 && deps.vectorSource) {
@@ -158,7 +158,7 @@ export async function materialize(
   // Gate: no NaN or wrong-dimension vector is ever published.
   const badVectors = vectorGate(fresh.values(), table.dim);
   if (badVectors) throw new GateError(badVectors);
-  opts.beforeMerge?.();
+  await opts.beforeMerge?.();
 
   const embeddedAt = deps.nowIso();
   const rowCtx = {

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { Bronze } from '../bronze/bronze.js';
+import type { Bronze } from '../ports/bronze.js';
 import { GatesSchema } from '../config/schema.js';
 import { toSeamlineError, type SeamlineError } from '../errors/errors.js';
-import type { Incidents } from '../ledger/incidents.js';
-import type { BatchRow, Ledger } from '../ledger/ledger.js';
-import type { FileSearchable, Segment } from '../ledger/lanes.js';
+import type { Incidents } from '../ports/ledger.js';
+import type { BatchRow, Ledger } from '../ports/ledger.js';
+import type { FileSearchable, Segment } from '../ports/ledger.js';
 import type { Clock } from '../ports/clock.js';
 import type { VectorTable } from '../ports/vector-store.js';
 import type { FaultHook } from '../runtime/fault.js';
@@ -113,7 +113,7 @@ export class Processor {
   }
 
   /** Sees newly published files and puts each in its lane (docs/processor.md#lanes). */
-  discover(table: VectorTable): number {
+  discover(table: VectorTable): Promise<number> {
     const now = this.deps.clock.nowMs();
     return this.deps.ledger.lanes().discover(table.name, now, (f, liveQueued) => {
       // Landing's own verdict (last write, or when the open-writer check cleared it) when it recorded one.
@@ -135,19 +135,19 @@ export class Processor {
    * plan over the lane's oldest files. Live: whole files up to maxRecords/maxFiles. Backlog: as many
    * records as the time box allows, slicing files where needed.
    */
-  nextBatch(table: VectorTable, lane: Lane = 'live'): BatchRow | null {
+  async nextBatch(table: VectorTable, lane: Lane = 'live'): Promise<BatchRow | null> {
     const { ledger, clock } = this.deps;
-    const pending = ledger.pendingBatch(table.name, lane);
+    const pending = await ledger.pendingBatch(table.name, lane);
     if (pending) return pending;
     const budget = lane === 'live' ? this.opts.maxRecords : this.sizer.next();
-    const segs = this.planSegments(table.name, lane, budget);
+    const segs = await this.planSegments(table.name, lane, budget);
     if (segs.length === 0) return null;
     return ledger.plan(table.name, lane, segs, this.opts.modelId, this.opts.pipelineVersion, clock.nowMs());
   }
 
-  private planSegments(tableName: string, lane: Lane, budget: number): Segment[] {
+  private async planSegments(tableName: string, lane: Lane, budget: number): Promise<Segment[]> {
     const lanes = this.deps.ledger.lanes();
-    const files = lanes.openFiles(tableName, lane, this.opts.maxFiles);
+    const files = await lanes.openFiles(tableName, lane, this.opts.maxFiles);
     const segs: Segment[] = [];
     let left = budget;
     for (const f of files) {
@@ -160,12 +160,12 @@ export class Processor {
       }
       // Live files go whole unless one alone exceeds the batch; backlog files are sliced to the budget.
       if (lane === 'live' && remaining > left && segs.some((g) => g.records > 0)) break;
-      const from = lanes.nthSeqAfter(f.fileId, f.plannedTo, 1)!;
+      const from = (await lanes.nthSeqAfter(f.fileId, f.plannedTo, 1))!;
       if (remaining <= left) {
         segs.push({ fileId: f.fileId, seqFrom: from, seqTo: f.seqTo, records: remaining });
         left -= remaining;
       } else {
-        const to = lanes.nthSeqAfter(f.fileId, f.plannedTo, left)!;
+        const to = (await lanes.nthSeqAfter(f.fileId, f.plannedTo, left))!;
         segs.push({ fileId: f.fileId, seqFrom: from, seqTo: to, records: left });
         left = 0;
       }
@@ -174,19 +174,19 @@ export class Processor {
   }
 
   /** The batch a gate refused in this process, if a lane of the table is blocked on one. */
-  blockedOn(table: VectorTable): BatchRow | null {
+  async blockedOn(table: VectorTable): Promise<BatchRow | null> {
     for (const lane of ['live', 'backlog'] as const) {
-      const pending = this.deps.ledger.pendingBatch(table.name, lane);
+      const pending = await this.deps.ledger.pendingBatch(table.name, lane);
       if (pending && this.blocked.has(pending.batchId)) return pending;
     }
     return null;
   }
 
   /** Whether a lane has work: a pending batch not blocked by a gate, or records not yet planned. */
-  hasWork(table: VectorTable, lane: Lane): boolean {
-    const pending = this.deps.ledger.pendingBatch(table.name, lane);
+  async hasWork(table: VectorTable, lane: Lane): Promise<boolean> {
+    const pending = await this.deps.ledger.pendingBatch(table.name, lane);
     if (pending) return !this.blocked.has(pending.batchId);
-    return this.deps.ledger.lanes().openFiles(table.name, lane, 1).length > 0;
+    return (await this.deps.ledger.lanes().openFiles(table.name, lane, 1)).length > 0;
   }
 
   /**
@@ -218,13 +218,13 @@ export class Processor {
     backlog: () => boolean = () => true,
   ): Promise<BatchOutcome | null> {
     if (!this.reconciled.has(table.name)) await this.reconcile(table, signal);
-    this.discover(table);
+    await this.discover(table);
     const now = this.deps.clock.nowMs();
     // Live first, unless the backlog has waited longer than maxWaitMs behind a never-idle live lane.
     const starved = now - this.backlogServedAtMs > this.backlogRules.maxWaitMs;
     for (const lane of starved ? (['backlog', 'live'] as const) : (['live', 'backlog'] as const)) {
       if (lane === 'backlog' && !backlog()) continue;
-      const batch = this.nextBatch(table, lane);
+      const batch = await this.nextBatch(table, lane);
       if (lane === 'backlog' && !batch) this.backlogServedAtMs = now;
       if (!batch || this.blocked.has(batch.batchId)) continue;
       const out = await this.execute(table, batch, signal);
@@ -238,9 +238,9 @@ export class Processor {
     const { ledger, clock, fault } = this.deps;
     const log = this.deps.logger.child({ batch_id: batch.batchId });
     const started = clock.nowMs();
-    if (batch.state !== 'planned') ledger.markAttempt(batch.batchId);
+    if (batch.state !== 'planned') await ledger.markAttempt(batch.batchId);
     fault('after-plan');
-    const events = ledger.lanes().eventsForSegments(ledger.lanes().segments(batch.batchId));
+    const events = await ledger.lanes().eventsForSegments(await ledger.lanes().segments(batch.batchId));
     const ids = [...new Set(events.map((e) => e.id))];
     const waived = this.gates.waive.includes(batch.batchId);
     log.debug(
@@ -257,7 +257,7 @@ export class Processor {
     );
     try {
       if (!waived) {
-        const q = quarantineGate(ledger.batchInputFiles(batch.batchId), this.gates);
+        const q = quarantineGate(await ledger.batchInputFiles(batch.batchId), this.gates);
         if (q) throw new GateError(q);
       }
       const result = await materialize(this.deps, table, ids, batch.batchId, signal, {
@@ -265,40 +265,38 @@ export class Processor {
         unsafe: this.opts.unsafe,
         gate: waived
           ? undefined
-          : (expected) => {
+          : async (expected) => {
               const v = outputGate(
                 expected.inserted + expected.updated + expected.deleted,
                 events.length,
-                ledger.recentOutputs(table.name, this.gates.outputWindow),
+                await ledger.recentOutputs(table.name, this.gates.outputWindow),
                 this.gates,
               );
               if (v) throw new GateError(v);
             },
         // The key state moves only once the batch has passed every gate, right before the merge.
-        beforeMerge: () => {
-          ledger.fold(events, this.opts.unsafe.has('no-guard'));
+        beforeMerge: async () => {
+          await ledger.fold(events, this.opts.unsafe.has('no-guard'));
           fault('after-fold');
         },
       });
       fault('after-merge');
-      const searchable = ledger.inTransaction(() => {
-        const done = ledger.commit(
-          batch.batchId,
-          result.version,
-          {
-            recordsIn: events.length,
-            idsTouched: ids.length,
-            rowsInserted: result.inserted,
-            rowsUpdated: result.updated,
-            rowsDeleted: result.deleted,
-            textsEmbedded: result.embedded,
-            textsReused: result.reused,
-          },
-          clock.nowMs(),
-        );
-        this.incidents.close(batch.batchId, waived ? 'waived' : 'resolved', clock.nowMs());
-        return done;
-      });
+      // One atomic port call: the commit and closing the batch's incidents.
+      const searchable = await ledger.commit(
+        batch.batchId,
+        result.version,
+        {
+          recordsIn: events.length,
+          idsTouched: ids.length,
+          rowsInserted: result.inserted,
+          rowsUpdated: result.updated,
+          rowsDeleted: result.deleted,
+          textsEmbedded: result.embedded,
+          textsReused: result.reused,
+        },
+        clock.nowMs(),
+        waived ? 'waived' : 'resolved',
+      );
 
       fault('after-commit');
       const durationMs = clock.nowMs() - started;
@@ -335,21 +333,21 @@ export class Processor {
       };
     } catch (e) {
       const err = toSeamlineError(e, 'INTERNAL', `batch ${batch.batchId}`);
-      ledger.fail(batch.batchId, `${err.code}: ${err.message}`);
-      this.recordIncident(table, batch, err);
+      await ledger.fail(batch.batchId, `${err.code}: ${err.message}`);
+      await this.recordIncident(table, batch, err);
       log.error({ event: 'batch.failed', code: err.code, err, retryable: err.retryable }, 'batch failed');
       throw err;
     }
   }
 
-  private recordIncident(table: VectorTable, batch: BatchRow, err: SeamlineError): void {
+  private async recordIncident(table: VectorTable, batch: BatchRow, err: SeamlineError): Promise<void> {
     const gate = err instanceof GateError ? err : null;
     const mode = gate?.failureMode ?? LOUD_MODES[err.code];
     if (!mode) return;
     if (gate) this.blocked.add(batch.batchId);
     const bound = (this.deps.logger.bindings() as { run_id?: unknown }).run_id;
     const runId = typeof bound === 'string' ? bound : 'unknown';
-    const inc = this.incidents.record({
+    const inc = await this.incidents.record({
       atMs: this.deps.clock.nowMs(),
       pipeline: `processor:${table.name}`,
       runId,

@@ -41,17 +41,17 @@ export async function reconcileTable(
 ): Promise<ReconcileResult | null> {
   const { ledger, clock } = deps;
   const replays = ledger.replays();
-  let run = replays.pending(table.name, 'reconcile');
+  let run = await replays.pending(table.name, 'reconcile');
   if (!run) {
-    const ledgerVersion = ledger.lastCommittedVersion(table.name);
+    const ledgerVersion = await ledger.lastCommittedVersion(table.name);
     const current = await table.version();
     if (ledgerVersion === null || current >= ledgerVersion) return null;
-    run = replays.plan(table.name, 'reconcile', { fromVersion: current, ledgerVersion }, clock.nowMs());
+    run = await replays.plan(table.name, 'reconcile', { fromVersion: current, ledgerVersion }, clock.nowMs());
   }
   const fromVersion = run.fromVersion!;
   const log = deps.logger.child({ batch_id: run.replayId });
-  const lost = ledger.committedAbove(table.name, fromVersion);
-  const ids = ledger.idsOfCommittedAbove(table.name, fromVersion);
+  const lost = await ledger.committedAbove(table.name, fromVersion);
+  const ids = await ledger.idsOfCommittedAbove(table.name, fromVersion);
   log.warn(
     {
       event: 'reconcile.start',
@@ -80,22 +80,22 @@ export async function reconcileTable(
   }
   const version = await table.version();
   const runId = run.replayId;
-  ledger.inTransaction(() => {
-    ledger.rebaseVersions(table.name, fromVersion, version);
-    replays.commit(
-      runId,
-      version,
-      {
-        idsTouched: ids.length,
-        rowsInserted: inserted,
-        rowsUpdated: updated,
-        rowsDeleted: deleted,
-        textsEmbedded: embedded,
-        textsReused: reused,
-      },
-      clock.nowMs(),
-    );
-  });
+  // One atomic port call: re-point the lost batches at `version` and commit the run.
+  await replays.commitReconcile(
+    runId,
+    table.name,
+    fromVersion,
+    version,
+    {
+      idsTouched: ids.length,
+      rowsInserted: inserted,
+      rowsUpdated: updated,
+      rowsDeleted: deleted,
+      textsEmbedded: embedded,
+      textsReused: reused,
+    },
+    clock.nowMs(),
+  );
   log.warn(
     {
       event: 'reconcile.done',

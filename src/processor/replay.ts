@@ -1,5 +1,5 @@
 import type { VectorTable } from '../ports/vector-store.js';
-import type { ReplayCounts } from '../ledger/replays.js';
+import type { ReplayCounts } from '../ports/ledger.js';
 import { materialize } from './materialize.js';
 import type { ReconcileDeps } from './reconcile.js';
 
@@ -31,9 +31,9 @@ export async function replayAll(
   opts: ReplayOptions = {},
 ): Promise<ReplayResult> {
   const { ledger, bronze, clock } = deps;
-  const upTo = opts.upToSeq ?? bronze.maxSeq();
+  const upTo = opts.upToSeq ?? (await bronze.maxSeq());
   const pageIds = opts.pageIds ?? 1000;
-  const run = ledger.replays().plan(table.name, 'replay', { upToSeq: upTo }, clock.nowMs());
+  const run = await ledger.replays().plan(table.name, 'replay', { upToSeq: upTo }, clock.nowMs());
   const log = deps.logger.child({ batch_id: run.replayId });
   log.info(
     { event: 'replay.start', table: table.name, up_to_seq: upTo },
@@ -42,11 +42,13 @@ export async function replayAll(
   const FOLD_PAGE = 5000;
   for (let from = 1; from <= upTo; from += FOLD_PAGE) {
     opts.signal?.throwIfAborted();
-    ledger.fold(ledger.lanes().publishedEventsInRange(from, Math.min(upTo, from + FOLD_PAGE - 1)));
+    await ledger.fold(
+      await ledger.lanes().publishedEventsInRange(from, Math.min(upTo, from + FOLD_PAGE - 1)),
+    );
   }
   // Ids the table holds that the key state does not know are unexpected rows: materialize removes them.
   const known = new Set<string>();
-  for (const page of ledger.allKeyIds()) for (const id of page) known.add(id);
+  for await (const page of ledger.allKeyIds()) for (const id of page) known.add(id);
   const strays = new Set<string>();
   for await (const rows of table.scanAll('provenance'))
     for (const r of rows) if (!known.has(r.id)) strays.add(r.id);
@@ -72,7 +74,7 @@ export async function replayAll(
     opts.onPage?.(Math.min(ids.length, i + pageIds), { ...c });
   }
   const version = await table.version();
-  ledger.replays().commit(run.replayId, version, c, clock.nowMs());
+  await ledger.replays().commit(run.replayId, version, c, clock.nowMs());
   log.info(
     {
       event: 'replay.done',

@@ -1,8 +1,8 @@
-import type { Bronze } from '../bronze/bronze.js';
+import type { Bronze } from '../ports/bronze.js';
 import type { Config } from '../config/load.js';
 import type { FaultHook } from '../runtime/fault.js';
 import type { GateResult } from './gates.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { Ledger } from '../ports/ledger.js';
 import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../ports/clock.js';
 import type { Embedder } from '../ports/embedder.js';

@@ -55,7 +55,7 @@ export async function estimateReindex(
     const live = page.filter((k) => !k.deleted);
     deleted += page.length - live.length;
     records += live.length;
-    const events = deps.bronze.eventsBySeq(live.map((k) => k.seq)).filter((e) => e.op === 'upsert');
+    const events = (await deps.bronze.eventsBySeq(live.map((k) => k.seq))).filter((e) => e.op === 'upsert');
     if (events.length === 0) continue;
     const chunked = await embedder.chunk(
       events.map((e) => e.text),

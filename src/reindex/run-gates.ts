@@ -99,8 +99,7 @@ async function overlap(deps: GateDeps, g: GateInputs, keys: Map<string, KeyEntry
     .filter((_, i) => i % step === 0)
     .slice(0, cfg.overlapSample)
     .map(([, k]) => k.seq);
-  const texts = deps.bronze
-    .eventsBySeq(seqs)
+  const texts = (await deps.bronze.eventsBySeq(seqs))
     .map((e) => normalizeText(e.text).slice(0, 400))
     .filter((t) => t !== '');
   const vecs = texts.length

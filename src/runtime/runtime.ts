@@ -1,14 +1,15 @@
 import path from 'node:path';
-import { Bronze } from '../bronze/bronze.js';
 import type { Config } from '../config/load.js';
 import { checkPaths } from '../config/paths.js';
 import { buildContract } from '../contract/contract.js';
 import type { Contract } from '../contract/types.js';
-import { openSqlite, setBusyTimeout, type Sqlite } from '../store/sqlite/db.js';
+import { setBusyTimeout, type Sqlite } from '../store/sqlite/db.js';
 import { WorkerEmbedder } from '../embed/worker-embedder.js';
 import { SeamlineError } from '../errors/errors.js';
-import { Ledger } from '../ledger/ledger.js';
-import { TableRegistry } from '../ledger/tables.js';
+import type { Bronze } from '../ports/bronze.js';
+import type { Ledger } from '../ports/ledger.js';
+import type { ReadModel } from '../ports/read-model.js';
+import type { TableRegistry } from '../ports/registry.js';
 import type { Logger } from '../observability/logger.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Embedder } from '../ports/embedder.js';
@@ -22,8 +23,10 @@ import { LanceStore } from '../store/lance.js';
 import { SqliteLeases } from '../store/sqlite/leases.js';
 import { SqliteOptimizeRuns } from '../store/sqlite/optimize-runs.js';
 import { SqliteReindexStore } from '../store/sqlite/reindex-store.js';
+import { openStores } from '../store/open.js';
+import { SQLITE_DB_FILE } from '../store/sqlite/open.js';
 
-export const DB_FILE = 'seamline.db';
+export const DB_FILE = SQLITE_DB_FILE;
 export const LANCE_DIR = 'lance';
 
 /** The one place concrete adapters are wired. Everything else receives ports. */
@@ -31,6 +34,10 @@ export interface Runtime {
   readonly config: Config;
   readonly logger: Logger;
   readonly clock: Clock;
+  /**
+   * The SQLite connection, only for the adapters of leases, the writer lock, reindex jobs and optimize
+   * runs (moves with the harness branch). Services take the ports below.
+   */
   readonly db: Sqlite;
   readonly bronze: Bronze;
   readonly ledger: Ledger;
@@ -42,6 +49,7 @@ export interface Runtime {
   readonly watch: WatchFolder;
   /** From here a lock held by another connection is waited out asynchronously (long-lived processes). */
   setBusyTimeout(ms: number): void;
+  readonly readModel: ReadModel;
   readonly store: VectorStore;
   readonly contract: Contract;
   /** Loads (once) the embedder for a model id. */
@@ -53,19 +61,18 @@ export interface Runtime {
 
 export async function openRuntime(config: Config, logger: Logger): Promise<Runtime> {
   checkPaths(config);
-  const db = openSqlite(path.join(config.dataDir, DB_FILE), config.sqlite);
+  const stores = openStores(config);
+  const db = stores.db;
   let store: VectorStore;
   try {
     store = await LanceStore.open(path.join(config.dataDir, LANCE_DIR), {
       metadata: config.contract.metadata,
     });
   } catch (e) {
-    db.close();
+    await stores.close();
     throw e;
   }
-  const bronze = new Bronze(db);
-  const ledger = new Ledger(db);
-  const tables = new TableRegistry(db);
+  const { bronze, ledger, tables, readModel } = stores;
   const embedders = new Map<string, Promise<Embedder>>();
   let closed = false;
 
@@ -95,7 +102,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
   };
 
   const servingTable = async (create: boolean): Promise<VectorTable | null> => {
-    const cur = tables.serving();
+    const cur = await tables.serving();
     if (cur) {
       const t = await store.openTable(cur.tableName);
       if (!t)
@@ -107,10 +114,9 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     }
     if (!create) return null;
     const emb = await embedder();
-    const name = tables.nextName(config.store.tableBaseName);
+    const name = await tables.nextName(config.store.tableBaseName);
     const t = await store.createTable(name, emb.dim);
-    tables.register(name, emb.modelId, emb.dim, config.pipelineVersion, 'building', systemClock.nowMs());
-    tables.swap(name, systemClock.nowMs());
+    await tables.registerServing(name, emb.modelId, emb.dim, config.pipelineVersion, systemClock.nowMs());
     logger.info(
       { event: 'table.created', table: name, model_id: emb.modelId, dim: emb.dim },
       `created serving table ${name}`,
@@ -131,6 +137,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     optimizeRuns: new SqliteOptimizeRuns(db),
     watch: chokidarWatch,
     setBusyTimeout: (ms) => setBusyTimeout(db, ms),
+    readModel,
     store,
     contract: buildContract(config.contract as never),
     embedder,
@@ -146,7 +153,7 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
         }
       }
       store.close();
-      db.close();
+      await stores.close();
     },
   };
 }

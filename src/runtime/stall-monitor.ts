@@ -1,4 +1,4 @@
-import type { Incidents } from '../ledger/incidents.js';
+import type { Incidents } from '../ports/ledger.js';
 import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../ports/clock.js';
 import { LaneHealth, type RetryPolicy, type Stall, type Verdict } from './stall.js';
@@ -15,7 +15,9 @@ export const stallIncidentId = (lane: string): string => `stall:${lane}`;
 export class StallMonitor {
   private readonly lanes = new Map<string, LaneHealth>();
   private readonly persisted = new Set<string>();
-  private pending: (() => void)[] = [];
+  /** Incident writes not done yet, run in order one at a time (the incidents port is asynchronous). */
+  private pending: (() => Promise<void>)[] = [];
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: {
@@ -60,8 +62,8 @@ export class StallMonitor {
         { event: 'stall.opened', lane, code: s.code, failures: s.failures, since_ms: s.sinceMs },
         `${lane} is stalled: ${s.code}: ${s.message}`,
       );
-    this.flush();
     if (s) this.persistOpen(s);
+    this.flush();
     return v;
   }
 
@@ -75,11 +77,13 @@ export class StallMonitor {
         { event: 'stall.closed', lane, code: ended.code, stalled_ms: ms },
         `${lane} recovered after ${ms} ms stalled (${ended.code})`,
       );
-      const wasPersisted = this.persisted.has(lane);
-      this.persisted.delete(lane);
-      this.pending.push(() => {
-        if (!wasPersisted) this.record(ended);
-        this.deps.incidents().close(stallIncidentId(lane), 'resolved', this.deps.clock.nowMs());
+      this.pending.push(async () => {
+        if (!this.persisted.has(lane)) {
+          await this.record(ended);
+          this.persisted.add(lane);
+        }
+        await this.deps.incidents().close(stallIncidentId(lane), 'resolved', this.deps.clock.nowMs());
+        this.persisted.delete(lane);
       });
     }
     if (this.pending.length > 0) this.flush();
@@ -98,20 +102,22 @@ export class StallMonitor {
   }
 
   private persistOpen(s: Stall): void {
-    try {
-      this.record(s);
-      this.persisted.add(s.lane);
-    } catch (e) {
-      this.deps.logger.warn(
-        { event: 'stall.incident_deferred', lane: s.lane, err: e },
-        'could not write the stall incident yet; will retry',
-      );
-    }
+    this.pending.push(async () => {
+      try {
+        await this.record(s);
+        this.persisted.add(s.lane);
+      } catch (e) {
+        this.deps.logger.warn(
+          { event: 'stall.incident_deferred', lane: s.lane, err: e },
+          'could not write the stall incident yet; will retry',
+        );
+      }
+    });
   }
 
-  private record(s: Stall): void {
+  private async record(s: Stall): Promise<void> {
     const bound = (this.deps.logger.bindings() as { run_id?: unknown }).run_id;
-    this.deps.incidents().record({
+    await this.deps.incidents().record({
       atMs: this.deps.clock.nowMs(),
       pipeline: `daemon:${s.lane}`,
       runId: typeof bound === 'string' ? bound : 'unknown',
@@ -123,20 +129,28 @@ export class StallMonitor {
     });
   }
 
+  /** Runs the queued writes in order; the first failure stops the run and keeps the rest for the next event. */
   private flush(): void {
-    const todo = this.pending;
-    this.pending = [];
-    for (let i = 0; i < todo.length; i++) {
-      try {
-        todo[i]!();
-      } catch (e) {
-        this.pending.push(...todo.slice(i));
-        this.deps.logger.warn(
-          { event: 'stall.incident_deferred', err: e },
-          'could not close a stall incident yet; will retry',
-        );
-        return;
-      }
-    }
+    this.chain = this.chain
+      .then(async () => {
+        while (this.pending.length > 0) {
+          try {
+            await this.pending[0]!();
+            this.pending.shift();
+          } catch (e) {
+            this.deps.logger.warn(
+              { event: 'stall.incident_deferred', err: e },
+              'could not close a stall incident yet; will retry',
+            );
+            return;
+          }
+        }
+      })
+      .catch(() => undefined);
+  }
+
+  /** Resolves once the incident writes queued so far have been tried (tests, shutdown). */
+  settled(): Promise<void> {
+    return this.chain;
   }
 }

@@ -1,4 +1,4 @@
-import type { KeyState } from '../ledger/ledger.js';
+import type { KeyState } from '../ports/ledger.js';
 
 /** What the table holds for one row, as far as the audit cares (provenance only). */
 export interface RowProvenance {

@@ -1,18 +1,24 @@
 import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import type { Bronze } from '../ports/bronze.js';
+import type { Clock } from '../ports/clock.js';
 import type { Embedder } from '../ports/embedder.js';
+import type { KeyState, Ledger } from '../ports/ledger.js';
+import type { ReadModel } from '../ports/read-model.js';
 import type { VectorTable } from '../ports/vector-store.js';
 import { materialize } from '../processor/materialize.js';
 import { normalizeText } from '../processor/materialize-plan.js';
 import { noFaults } from '../runtime/fault.js';
-import type { Runtime } from '../runtime/runtime.js';
-import {
-  audit,
-  repairPlan,
-  type CommittedBatch,
-  type Finding,
-  type FindingKind,
-  type RowProvenance,
-} from './audit.js';
+import { audit, repairPlan, type Finding, type FindingKind, type RowProvenance } from './audit.js';
+
+/** What verify and repair read and write: the store ports, config (chunking, pipeline version) and clock. */
+export interface VerifyDeps {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly bronze: Bronze;
+  readonly ledger: Ledger;
+  readonly readModel: ReadModel;
+}
 
 export interface VerifyReport {
   readonly consistent: boolean;
@@ -146,42 +152,40 @@ async function rowsById(table: VectorTable): Promise<Map<string, RowProvenance[]
   return out;
 }
 
-function committedBatches(rt: Runtime, tableName: string): CommittedBatch[] {
-  return (
-    rt.db
-      .prepare(
-        `SELECT batch_id, seq_from, seq_to FROM batches WHERE table_name = ? AND state = 'committed' ORDER BY seq_from`,
-      )
-      .all(tableName) as { batch_id: string; seq_from: number; seq_to: number }[]
-  ).map((r) => ({ batchId: r.batch_id, seqFrom: r.seq_from, seqTo: r.seq_to }));
-}
-
 /**
  * Audits bronze ↔ ledger ↔ the serving table. Reads the ledger before and after the table scan and
  * retries when a batch committed in between (a concurrent daemon), so findings are never races.
  */
 export async function verifyTable(
-  rt: Runtime,
+  rt: VerifyDeps,
   table: VectorTable,
   vectors?: VectorCheck,
 ): Promise<VerifyReport & { allFindings: Finding[] }> {
-  const inBronze = rt.db.prepare('SELECT 1 FROM bronze WHERE record_id = ? LIMIT 1');
   for (let attempt = 0; ; attempt++) {
-    const before = rt.ledger.lanes().commitMark(table.name);
+    const before = await rt.ledger.lanes().commitMark(table.name);
     const rows = await rowsById(table);
     const tableVersion = await table.version();
-    const after = rt.ledger.lanes().commitMark(table.name);
+    const after = await rt.ledger.lanes().commitMark(table.name);
     if (before !== after && attempt < 5) continue;
-    const keyStates = (function* () {
-      for (const page of rt.ledger.allKeyStates()) yield* page;
-    })();
+    // The audit is pure and synchronous: read what it needs first (the key states are held in memory,
+    // as the table's rows already are).
+    const keyStates: KeyState[] = [];
+    for await (const page of rt.ledger.allKeyStates()) keyStates.push(...page);
+    const committedUpTo = await rt.ledger.committedUpTo(table.name);
+    const committed = await rt.readModel.committedAmong(
+      table.name,
+      keyStates.filter((k) => k.seq > committedUpTo).map((k) => k.seq),
+    );
+    const known = new Set(keyStates.map((k) => k.id));
+    const found = await rt.readModel.idsInBronze([...rows.keys()].filter((id) => !known.has(id)));
+    known.clear();
     const r = audit({
       keyStates,
       rowsById: rows,
-      committedUpTo: rt.ledger.committedUpTo(table.name),
-      isCommitted: rt.ledger.lanes().committedPredicate(table.name),
-      committedBatches: committedBatches(rt, table.name),
-      inBronze: (id) => inBronze.get(id) !== undefined,
+      committedUpTo,
+      isCommitted: (seq) => seq <= committedUpTo || committed.has(seq),
+      committedBatches: await rt.readModel.committedBatchRanges(table.name),
+      inBronze: (id) => found.has(id),
     });
     const vc =
       vectors && vectors.sample > 0
@@ -190,7 +194,7 @@ export async function verifyTable(
     r.findings.push(...vc.findings);
     const counts = Object.fromEntries(KINDS.map((k) => [k, 0])) as Record<FindingKind, number>;
     for (const f of r.findings) counts[f.kind] += 1;
-    const ledgerVersion = rt.ledger.lastCommittedVersion(table.name);
+    const ledgerVersion = await rt.ledger.lastCommittedVersion(table.name);
     const behind = ledgerVersion !== null && tableVersion < ledgerVersion;
     let tableRows = 0;
     for (const list of rows.values()) tableRows += list.length;
@@ -219,7 +223,7 @@ export async function verifyTable(
  * first, since a guarded merge cannot fix those. Rows of ids bronze has never seen are left alone.
  */
 export async function repair(
-  rt: Runtime,
+  rt: VerifyDeps,
   table: VectorTable,
   embedder: Embedder,
   findings: readonly Finding[],

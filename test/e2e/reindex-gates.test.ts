@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openSqlite } from '../../src/store/sqlite/db.js';
-import { TableRegistry } from '../../src/ledger/tables.js';
+import { RegistrySql as TableRegistry } from '../../src/store/sqlite/registry.js';
 import type { VectorRow } from '../../src/ports/vector-store.js';
 import { LanceStore } from '../../src/store/lance.js';
 import { jsonl, runCli, runJson, workspace, type Workspace } from '../helpers/cli.js';

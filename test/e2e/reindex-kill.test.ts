@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openSqlite } from '../../src/store/sqlite/db.js';
-import { TableRegistry } from '../../src/ledger/tables.js';
+import { RegistrySql as TableRegistry } from '../../src/store/sqlite/registry.js';
 import type { VectorRow } from '../../src/ports/vector-store.js';
 import { jsonl, runJson, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
 import { servingRows } from '../helpers/table.js';

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { LanceStore } from '../../src/store/lance.js';
 import { openSqlite } from '../../src/store/sqlite/db.js';
-import { TableRegistry } from '../../src/ledger/tables.js';
+import { RegistrySql as TableRegistry } from '../../src/store/sqlite/registry.js';
 import type { VectorRow } from '../../src/ports/vector-store.js';
 
 /** Reads every row of the serving table of a data folder (through our own adapters, read-only use). */

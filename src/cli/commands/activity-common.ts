@@ -1,18 +1,14 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { openSqlite, type Sqlite } from '../../store/sqlite/db.js';
 import { SeamlineError } from '../../errors/errors.js';
-import { DB_FILE } from '../../runtime/runtime.js';
+import type { Stores } from '../../ports/stores.js';
+import { openExistingStores } from '../../store/open.js';
 import type { CommandContext } from '../context.js';
 
 /**
- * Opens the database read-only for the listing commands: no lock, no model, no LanceDB, so they run
+ * Opens the stores read-only for the listing commands: no lock, no model, no LanceDB, so they run
  * beside a live daemon. A data folder with no database yet is an empty listing, not an error.
  */
-export function openForListing(ctx: CommandContext): Sqlite | null {
-  const file = path.join(ctx.config.dataDir, DB_FILE);
-  if (!existsSync(file)) return null;
-  return openSqlite(file, { ...ctx.config.sqlite, readonly: true });
+export function openForListing(ctx: CommandContext): Stores | null {
+  return openExistingStores(ctx.config);
 }
 
 /** `--limit N`: a positive integer (clamped to the read model's maximum later). */

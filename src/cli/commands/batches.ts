@@ -1,5 +1,5 @@
 import { SeamlineError } from '../../errors/errors.js';
-import { recentBatches, type BatchActivity } from '../../observability/activity.js';
+import type { BatchActivity } from '../../observability/activity.js';
 import type { Command } from '../context.js';
 import { printOut } from '../output.js';
 import {
@@ -15,7 +15,7 @@ import {
 const STATES = ['planned', 'committed', 'failed'];
 
 /** `seamline batches [--limit N] [--state S]`: recent micro-batches, newest first: state, lane, counts, duration. */
-export const batches: Command = (ctx) => {
+export const batches: Command = async (ctx) => {
   noPositionals(ctx, 'batches');
   const limit = limitOf(ctx);
   const state = stringFlag(ctx, 'state');
@@ -24,12 +24,12 @@ export const batches: Command = (ctx) => {
       'USAGE',
       `--state ${JSON.stringify(state)}: expected one of ${STATES.join(', ')}`,
     );
-  const db = openForListing(ctx);
+  const stores = openForListing(ctx);
   let list: BatchActivity[] = [];
   try {
-    if (db) list = recentBatches(db, { limit, ...(state ? { state } : {}) });
+    if (stores) list = await stores.readModel.recentBatches({ limit, ...(state ? { state } : {}) });
   } finally {
-    db?.close();
+    await stores?.close();
   }
   printOut(ctx.json, { batches: list }, () =>
     list.length === 0
@@ -64,5 +64,5 @@ export const batches: Command = (ctx) => {
           48,
         ),
   );
-  return Promise.resolve(0);
+  return 0;
 };

@@ -82,7 +82,7 @@ export const evalCmd: Command = async (ctx) => {
   const rt = await openRuntime(ctx.config, ctx.logger);
   try {
     const table = await rt.servingTable(false);
-    const serving = rt.tables.serving();
+    const serving = await rt.tables.serving();
     if (!table || !serving) throw usage(`nothing is indexed yet in ${ctx.config.dataDir}`);
     const report = await runEval({
       table,

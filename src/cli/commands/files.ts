@@ -1,19 +1,22 @@
-import { recentFiles, type FileActivity } from '../../observability/activity.js';
-import { TableRegistry } from '../../ledger/tables.js';
+import type { FileActivity } from '../../observability/activity.js';
 import type { Command } from '../context.js';
 import { printOut } from '../output.js';
 import { iso, limitOf, noPositionals, openForListing, secs, textTable } from './activity-common.js';
 
 /** `seamline files [--limit N]`: recent landed files, newest first: state, counts, landing → searchable. */
-export const files: Command = (ctx) => {
+export const files: Command = async (ctx) => {
   noPositionals(ctx, 'files');
   const limit = limitOf(ctx);
-  const db = openForListing(ctx);
+  const stores = openForListing(ctx);
   let list: FileActivity[] = [];
   try {
-    if (db) list = recentFiles(db, { limit, table: new TableRegistry(db).serving()?.tableName ?? null });
+    if (stores)
+      list = await stores.readModel.recentFiles({
+        limit,
+        table: (await stores.tables.serving())?.tableName ?? null,
+      });
   } finally {
-    db?.close();
+    await stores?.close();
   }
   printOut(ctx.json, { files: list }, () =>
     list.length === 0
@@ -32,5 +35,5 @@ export const files: Command = (ctx) => {
           ]),
         ),
   );
-  return Promise.resolve(0);
+  return 0;
 };

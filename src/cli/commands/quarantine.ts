@@ -1,4 +1,4 @@
-import { listQuarantine, parseSince, type QuarantineList } from '../../observability/activity.js';
+import { parseSince, type QuarantineList } from '../../observability/activity.js';
 import type { Command } from '../context.js';
 import { printOut } from '../output.js';
 import { iso, limitOf, noPositionals, openForListing, stringFlag, textTable } from './activity-common.js';
@@ -7,7 +7,7 @@ import { iso, limitOf, noPositionals, openForListing, stringFlag, textTable } fr
  * `seamline quarantine [--file F] [--code C] [--since T] [--limit N]`: quarantined records, newest
  * first: file, line, code, reason and a safe (escaped, bounded) excerpt of the raw bytes.
  */
-export const quarantine: Command = (ctx) => {
+export const quarantine: Command = async (ctx) => {
   noPositionals(ctx, 'quarantine');
   const since = stringFlag(ctx, 'since');
   const filter = {
@@ -16,12 +16,12 @@ export const quarantine: Command = (ctx) => {
     sinceMs: since === undefined ? undefined : parseSince(since, Date.now()),
     limit: limitOf(ctx),
   };
-  const db = openForListing(ctx);
+  const stores = openForListing(ctx);
   let out: QuarantineList;
   try {
-    out = db ? listQuarantine(db, filter) : { total: 0, entries: [] };
+    out = stores ? await stores.readModel.listQuarantine(filter) : { total: 0, entries: [] };
   } finally {
-    db?.close();
+    await stores?.close();
   }
   printOut(ctx.json, out, () => {
     if (out.total === 0) return 'no quarantined records match';
@@ -37,5 +37,5 @@ export const quarantine: Command = (ctx) => {
       `${out.entries.length} of ${out.total} shown (newest first)`,
     ].join('\n');
   });
-  return Promise.resolve(0);
+  return 0;
 };

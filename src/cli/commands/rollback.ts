@@ -3,15 +3,15 @@ import { openRuntime } from '../../runtime/runtime.js';
 import type { Command } from '../context.js';
 import { printOut } from '../output.js';
 
-/** rollback: points serving back at the previous table in one SQLite transaction. */
+/** rollback: points serving back at the previous table in one store transaction. */
 export const rollback: Command = async (ctx) => {
   const rt = await openRuntime(ctx.config, ctx.logger);
   try {
-    const cur = rt.tables.serving();
+    const cur = await rt.tables.serving();
     if (!cur)
       throw new SeamlineError('USAGE', `nothing is serving in ${ctx.config.dataDir}; nothing to roll back`);
     const onDisk = new Set(await rt.store.listTables());
-    const r = rt.tables.rollback(rt.clock.nowMs(), (name) => onDisk.has(name));
+    const r = await rt.tables.rollback(rt.clock.nowMs(), (name) => onDisk.has(name));
     if (!r) {
       const why =
         cur.previous === null
@@ -19,7 +19,7 @@ export const rollback: Command = async (ctx) => {
           : `the previous table ${cur.previous} is failed or no longer on disk (retention removed it)`;
       throw new SeamlineError('USAGE', `cannot roll back from ${cur.tableName}: ${why}`);
     }
-    const now = rt.tables.serving()!;
+    const now = (await rt.tables.serving())!;
     ctx.logger.info(
       { event: 'table.rollback', from: r.from, to: r.to },
       `serving ${r.to} again (was ${r.from})`,

@@ -189,7 +189,7 @@ export const searchCmd: Command = async (ctx) => {
   const rt = await openRuntime(ctx.config, ctx.logger);
   try {
     const table = await rt.servingTable(false);
-    const serving = rt.tables.serving();
+    const serving = await rt.tables.serving();
     if (!table || !serving)
       throw new SeamlineError(
         'USAGE',

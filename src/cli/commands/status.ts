@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { collectStatus } from '../../observability/status.js';
+import { collectStatus, type StatusDeps } from '../../observability/status.js';
 import { openRuntime, type Runtime } from '../../runtime/runtime.js';
 import type { Command, CommandContext } from '../context.js';
 import { printOut } from '../output.js';
@@ -22,7 +22,7 @@ const sampleOf = (s: Record<string, unknown>, tMs: number): DrainSample => {
  * status --watch: one sample per interval until SIGINT/SIGTERM. On a terminal the progress line is
  * redrawn in place; otherwise (or with --json) one line per refresh.
  */
-async function watch(ctx: CommandContext, rt: Runtime): Promise<number> {
+async function watch(ctx: CommandContext, rt: StatusDeps): Promise<number> {
   const intervalMs = ctx.values.interval === undefined ? 1000 : Number(ctx.values.interval);
   const tty = process.stdout.isTTY === true && !ctx.json;
   const ctl = new AbortController();
@@ -49,11 +49,18 @@ async function watch(ctx: CommandContext, rt: Runtime): Promise<number> {
   return 0;
 }
 
+/** The status read side of a runtime (the reindex jobs port moves with the harness branch). */
+const statusDepsOf = (rt: Runtime): StatusDeps => ({
+  ...rt,
+  latestReindex: () => rt.reindexJobs.latest(),
+});
+
 export const status: Command = async (ctx) => {
   const rt = await openRuntime(ctx.config, ctx.logger);
   try {
-    if (ctx.values.watch === true) return await watch(ctx, rt);
-    const s = await collectStatus(rt);
+    const deps = statusDepsOf(rt);
+    if (ctx.values.watch === true) return await watch(ctx, deps);
+    const s = await collectStatus(deps);
     printOut(ctx.json, s, () => {
       const r = s.records as Record<string, number>;
       const f = s.files as {

@@ -38,7 +38,7 @@ export const verify: Command = async (ctx) => {
   try {
     if (ctx.values.repair === true)
       holder = await acquireWriter(leases, ctx.config.dataDir, rt.clock.nowMs());
-    const serving = rt.tables.serving();
+    const serving = await rt.tables.serving();
     const table = await rt.servingTable(false);
     if (!serving || !table)
       throw new SeamlineError('USAGE', `nothing is indexed yet in ${ctx.config.dataDir}`);

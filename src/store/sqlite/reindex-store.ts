@@ -1,5 +1,3 @@
-import { LaneLedger } from '../../ledger/lanes.js';
-import { TableRegistry } from '../../ledger/tables.js';
 import type {
   JobProgress,
   JobState,
@@ -12,6 +10,8 @@ import type {
   SwapRequest,
 } from '../../ports/reindex-store.js';
 import type { Sqlite } from './db.js';
+import { LanesSql } from './lanes.js';
+import { RegistrySql } from './registry.js';
 import { settle } from './leases.js';
 
 type DbJob = {
@@ -82,12 +82,12 @@ const PROGRESS_COLUMNS: Record<keyof JobProgress, string> = {
 
 /** The reindex_jobs table, the key state and the serving pointer as the reindex job sees them. */
 export class SqliteReindexStore implements ReindexStore {
-  private readonly tables: TableRegistry;
-  private readonly lanes: LaneLedger;
+  private readonly tables: RegistrySql;
+  private readonly lanes: LanesSql;
 
   constructor(private readonly db: Sqlite) {
-    this.tables = new TableRegistry(db);
-    this.lanes = new LaneLedger(db);
+    this.tables = new RegistrySql(db);
+    this.lanes = new LanesSql(db);
   }
 
   serving(): Promise<ServingTable | null> {

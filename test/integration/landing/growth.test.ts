@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { Bronze } from '../../../src/bronze/bronze.js';
+import { BronzeSql, SqliteBronze } from '../../../src/store/sqlite/bronze.js';
 import { ContractSchema } from '../../../src/config/schema.js';
 import { buildContract } from '../../../src/contract/contract.js';
 import { openSqlite } from '../../../src/store/sqlite/db.js';
-import { Incidents } from '../../../src/ledger/incidents.js';
+import { IncidentsSql, SqliteIncidents } from '../../../src/store/sqlite/incidents.js';
 import { Loader } from '../../../src/landing/loader.js';
 import { LandingService } from '../../../src/landing/service.js';
 import { noWriterCheck, ProcOpenWriters } from '../../../src/landing/writers.js';
@@ -45,7 +45,7 @@ function stack(afterLanding: 'archive' | 'delete' | 'keep', check: 'on' | 'off',
     synchronous: 'NORMAL',
     busyTimeoutMs: 1000,
   });
-  const bronze = new Bronze(db);
+  const bronze = new SqliteBronze(new BronzeSql(db));
   const logs: Record<string, unknown>[] = [];
   const logger = pino(
     { level: 'info' },
@@ -62,7 +62,7 @@ function stack(afterLanding: 'archive' | 'delete' | 'keep', check: 'on' | 'off',
       logger,
       fault: noFaults,
       writers,
-      incidents: new Incidents(db),
+      incidents: new SqliteIncidents(new IncidentsSql(db)),
     },
     {
       maxLineBytes: 1 << 20,
@@ -115,7 +115,7 @@ describe('growth after landing with a real writer process (window 400 ms, line e
       const s = stack(mode, 'off');
       try {
         await run(s, slowWriter(path.join(s.landing, 'slow.jsonl'), ids, 700));
-        const rows = s.bronze.files().filter((f) => f.path === 'slow.jsonl' && f.state !== 'failed');
+        const rows = (await s.bronze.files()).filter((f) => f.path === 'slow.jsonl' && f.state !== 'failed');
         assert.ok(
           rows.length >= 2,
           `landed early, then continued: ${JSON.stringify(rows.map((r) => r.recordsRead))}`,
@@ -148,7 +148,7 @@ describe('growth after landing with a real writer process (window 400 ms, line e
     const s = stack('archive', 'on');
     try {
       await run(s, slowWriter(path.join(s.landing, 'slow.jsonl'), ids, 700));
-      const all = s.bronze.files().filter((f) => f.path === 'slow.jsonl');
+      const all = (await s.bronze.files()).filter((f) => f.path === 'slow.jsonl');
       // On a loaded machine an attempt can start between two writes and see the file change under it:
       // that attempt is recorded as failed, publishes nothing, and is retried. What must hold: it lands
       // once, whole, with no continuation.
@@ -173,7 +173,7 @@ describe('growth after landing with a real writer process (window 400 ms, line e
       await run(s, slowWriter(path.join(s.landing, 'once.jsonl'), ['d-1'], 10));
       await sleep(400);
       await s.service.tick();
-      const row = s.bronze.files().find((f) => f.path === 'once.jsonl')!;
+      const row = (await s.bronze.files()).find((f) => f.path === 'once.jsonl')!;
       assert.equal(row.storedPath, null);
       assert.equal(row.watchUntilMs, null);
     } finally {

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
-import { Bronze } from '../../../src/bronze/bronze.js';
+import { BronzeSql, SqliteBronze } from '../../../src/store/sqlite/bronze.js';
 import { ContractSchema } from '../../../src/config/schema.js';
 import { buildContract } from '../../../src/contract/contract.js';
 import { openSqlite, type Sqlite } from '../../../src/store/sqlite/db.js';
@@ -29,7 +29,7 @@ interface Stack {
   dir: string;
   landing: string;
   db: Sqlite;
-  bronze: Bronze;
+  bronze: SqliteBronze;
   service: LandingService;
   clock: { t: number; nowMs(): number };
   logs: Record<string, unknown>[];
@@ -52,7 +52,7 @@ function stack(
     synchronous: 'NORMAL',
     busyTimeoutMs: 1000,
   });
-  const bronze = new Bronze(db);
+  const bronze = new SqliteBronze(new BronzeSql(db));
   const logs: Record<string, unknown>[] = [];
   const logger = pino(
     { level: 'info' },
@@ -118,12 +118,13 @@ function put(s: Stack, name: string, content: string | Buffer): string {
   return p;
 }
 
-const fileByPath = (s: Stack, rel: string) => s.bronze.files().filter((f) => f.path === rel);
+const fileByPath = async (s: Stack, rel: string) => (await s.bronze.files()).filter((f) => f.path === rel);
 const bronzeIds = (s: Stack): string[] =>
   (s.db.prepare('SELECT record_id FROM bronze ORDER BY seq').all() as { record_id: string }[]).map(
     (r) => r.record_id,
   );
-const codes = (s: Stack, fileId: number): string[] => s.bronze.quarantineFor(fileId).map((q) => q.code);
+const codes = async (s: Stack, fileId: number): Promise<string[]> =>
+  (await s.bronze.quarantineFor(fileId)).map((q) => q.code);
 
 describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
   let s: Stack;
@@ -190,8 +191,8 @@ describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
   });
   after(() => s.close());
 
-  it('read = landed + quarantined for every published file; nothing is left landing', () => {
-    const files = s.bronze.files();
+  it('read = landed + quarantined for every published file; nothing is left landing', async () => {
+    const files = await s.bronze.files();
     assert.ok(files.length >= 9, JSON.stringify(files.map((f) => f.path)));
     for (const f of files) {
       assert.notEqual(f.state, 'landing');
@@ -205,11 +206,11 @@ describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
     );
   });
 
-  it('each bad JSONL record is quarantined with a specific code naming file, line and field; good ones land', () => {
-    const [f] = fileByPath(s, 'bad.jsonl');
+  it('each bad JSONL record is quarantined with a specific code naming file, line and field; good ones land', async () => {
+    const [f] = await fileByPath(s, 'bad.jsonl');
     assert.ok(f);
     assert.equal(f.state, 'unverified');
-    assert.deepEqual(codes(s, f.fileId), [
+    assert.deepEqual(await codes(s, f.fileId), [
       'MALFORMED_JSON',
       'WRONG_TYPE',
       'MISSING_FIELD',
@@ -223,7 +224,7 @@ describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
     ]);
     assert.equal(f.recordsLanded, 3);
     assert.equal(f.recordsRead, 13);
-    const q = s.bronze.quarantineFor(f.fileId);
+    const q = await s.bronze.quarantineFor(f.fileId);
     const zl = q.find((x) => x.code === 'ZONELESS_TIMESTAMP')!;
     assert.equal(zl.line, 6);
     assert.equal(zl.field, 'event_time');
@@ -234,29 +235,29 @@ describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
     for (const id of ['g1', 'g2', 'g3']) assert.ok(bronzeIds(s).includes(id), id);
   });
 
-  it('a field not in the contract is schema drift: logged and recorded once per file', () => {
-    const [f] = fileByPath(s, 'data.csv');
+  it('a field not in the contract is schema drift: logged and recorded once per file', async () => {
+    const [f] = await fileByPath(s, 'data.csv');
     assert.deepEqual(f!.newFields, []);
-    const [b] = fileByPath(s, 'bad.jsonl');
+    const [b] = await fileByPath(s, 'bad.jsonl');
     assert.deepEqual(
       b!.newFields,
       [],
       'the field "x" of the quarantined TOO_DEEP line does not count: only valid records do',
     );
-    const [d] = fileByPath(s, 'drift.jsonl');
+    const [d] = await fileByPath(s, 'drift.jsonl');
     assert.deepEqual(d!.newFields, ['color', 'size']);
     assert.equal(s.logs.filter((l) => l.event === 'schema.drift' && l.file === 'drift.jsonl').length, 1);
   });
 
-  it('a __proto__ / constructor key never changes a prototype', () => {
+  it('a __proto__ / constructor key never changes a prototype', async () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     assert.equal(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), false);
-    const [p] = fileByPath(s, 'proto.csv');
-    assert.deepEqual(codes(s, p!.fileId), ['FORBIDDEN_KEY']);
+    const [p] = await fileByPath(s, 'proto.csv');
+    assert.deepEqual(await codes(s, p!.fileId), ['FORBIDDEN_KEY']);
   });
 
-  it('duplicate ids inside one file all land (the processor picks the winner)', () => {
-    const [f] = fileByPath(s, 'dups.jsonl');
+  it('duplicate ids inside one file all land (the processor picks the winner)', async () => {
+    const [f] = await fileByPath(s, 'dups.jsonl');
     assert.equal(f!.recordsLanded, 3);
     assert.deepEqual(
       bronzeIds(s).filter((i) => i === 'd'),
@@ -264,35 +265,35 @@ describe('loader: bad-input corpus on a real disk and a real SQLite', () => {
     );
   });
 
-  it('an empty file and a file of blank lines land with zero records', () => {
+  it('an empty file and a file of blank lines land with zero records', async () => {
     for (const p of ['empty.jsonl', 'blank.jsonl']) {
-      const [f] = fileByPath(s, p);
+      const [f] = await fileByPath(s, p);
       assert.ok(f, p);
       assert.equal(f.state, 'unverified');
       assert.equal(f.recordsRead, 0);
     }
   });
 
-  it('a truncated gzip is incomplete: specific reason, the good records before the cut counted but withheld', () => {
-    const [t] = fileByPath(s, 'trunc.jsonl.gz');
+  it('a truncated gzip is incomplete: specific reason, the good records before the cut counted but withheld', async () => {
+    const [t] = await fileByPath(s, 'trunc.jsonl.gz');
     assert.equal(t!.state, 'incomplete');
     assert.match(t!.detail!, /^TRUNCATED_INPUT: the gzip stream ends early/);
-    assert.deepEqual(codes(s, t!.fileId), ['TRUNCATED_INPUT']);
+    assert.deepEqual(await codes(s, t!.fileId), ['TRUNCATED_INPUT']);
     assert.ok(t!.recordsRead > 100 && t!.recordsRead < 2000, String(t!.recordsRead));
     assert.equal(t!.recordsQuarantined, 1);
     assert.equal(t!.recordsLanded, 0, 'nothing from an incomplete file is published');
     assert.ok(!bronzeIds(s).some((i) => i.startsWith('t')), 'no truncated-file record is in bronze');
-    const [c] = fileByPath(s, 'corrupt.jsonl.gz');
+    const [c] = await fileByPath(s, 'corrupt.jsonl.gz');
     assert.equal(c!.state, 'incomplete');
     assert.match(c!.detail!, /^(CORRUPT|TRUNCATED)_INPUT/);
-    const [g] = fileByPath(s, 'good.jsonl.gz');
+    const [g] = await fileByPath(s, 'good.jsonl.gz');
     assert.equal(g!.recordsLanded, 2);
-    assert.equal(s.bronze.totals().withheld, t!.recordsRead - 1);
+    assert.equal((await s.bronze.totals()).withheld, t!.recordsRead - 1);
   });
 
-  it('CSV: quoted newlines and doubled quotes land; wrong types, zone-less times and bad rows are quarantined', () => {
-    const [f] = fileByPath(s, 'data.csv');
-    assert.deepEqual(codes(s, f!.fileId), ['WRONG_TYPE', 'ZONELESS_TIMESTAMP', 'CSV_MALFORMED']);
+  it('CSV: quoted newlines and doubled quotes land; wrong types, zone-less times and bad rows are quarantined', async () => {
+    const [f] = await fileByPath(s, 'data.csv');
+    assert.deepEqual(await codes(s, f!.fileId), ['WRONG_TYPE', 'ZONELESS_TIMESTAMP', 'CSV_MALFORMED']);
     assert.equal(f!.recordsRead, 5);
     assert.equal(f!.recordsLanded, 2);
     const row = s.db.prepare(`SELECT text, metadata_json, line FROM bronze WHERE record_id = 'c1'`).get() as {
@@ -330,19 +331,19 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
       put(s, 'm.manifest.json', JSON.stringify({ records: 100 }));
       put(s, 'm.jsonl', jl(rs.slice(0, 99)));
       await s.service.tick();
-      const [f] = fileByPath(s, 'm.jsonl');
+      const [f] = await fileByPath(s, 'm.jsonl');
       assert.equal(f!.state, 'incomplete');
       assert.equal(f!.detail, 'record count mismatch: manifest says 100, file holds 99');
       assert.equal(bronzeIds(s).length, 0);
       assert.ok(s.logs.some((l) => l.event === 'file.incomplete' && l.file === 'm.jsonl'));
-      assert.equal(s.bronze.publishedUpTo(), 0);
+      assert.equal(await s.bronze.publishedUpTo(), 0);
       // A second pass changes nothing and does not re-hash.
       assert.equal((await s.service.tick()).unchanged, 1);
       // Fix the file: append the missing record.
       appendFileSync(path.join(s.landing, 'm.jsonl'), JSON.stringify(rs[99]) + '\n');
       s.clock.t += 1000;
       await s.service.tick();
-      const all = fileByPath(s, 'm.jsonl');
+      const all = await fileByPath(s, 'm.jsonl');
       assert.equal(all.length, 2);
       assert.equal(all[1]!.state, 'verified');
       assert.equal(all[1]!.recordsLanded, 100);
@@ -361,15 +362,15 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
       put(s, 'b.manifest.json', JSON.stringify({ records: 2, bytes: body.length + 5 }));
       put(s, 'b.jsonl', jl([rec('b1'), rec('b2')]));
       await s.service.tick();
-      assert.match(fileByPath(s, 'a.jsonl')[0]!.detail!, /^checksum mismatch/);
+      assert.match((await fileByPath(s, 'a.jsonl'))[0]!.detail!, /^checksum mismatch/);
       assert.match(
-        fileByPath(s, 'b.jsonl')[0]!.detail!,
+        (await fileByPath(s, 'b.jsonl'))[0]!.detail!,
         /^byte count mismatch: manifest says \d+ bytes, file has \d+/,
       );
       assert.equal(bronzeIds(s).length, 0);
       put(s, 'a.manifest.json', JSON.stringify({ records: 2, sha256: sha(body), bytes: body.length }));
       await s.service.tick();
-      const a = fileByPath(s, 'a.jsonl');
+      const a = await fileByPath(s, 'a.jsonl');
       assert.equal(a.at(-1)!.state, 'verified');
       assert.deepEqual(bronzeIds(s), ['s1', 's2']);
     } finally {
@@ -392,10 +393,10 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
         r.waiting.find((w) => w.rel === 'y.jsonl')!.detail,
         /"records" must be a non-negative integer/,
       );
-      assert.equal(s.bronze.files().length, 0);
+      assert.equal((await s.bronze.files()).length, 0);
       put(s, 'x.manifest.json', JSON.stringify({ records: 1 }));
       await s.service.tick();
-      assert.equal(fileByPath(s, 'x.jsonl')[0]!.state, 'verified');
+      assert.equal((await fileByPath(s, 'x.jsonl'))[0]!.state, 'verified');
     } finally {
       s.close();
     }
@@ -415,7 +416,7 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
       s.clock.t += 600;
       await s.service.tick();
       assert.deepEqual(bronzeIds(s), ['a', 'b']);
-      assert.equal(s.bronze.files().length, 1);
+      assert.equal((await s.bronze.files()).length, 1);
     } finally {
       s.close();
     }
@@ -437,7 +438,7 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
       assert.match(r.waiting[0]!.detail, /manifest says \d+ bytes, file has 30 so far/);
       appendFileSync(p, body.slice(30));
       await s.service.tick();
-      assert.equal(fileByPath(s, 'w.jsonl')[0]!.state, 'verified');
+      assert.equal((await fileByPath(s, 'w.jsonl'))[0]!.state, 'verified');
       assert.deepEqual(bronzeIds(s), ['w1', 'w2', 'w3']);
     } finally {
       s.close();
@@ -467,7 +468,7 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
         ['landed'],
       );
       assert.deepEqual(
-        fileByPath(s, 'k.jsonl').map((f) => f.state),
+        (await fileByPath(s, 'k.jsonl')).map((f) => f.state),
         ['unverified', 'unverified'],
       );
       assert.deepEqual(bronzeIds(s), ['k', 'k']);
@@ -483,7 +484,7 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
       writeFileSync(path.join(s.landing, 'b.jsonl.partial'), jl([rec('b')]));
       writeFileSync(path.join(s.landing, '.c.jsonl'), jl([rec('c')]));
       await s.service.tick();
-      assert.equal(s.bronze.files().length, 0);
+      assert.equal((await s.bronze.files()).length, 0);
       renameSync(path.join(s.landing, 'a.jsonl.tmp'), path.join(s.landing, 'a.jsonl'));
       await s.service.tick();
       await s.service.tick();

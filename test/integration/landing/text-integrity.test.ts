@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { Bronze } from '../../../src/bronze/bronze.js';
+import { BronzeSql, SqliteBronze } from '../../../src/store/sqlite/bronze.js';
 import { ContractSchema } from '../../../src/config/schema.js';
 import { buildContract } from '../../../src/contract/contract.js';
 import { openSqlite } from '../../../src/store/sqlite/db.js';
@@ -19,7 +19,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'seamline-text-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function land(content: string): Promise<{
-  bronze: Bronze;
+  bronze: SqliteBronze;
   texts: string[];
   q: { code: string; field: string | null; message: string }[];
 }> {
@@ -30,7 +30,7 @@ async function land(content: string): Promise<{
     synchronous: 'NORMAL',
     busyTimeoutMs: 1000,
   });
-  const bronze = new Bronze(db);
+  const bronze = new SqliteBronze(new BronzeSql(db));
   const clock = { nowMs: () => 1_700_000_000_000, sleep: systemClock.sleep };
   const logger = pino({ level: 'silent' });
   const contract = buildContract(ContractSchema.parse({}));
@@ -55,11 +55,11 @@ async function land(content: string): Promise<{
   renameSync(path.join(landing, 'a.jsonl.tmp'), path.join(landing, 'a.jsonl'));
   await service.tick();
   await service.tick();
-  const f = bronze.files()[0]!;
+  const f = (await bronze.files())[0]!;
   const texts = (db.prepare('SELECT text FROM bronze ORDER BY seq').all() as { text: string }[]).map(
     (r) => r.text,
   );
-  return { bronze, texts, q: bronze.quarantineFor(f.fileId) };
+  return { bronze, texts, q: await bronze.quarantineFor(f.fileId) };
 }
 
 const line = (rest: string): string => `{"id":"a","version":1,"event_time":"2024-01-01T00:00:00Z",${rest}}\n`;

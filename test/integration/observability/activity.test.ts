@@ -4,17 +4,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openSqlite, type Sqlite } from '../../../src/store/sqlite/db.js';
-import { listQuarantine, recentBatches, recentFiles } from '../../../src/observability/activity.js';
 import { ActivityHistory } from '../../../src/observability/history.js';
+import { SqliteReadModel } from '../../../src/store/sqlite/read-model.js';
 
 // Real SQLite with the real migrations; rows written as the loader and processor write them.
 describe('activity read models (real SQLite)', () => {
   let dir: string;
   let db: Sqlite;
+  let rm: SqliteReadModel;
   const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'seamline-activity-'));
     db = openSqlite(path.join(dir, 'seamline.db'), { synchronous: 'NORMAL', busyTimeoutMs: 1000 });
+    rm = new SqliteReadModel(db);
     const file = db.prepare(
       `INSERT INTO files (path, sha256, size, mtime_ms, format, state, records_read, records_landed, records_quarantined, seq_from, seq_to, landed_at_ms)
        VALUES (?, 'x', 1, 0, 'jsonl', ?, ?, ?, ?, ?, ?, ?)`,
@@ -55,8 +57,8 @@ describe('activity read models (real SQLite)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('files: newest first, published counts from committed batches, landing → searchable only when complete', () => {
-    const f = recentFiles(db, { table: 't1' });
+  it('files: newest first, published counts from committed batches, landing → searchable only when complete', async () => {
+    const f = await rm.recentFiles({ table: 't1' });
     assert.deepEqual(
       f.map((x) => [x.path, x.published, x.landToSearchableMs, x.withheld, x.lane]),
       [
@@ -64,11 +66,11 @@ describe('activity read models (real SQLite)', () => {
         ['a.jsonl', 4, 2100, 0, 'backlog'],
       ],
     );
-    assert.equal(recentFiles(db, { limit: 1 }).length, 1);
+    assert.equal((await rm.recentFiles({ limit: 1 })).length, 1);
   });
 
-  it('batches: lane, duration (null until committed), filter by state', () => {
-    const b = recentBatches(db, {});
+  it('batches: lane, duration (null until committed), filter by state', async () => {
+    const b = await rm.recentBatches({});
     assert.deepEqual(
       b.map((x) => [x.batchId, x.lane, x.durationMs]),
       [
@@ -77,25 +79,25 @@ describe('activity read models (real SQLite)', () => {
       ],
     );
     assert.deepEqual(
-      recentBatches(db, { state: 'committed' }).map((x) => x.batchId),
+      (await rm.recentBatches({ state: 'committed' })).map((x) => x.batchId),
       ['t1:1-4'],
     );
   });
 
-  it('quarantine: a 10,000-character raw line is bounded in the listing and reports its length', () => {
-    const q = listQuarantine(db, { file: 'b.json' });
+  it('quarantine: a 10,000-character raw line is bounded in the listing and reports its length', async () => {
+    const q = await rm.listQuarantine({ file: 'b.json' });
     assert.equal(q.total, 1);
     assert.equal(q.entries[0]!.rawChars, 10_000);
     assert.equal(q.entries[0]!.excerpt.length, 160);
     assert.equal(q.entries[0]!.truncated, true);
-    assert.equal(listQuarantine(db, { file: 'a.jsonl' }).total, 0);
-    assert.equal(listQuarantine(db, { sinceMs: T0 + 1001 }).total, 0);
+    assert.equal((await rm.listQuarantine({ file: 'a.jsonl' })).total, 0);
+    assert.equal((await rm.listQuarantine({ sinceMs: T0 + 1001 })).total, 0);
   });
 
-  it('history: folds each committed batch once, per minute and per lane', () => {
+  it('history: folds each committed batch once, per minute and per lane', async () => {
     const h = new ActivityHistory();
-    h.update(db, 't1', T0 + 60_000);
-    h.update(db, 't1', T0 + 60_000);
+    await h.update(rm, 't1', T0 + 60_000);
+    await h.update(rm, 't1', T0 + 60_000);
     const v = h.view(T0 + 60_000);
     const m = v.minutes.filter((x) => x.records > 0);
     assert.equal(m.length, 1);

@@ -47,10 +47,10 @@ async function land(
   records: unknown[],
 ): Promise<Awaited<ReturnType<typeof buildPipeline>>> {
   const p = await buildPipeline(rt, { fault: noFaults, unsafe: new Set() });
-  const before = rt.bronze.maxSeq();
+  const before = await rt.bronze.maxSeq();
   ws.drop(name, jsonl(records));
   await waitFor(
-    async () => (await p.landing.tick(), rt.bronze.maxSeq() >= before + records.length),
+    async () => (await p.landing.tick(), (await rt.bronze.maxSeq()) >= before + records.length),
     20_000,
     `landing ${name}`,
   );

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../../src/config/load.js';
 import { buildPipeline } from '../../../src/daemon/pipeline.js';
-import type { Lane, Segment } from '../../../src/ledger/lanes.js';
+import type { Lane, Segment } from '../../../src/ports/ledger.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import type { VectorRow, VectorTable } from '../../../src/ports/vector-store.js';
 import { noFaults } from '../../../src/runtime/fault.js';
@@ -65,8 +65,8 @@ async function run(
   try {
     const table = (await rt.servingTable(true))!;
     const processor = (await buildPipeline(rt, { fault: noFaults, unsafe: new Set() })).processor;
-    files.forEach((f, n) => {
-      const w = rt.bronze.beginFile(
+    for (const [n, f] of files.entries()) {
+      const w = await rt.bronze.beginFile(
         {
           path: f.name,
           sha256: `sha-${n}`,
@@ -78,45 +78,42 @@ async function run(
         },
         1000 + n,
       );
-      f.content
-        .trim()
-        .split('\n')
-        .forEach((line, i) => {
-          const v = rt.contract.validate(JSON.parse(line) as Record<string, unknown>);
-          if (v.ok) w.addRecord(v.record, i + 1, i);
-          else
-            w.addQuarantine({
-              line: i + 1,
-              offset: i,
-              code: 'ZONELESS_TIMESTAMP',
-              field: 'event_time',
-              message: 'bad',
-              raw: line,
-            });
-        });
-      w.finish('unverified', null, []);
-    });
-    processor.discover(table);
+      for (const [i, line] of f.content.trim().split('\n').entries()) {
+        const v = rt.contract.validate(JSON.parse(line) as Record<string, unknown>);
+        if (v.ok) await w.addRecord(v.record, i + 1, i);
+        else
+          await w.addQuarantine({
+            line: i + 1,
+            offset: i,
+            code: 'ZONELESS_TIMESTAMP',
+            field: 'event_time',
+            message: 'bad',
+            raw: line,
+          });
+      }
+      await w.finish('unverified', null, []);
+    }
+    await processor.discover(table);
     const lanes = rt.ledger.lanes();
     let batches = 0;
     let slices = 0;
     const exec = async (lane: Lane, segs: Segment[]): Promise<void> => {
-      const b = rt.ledger.plan(table.name, lane, segs, MODEL, '1', 1);
+      const b = await rt.ledger.plan(table.name, lane, segs, MODEL, '1', 1);
       await processor.execute(table, b);
       batches += 1;
     };
     if (order === 'bronze') {
       for (const f of [
-        ...lanes.openFiles(table.name, 'live', 1000),
-        ...lanes.openFiles(table.name, 'backlog', 1000),
+        ...(await lanes.openFiles(table.name, 'live', 1000)),
+        ...(await lanes.openFiles(table.name, 'backlog', 1000)),
       ].sort((a, b) => a.fileId - b.fileId))
         await exec(f.lane, [{ fileId: f.fileId, seqFrom: f.seqFrom, seqTo: f.seqTo, records: f.records }]);
     } else {
       const rnd = prng(order);
       for (;;) {
         const open = [
-          ...lanes.openFiles(table.name, 'live', 1000),
-          ...lanes.openFiles(table.name, 'backlog', 1000),
+          ...(await lanes.openFiles(table.name, 'live', 1000)),
+          ...(await lanes.openFiles(table.name, 'backlog', 1000)),
         ];
         if (open.length === 0) break;
         // 1..3 files, each a random-length slice from its planned mark; a random lane label.
@@ -132,8 +129,8 @@ async function run(
           if (n < left) slices += 1;
           segs.push({
             fileId: f.fileId,
-            seqFrom: lanes.nthSeqAfter(f.fileId, f.plannedTo, 1)!,
-            seqTo: lanes.nthSeqAfter(f.fileId, f.plannedTo, n)!,
+            seqFrom: (await lanes.nthSeqAfter(f.fileId, f.plannedTo, 1))!,
+            seqTo: (await lanes.nthSeqAfter(f.fileId, f.plannedTo, n))!,
             records: n,
           });
         }
@@ -141,7 +138,7 @@ async function run(
       }
     }
     for (const lane of ['live', 'backlog'] as const)
-      assert.equal(lanes.openFiles(table.name, lane, 10).length, 0);
+      assert.equal((await lanes.openFiles(table.name, lane, 10)).length, 0);
     return { rows: await tableContent(table), batches, slices };
   } finally {
     await rt.close();

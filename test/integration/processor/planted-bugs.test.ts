@@ -40,9 +40,9 @@ describe('planted-bug guards (real SQLite + LanceDB + model, in process)', () =>
   let processor: Processor;
   let fileNo = 0;
 
-  const land = (records: Record<string, unknown>[]): void => {
+  const land = async (records: Record<string, unknown>[]): Promise<void> => {
     fileNo += 1;
-    const w = rt.bronze.beginFile(
+    const w = await rt.bronze.beginFile(
       {
         path: `f${fileNo}.jsonl`,
         sha256: `sha-${fileNo}`,
@@ -54,12 +54,12 @@ describe('planted-bug guards (real SQLite + LanceDB + model, in process)', () =>
       },
       Date.now(),
     );
-    records.forEach((r, i) => {
+    for (const [i, r] of records.entries()) {
       const v = rt.contract.validate(r);
       assert.ok(v.ok, JSON.stringify(v));
-      w.addRecord(v.record, i + 1, i * 100);
-    });
-    w.finish('unverified', null, []);
+      await w.addRecord(v.record, i + 1, i * 100);
+    }
+    await w.finish('unverified', null, []);
   };
 
   before(async () => {
@@ -77,9 +77,13 @@ describe('planted-bug guards (real SQLite + LanceDB + model, in process)', () =>
   });
 
   it('(a) a changed text gets a fresh vector (not the old one reused by row key), and verify re-embeds a sample to prove it', async () => {
-    land([{ id: 'a1', version: 1, event_time: at(1), text: 'granite glacier mountain summit avalanche' }]);
+    await land([
+      { id: 'a1', version: 1, event_time: at(1), text: 'granite glacier mountain summit avalanche' },
+    ]);
     await processor.drain(table);
-    land([{ id: 'a1', version: 2, event_time: at(2), text: 'violin orchestra symphony melody concert' }]);
+    await land([
+      { id: 'a1', version: 2, event_time: at(2), text: 'violin orchestra symphony melody concert' },
+    ]);
     await processor.drain(table);
     const [row] = await rowsOf(table, 'a1');
     assert.equal(row!.text, 'violin orchestra symphony melody concert');
@@ -97,7 +101,7 @@ describe('planted-bug guards (real SQLite + LanceDB + model, in process)', () =>
   });
 
   it('verify finds a stored vector that is not the embedding of its stored text, and --repair re-embeds it', async () => {
-    land([
+    await land([
       { id: 'v1', version: 1, event_time: at(10), text: 'copper engine desert falcon' },
       { id: 'v2', version: 1, event_time: at(10), text: 'meadow orchard pepper castle' },
     ]);
@@ -122,19 +126,19 @@ describe('planted-bug guards (real SQLite + LanceDB + model, in process)', () =>
   });
 
   it('(c) a tombstone deletes an id that an earlier batch served', async () => {
-    land([{ id: 'c1', version: 1, event_time: at(3), text: 'lantern harbor comet' }]);
+    await land([{ id: 'c1', version: 1, event_time: at(3), text: 'lantern harbor comet' }]);
     await processor.drain(table);
     assert.equal((await rowsOf(table, 'c1')).length, 1);
-    land([{ id: 'c1', version: 2, event_time: at(4), text: '', op: 'delete' }]);
+    await land([{ id: 'c1', version: 2, event_time: at(4), text: '', op: 'delete' }]);
     await processor.drain(table);
     assert.deepEqual(await rowsOf(table, 'c1'), [], 'the deleted id is still served');
-    land([{ id: 'c1', version: 1, event_time: at(5), text: 'late lower version must not resurrect' }]);
+    await land([{ id: 'c1', version: 1, event_time: at(5), text: 'late lower version must not resurrect' }]);
     await processor.drain(table);
     assert.deepEqual(await rowsOf(table, 'c1'), []);
   });
 
   it('(d) within one batch the highest version wins, wherever it sits in the file', async () => {
-    land([
+    await land([
       { id: 'd1', version: 1, event_time: at(6), text: 'first version one' },
       { id: 'd1', version: 3, event_time: at(6), text: 'third version three' },
       { id: 'd1', version: 2, event_time: at(6), text: 'second version two' },

@@ -36,9 +36,9 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
   let fileNo = 0;
 
   /** Lands records straight into bronze (the landing stage has its own tests). */
-  const land = (records: Record<string, unknown>[], quarantined = 0): void => {
+  const land = async (records: Record<string, unknown>[], quarantined = 0): Promise<void> => {
     fileNo += 1;
-    const w = rt.bronze.beginFile(
+    const w = await rt.bronze.beginFile(
       {
         path: `f${fileNo}.jsonl`,
         sha256: `sha-${fileNo}`,
@@ -50,13 +50,13 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
       },
       Date.now(),
     );
-    records.forEach((r, i) => {
+    for (const [i, r] of records.entries()) {
       const v = rt.contract.validate(r);
       assert.ok(v.ok, JSON.stringify(v));
-      w.addRecord(v.record, i + 1, i * 100);
-    });
+      await w.addRecord(v.record, i + 1, i * 100);
+    }
     for (let i = 0; i < quarantined; i++)
-      w.addQuarantine({
+      await w.addQuarantine({
         line: records.length + i + 1,
         offset: 0,
         code: 'ZONELESS_TIMESTAMP',
@@ -64,7 +64,7 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
         message: 'zone-less',
         raw: '{}',
       });
-    w.finish('unverified', null, []);
+    await w.finish('unverified', null, []);
   };
 
   before(async () => {
@@ -85,7 +85,7 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
   });
 
   it('every row carries complete, correct provenance (I7)', async () => {
-    land([
+    await land([
       { id: 'p1', version: 3, event_time: '2026-01-01T10:00:00+02:00', text: words(30), tag: 'x' },
       { id: 'p2', version: 1, event_time: at(1), text: 'short text', tag: 'y' },
     ]);
@@ -95,7 +95,7 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
     const rows = await allRows(table);
     const p1 = rows.filter((r) => r.id === 'p1');
     assert.ok(p1.length >= 3, 'a 30-word text with 12-token chunks makes several chunks');
-    const events = rt.bronze.eventsInRange(b.batch.seqFrom, b.batch.seqTo);
+    const events = await rt.bronze.eventsInRange(b.batch.seqFrom, b.batch.seqTo);
     for (const r of rows) {
       const e = events.find((x) => x.id === r.id)!;
       assert.equal(r.rowKey, rowKeyOf(r.id, r.chunk));
@@ -123,7 +123,7 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
 
   it('a metadata-only update is not re-embedded (texts_embedded = 0, vectors reused)', async () => {
     const beforeRows = (await allRows(table)).filter((r) => r.id === 'p1');
-    land([{ id: 'p1', version: 4, event_time: at(2), text: words(30), tag: 'new-tag' }]);
+    await land([{ id: 'p1', version: 4, event_time: at(2), text: words(30), tag: 'new-tag' }]);
     const [b] = await processor.drain(table);
     const ledgerRow = rt.db
       .prepare('SELECT texts_embedded, texts_reused, rows_updated FROM batches WHERE batch_id = ?')
@@ -142,7 +142,7 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
   it('a newer version with fewer chunks removes the extra rows in the same batch (one table version)', async () => {
     const n = (await allRows(table)).filter((r) => r.id === 'p1').length;
     const v0 = await table.version();
-    land([{ id: 'p1', version: 5, event_time: at(3), text: words(4, 3), tag: 'short' }]);
+    await land([{ id: 'p1', version: 5, event_time: at(3), text: words(4, 3), tag: 'short' }]);
     const [b] = await processor.drain(table);
     assert.equal(b!.result.deleted, n - 1);
     assert.equal(b!.result.updated, 1);
@@ -155,18 +155,18 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
   });
 
   it('late lower versions are no-ops, deletes stick against them, a higher version brings the id back', async () => {
-    land([
+    await land([
       { id: 'p2', version: 0, event_time: at(9), text: 'late old text', tag: 'late' },
       { id: 'p3', version: 2, event_time: at(4), text: 'to be deleted', tag: 'z' },
       { id: 'p3', version: 3, event_time: at(5), op: 'delete', text: '' },
     ]);
     await processor.drain(table);
-    land([{ id: 'p3', version: 2, event_time: at(10), text: 'late resurrection attempt', tag: 'z' }]);
+    await land([{ id: 'p3', version: 2, event_time: at(10), text: 'late resurrection attempt', tag: 'z' }]);
     await processor.drain(table);
     let rows = await allRows(table);
     assert.equal(rows.find((r) => r.id === 'p2')!.text, 'short text');
     assert.equal(rows.filter((r) => r.id === 'p3').length, 0);
-    land([{ id: 'p3', version: 4, event_time: at(11), text: 'back again', tag: 'z' }]);
+    await land([{ id: 'p3', version: 4, event_time: at(11), text: 'back again', tag: 'z' }]);
     await processor.drain(table);
     rows = await allRows(table);
     assert.equal(rows.find((r) => r.id === 'p3')!.text, 'back again');
@@ -199,15 +199,15 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
   });
 
   it('startup reconcile: LanceDB versions lost behind the pipeline (manifests gone) are re-materialized from bronze', async () => {
-    land([{ id: 'r1', version: 1, event_time: at(20), text: 'reconcile me one', tag: 'r' }]);
+    await land([{ id: 'r1', version: 1, event_time: at(20), text: 'reconcile me one', tag: 'r' }]);
     await processor.drain(table);
-    land([
+    await land([
       { id: 'r2', version: 1, event_time: at(21), text: 'reconcile me two', tag: 'r' },
       { id: 'p2', version: 7, event_time: at(22), text: 'p2 changed', tag: 'r' },
     ]);
     await processor.drain(table);
     const want = await allRows(table);
-    const ledgerV = rt.ledger.lastCommittedVersion(table.name)!;
+    const ledgerV = (await rt.ledger.lastCommittedVersion(table.name))!;
     // Power loss: the two newest LanceDB commits never reached the disk.
     const dir = path.join(ws.data, 'lance', `${table.name}.lance`, '_versions');
     const manifests = readdirSync(dir)
@@ -227,7 +227,7 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
     const strip = (rs: VectorRow[]) => rs.map((x) => [x.rowKey, x.sourceVersion, x.text, x.contentHash]);
     assert.deepEqual(strip(await allRows(reopened)), strip(want));
     assert.equal(
-      rt.ledger.lastCommittedVersion(table.name),
+      await rt.ledger.lastCommittedVersion(table.name),
       await reopened.version(),
       'ledger re-pointed at the version that holds the batches',
     );
@@ -253,13 +253,13 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
         gates: g,
       },
     );
-    land([{ id: 'big', version: 1, event_time: at(30), text: words(80), tag: 'big' }]);
+    await land([{ id: 'big', version: 1, event_time: at(30), text: words(80), tag: 'big' }]);
     await assert.rejects(strict.runOnce(table), (e: Error & { code?: string }) => e.code === 'GATE_FAILED');
-    const pending = rt.ledger.pendingBatch(table.name)!;
+    const pending = (await rt.ledger.pendingBatch(table.name))!;
     assert.equal(pending.state, 'failed');
     assert.ok(!(await allRows(table)).some((r) => r.id === 'big'), 'nothing published');
-    assert.equal(rt.ledger.keyStates(['big']).size, 0, 'the key state did not move either');
-    const inc = rt.ledger.incidents().list(5)[0]!;
+    assert.equal((await rt.ledger.keyStates(['big'])).size, 0, 'the key state did not move either');
+    const inc = (await rt.ledger.incidents().list(5))[0]!;
     assert.deepEqual(
       [inc.batchId, inc.failureMode, inc.status, inc.pipeline],
       [pending.batchId, 'output_anomaly', 'open', `processor:${table.name}`],
@@ -280,7 +280,7 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
     );
     const done = await waiving.runOnce(table);
     assert.equal(done!.batch.batchId, pending.batchId);
-    assert.equal(rt.ledger.incidents().get(inc.incidentId)!.status, 'waived');
+    assert.equal((await rt.ledger.incidents().get(inc.incidentId))!.status, 'waived');
     assert.ok((await allRows(table)).some((r) => r.id === 'big'));
   });
 });

@@ -7,6 +7,7 @@ import { runReindex, type ReindexOptions } from '../../../src/reindex/reindex.js
 import type { FaultPoint } from '../../../src/runtime/fault.js';
 import { openRuntime, type Runtime } from '../../../src/runtime/runtime.js';
 import { reindexDepsOf } from '../../../src/runtime/wiring.js';
+import { RegistrySql } from '../../../src/store/sqlite/registry.js';
 import { jsonl, runJson, workspace, type Workspace } from '../../helpers/cli.js';
 
 const N = 60;
@@ -93,20 +94,21 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
       const jobs = rt.reindexJobs;
       assert.equal((await jobs.get(first.jobId))!.state, 'abandoned');
       assert.match((await jobs.get(first.jobId))!.error!, /superseded/);
-      assert.equal(rt.tables.get(first.tableName)!.state, 'failed');
-      assert.equal(rt.tables.serving()!.tableName, r.table);
+      assert.equal((await rt.tables.get(first.tableName))!.state, 'failed');
+      assert.equal((await rt.tables.serving())!.tableName, r.table);
     });
   });
 
   it('when serving moves during the build (e.g. a rollback), the reindex refuses to swap and marks its table failed', async () => {
     await withRuntime({}, async (rt) => {
-      const before = rt.tables.serving()!;
+      const before = (await rt.tables.serving())!;
       assert.ok(before.previous);
       let moved = false;
       const fault = (p: FaultPoint): void => {
         if (p === 'reindex-after-page' && !moved) {
           moved = true;
-          assert.ok(rt.tables.rollback(rt.clock.nowMs(), () => true));
+          // The fault hook is synchronous: roll back through the SQLite adapter's synchronous core.
+          assert.ok(new RegistrySql(rt.db).rollback(rt.clock.nowMs(), () => true));
         }
       };
       await assert.rejects(
@@ -115,9 +117,9 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
       );
       const job = (await rt.reindexJobs.latest())!;
       assert.equal(job.state, 'failed');
-      assert.equal(rt.tables.get(job.tableName)!.state, 'failed');
+      assert.equal((await rt.tables.get(job.tableName))!.state, 'failed');
       assert.equal(
-        rt.tables.serving()!.tableName,
+        (await rt.tables.serving())!.tableName,
         before.previous,
         'the rollback stands; the reindex did not override it',
       );

@@ -3,11 +3,39 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { Bronze, type LandingWriter } from '../../../src/bronze/bronze.js';
 import type { ContractRecord } from '../../../src/contract/types.js';
+import type { FileRow, FileState, QuarantineEntry } from '../../../src/ports/bronze.js';
+import type { Lane } from '../../../src/ports/ledger.js';
+import { BronzeSql } from '../../../src/store/sqlite/bronze.js';
 import { openSqlite, type Sqlite } from '../../../src/store/sqlite/db.js';
-import { Ledger } from '../../../src/ledger/ledger.js';
-import type { Lane } from '../../../src/ledger/lanes.js';
+import { LedgerSql } from '../../../src/store/sqlite/ledger.js';
+
+/** A landing file over the synchronous SQLite core: each record its own slice (the tests interleave files). */
+class LandingWriter {
+  private seqFrom: number | null = null;
+  private seqTo: number | null = null;
+  private landed = 0;
+  private quarantined = 0;
+  constructor(
+    private readonly bronze: BronzeSql,
+    readonly fileId: number,
+  ) {}
+  addRecord(r: ContractRecord, line: number, offset: number): void {
+    const x = this.bronze.landSlice(this.fileId, [{ rec: r, line, offset }], [], 0);
+    this.seqFrom ??= x.seqFrom;
+    this.seqTo = x.seqTo;
+    this.landed += 1;
+  }
+  addQuarantine(q: QuarantineEntry): void {
+    this.bronze.landSlice(this.fileId, [], [q], 0);
+    this.quarantined += 1;
+  }
+  flush(): void {}
+  finish(state: Exclude<FileState, 'landing'>, detail: string | null, newFields: readonly string[]): FileRow {
+    const c = { read: this.landed + this.quarantined, landed: this.landed, quarantined: this.quarantined };
+    return this.bronze.finishFile(this.fileId, state, detail, c, this.seqFrom, this.seqTo, newFields);
+  }
+}
 
 const rec = (id: string, version = 1): ContractRecord => ({
   id,
@@ -31,21 +59,24 @@ const counts = {
 describe('lane ledger: per-file progress over interleaved bronze (real SQLite)', () => {
   let dir: string;
   let db: Sqlite;
-  let bronze: Bronze;
-  let ledger: Ledger;
+  let bronze: BronzeSql;
+  let ledger: LedgerSql;
   let n = 0;
   const begin = (name: string, mtimeMs = 0): LandingWriter =>
-    bronze.beginFile(
-      {
-        path: name,
-        sha256: `sha-${++n}`,
-        size: 1,
-        mtimeMs,
-        format: 'jsonl',
-        manifestJson: null,
-        manifestSha256: null,
-      },
-      1000 + n,
+    new LandingWriter(
+      bronze,
+      bronze.beginFile(
+        {
+          path: name,
+          sha256: `sha-${++n}`,
+          size: 1,
+          mtimeMs,
+          format: 'jsonl',
+          manifestJson: null,
+          manifestSha256: null,
+        },
+        1000 + n,
+      ),
     );
   /** Adds a record and writes it at once, so two files landing concurrently interleave their seqs. */
   const add = (w: LandingWriter, id: string): void => {
@@ -57,8 +88,8 @@ describe('lane ledger: per-file progress over interleaved bronze (real SQLite)',
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'seamline-lanes-'));
     db = openSqlite(path.join(dir, 'seamline.db'), { synchronous: 'FULL', busyTimeoutMs: 1000 });
-    bronze = new Bronze(db);
-    ledger = new Ledger(db);
+    bronze = new BronzeSql(db);
+    ledger = new LedgerSql(db);
   });
   afterEach(() => {
     db.close();

@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { BronzeEvent } from '../../../src/bronze/bronze.js';
+import type { BronzeEvent } from '../../../src/ports/bronze.js';
 import { openSqlite, type Sqlite } from '../../../src/store/sqlite/db.js';
-import { batchIdFor, Ledger } from '../../../src/ledger/ledger.js';
+import { batchIdFor } from '../../../src/ports/ledger.js';
+import { LedgerSql as Ledger } from '../../../src/store/sqlite/ledger.js';
 
 const ev = (
   id: string,

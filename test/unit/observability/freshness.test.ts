@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { FileSearchable } from '../../../src/ledger/lanes.js';
+import type { FileSearchable } from '../../../src/ports/ledger.js';
 import { FreshnessTracker, judgeFreshness, percentileOf } from '../../../src/observability/freshness.js';
 import { LANE_METRICS, PipelineMetrics, type MetricsSnapshot } from '../../../src/observability/metrics.js';
 import { parsePrometheus } from '../../helpers/prometheus.js';

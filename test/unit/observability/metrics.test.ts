@@ -121,7 +121,7 @@ describe('ledgerCounters (real SQLite)', () => {
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');
     const { openSqlite } = await import('../../../src/store/sqlite/db.js');
-    const { ledgerCounters } = await import('../../../src/observability/ledger-stats.js');
+    const { SqliteReadModel } = await import('../../../src/store/sqlite/read-model.js');
     const dir = mkdtempSync(path.join(tmpdir(), 'seamline-ls-'));
     const db = openSqlite(path.join(dir, 'seamline.db'), { synchronous: 'NORMAL', busyTimeoutMs: 1000 });
     try {
@@ -131,7 +131,7 @@ describe('ledgerCounters (real SQLite)', () => {
       ins.run('ok', 2);
       ins.run('failed', 1);
       ins.run('ok', 0);
-      const c = ledgerCounters(db, 't');
+      const c = await new SqliteReadModel(db).ledgerCounters('t');
       assert.equal(c.optimizeRuns, 3);
       assert.equal(c.optimizeConflicts, 3);
     } finally {

@@ -43,7 +43,7 @@ describe('optimize job loop (fake clock; nothing serving, so every pass is a no-
     const deps: OptimizerDeps = {
       runs,
       leases: {} as LeaseStore,
-      tables: { serving: () => null },
+      tables: { serving: () => Promise.resolve(null) },
       store: { listTables: () => Promise.resolve([]) } as unknown as VectorStore,
       clock,
       logger: pino({ level: 'silent' }),

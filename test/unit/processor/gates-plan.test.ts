@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BronzeEvent } from '../../../src/bronze/bronze.js';
+import type { BronzeEvent } from '../../../src/ports/bronze.js';
 import { GatesSchema } from '../../../src/config/schema.js';
 import { median, outputGate, quarantineGate, vectorGate } from '../../../src/processor/gates.js';
 import {

@@ -1,37 +1,6 @@
-import type { Sqlite } from '../store/sqlite/db.js';
-
-export type ReplayKind = 'reconcile' | 'replay';
-
-export interface ReplayRow {
-  readonly replayId: string;
-  readonly tableName: string;
-  readonly kind: ReplayKind;
-  readonly state: 'planned' | 'committed';
-  /** reconcile: the table version found at startup (batches above it are re-materialized). */
-  readonly fromVersion: number | null;
-  /** reconcile: the ledger's highest committed table version at that moment. */
-  readonly ledgerVersion: number | null;
-  /** replay: bronze is folded up to this seq. */
-  readonly upToSeq: number | null;
-  readonly plannedAtMs: number;
-  readonly committedAtMs: number | null;
-  readonly tableVersion: number | null;
-  readonly idsTouched: number | null;
-  readonly rowsInserted: number | null;
-  readonly rowsUpdated: number | null;
-  readonly rowsDeleted: number | null;
-  readonly textsEmbedded: number | null;
-  readonly textsReused: number | null;
-}
-
-export interface ReplayCounts {
-  readonly idsTouched: number;
-  readonly rowsInserted: number;
-  readonly rowsUpdated: number;
-  readonly rowsDeleted: number;
-  readonly textsEmbedded: number;
-  readonly textsReused: number;
-}
+import type { ReplayCounts, ReplayKind, ReplayRow, Replays } from '../../ports/ledger.js';
+import type { Sqlite } from './db.js';
+import { run } from './rows.js';
 
 type DbReplay = {
   replay_id: string;
@@ -75,7 +44,7 @@ const replayFrom = (r: DbReplay): ReplayRow => ({
  * Ledger of reconcile and replay runs (whole-table work outside the micro-batches). Planned before
  * the first write, committed after the last, so a crash mid-way resumes exactly the same work.
  */
-export class Replays {
+export class ReplaysSql {
   constructor(private readonly db: Sqlite) {}
 
   pending(tableName: string, kind: ReplayKind): ReplayRow | null {
@@ -130,6 +99,27 @@ export class Replays {
       );
   }
 
+  /** Re-points the batches recorded above `fromVersion` at `tableVersion` and commits the run, in one transaction. */
+  commitReconcile(
+    replayId: string,
+    tableName: string,
+    fromVersion: number,
+    tableVersion: number,
+    c: ReplayCounts,
+    nowMs: number,
+  ): void {
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            `UPDATE batches SET table_version = ? WHERE table_name = ? AND state = 'committed' AND table_version > ?`,
+          )
+          .run(tableVersion, tableName, fromVersion);
+        this.commit(replayId, tableVersion, c, nowMs);
+      })
+      .immediate();
+  }
+
   get(replayId: string): ReplayRow | null {
     const r = this.db.prepare('SELECT * FROM replays WHERE replay_id = ?').get(replayId) as
       DbReplay | undefined;
@@ -147,5 +137,41 @@ export class Replays {
           .prepare('SELECT * FROM replays ORDER BY planned_at_ms DESC, replay_id DESC LIMIT ?')
           .all(limit) as DbReplay[]);
     return rows.map(replayFrom);
+  }
+}
+
+/** The replays port over SQLite. */
+export class SqliteReplays implements Replays {
+  constructor(readonly sql: ReplaysSql) {}
+
+  pending(tableName: string, kind: ReplayKind): Promise<ReplayRow | null> {
+    return run(() => this.sql.pending(tableName, kind));
+  }
+  plan(
+    tableName: string,
+    kind: ReplayKind,
+    p: { fromVersion?: number; ledgerVersion?: number; upToSeq?: number },
+    nowMs: number,
+  ): Promise<ReplayRow> {
+    return run(() => this.sql.plan(tableName, kind, p, nowMs));
+  }
+  commit(replayId: string, tableVersion: number, c: ReplayCounts, nowMs: number): Promise<void> {
+    return run(() => this.sql.commit(replayId, tableVersion, c, nowMs));
+  }
+  commitReconcile(
+    replayId: string,
+    tableName: string,
+    fromVersion: number,
+    tableVersion: number,
+    c: ReplayCounts,
+    nowMs: number,
+  ): Promise<void> {
+    return run(() => this.sql.commitReconcile(replayId, tableName, fromVersion, tableVersion, c, nowMs));
+  }
+  get(replayId: string): Promise<ReplayRow | null> {
+    return run(() => this.sql.get(replayId));
+  }
+  list(tableName?: string, limit?: number): Promise<ReplayRow[]> {
+    return run(() => this.sql.list(tableName, limit));
   }
 }

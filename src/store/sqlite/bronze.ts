@@ -1,173 +1,20 @@
-import type { ContractRecord, QuarantineCode } from '../contract/types.js';
-import type { Sqlite } from '../store/sqlite/db.js';
-
-export type FileState = 'landing' | 'verified' | 'unverified' | 'incomplete' | 'failed';
-
-/** What the loader knows about a file before landing it: the catalog row's identity. */
-export interface NewFileInfo {
-  readonly path: string;
-  readonly sha256: string;
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly format: string;
-  readonly manifestJson: string | null;
-  readonly manifestSha256: string | null;
-  /** First byte this row reads (a continuation starts where its parent ended). Default 0. */
-  readonly fromByte?: number;
-  /** The row whose landed bytes this one continues (bytes appended after landing). */
-  readonly continuationOf?: number | null;
-  /** Identity of the source (device, inode) when landed. */
-  readonly dev?: number | null;
-  readonly ino?: number | null;
-  /** When the completeness decision said "complete", and by which rule. */
-  readonly completeAtMs?: number | null;
-  readonly completeBy?: string | null;
-}
-
-export interface FileRow {
-  readonly fileId: number;
-  readonly path: string;
-  readonly sha256: string;
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly format: string;
-  readonly state: FileState;
-  readonly detail: string | null;
-  readonly recordsRead: number;
-  readonly recordsLanded: number;
-  readonly recordsQuarantined: number;
-  readonly seqFrom: number | null;
-  readonly seqTo: number | null;
-  readonly manifestSha256: string | null;
-  readonly landedAtMs: number;
-  /** Fields not in the contract first seen in this file (schema drift), once per file. */
-  readonly newFields: readonly string[];
-  /** Bytes [fromByte, landedBytes) of the source are what this row read (landedBytes = size then). */
-  readonly fromByte: number;
-  readonly landedBytes: number;
-  readonly continuationOf: number | null;
-  readonly dev: number | null;
-  readonly ino: number | null;
-  /** Where the source is after landing (landing folder, archive, pending delete), while watched for growth. */
-  readonly storedPath: string | null;
-  readonly watchUntilMs: number | null;
-  /** When the file became complete (the completeness decision; null for rows from before migration 5). */
-  readonly completeAtMs: number | null;
-  readonly completeBy: string | null;
-}
-
-export interface BronzeEvent {
-  readonly seq: number;
-  readonly fileId: number;
-  readonly file: string;
-  readonly line: number;
-  readonly offset: number;
-  readonly id: string;
-  readonly version: number;
-  readonly eventTime: string;
-  readonly eventTimeMs: number;
-  readonly op: 'upsert' | 'delete';
-  readonly text: string;
-  readonly metadataJson: string;
-  readonly landedAtMs: number;
-}
-
-export interface QuarantineEntry {
-  readonly line: number;
-  readonly offset: number;
-  readonly code: QuarantineCode;
-  readonly field: string | null;
-  readonly message: string;
-  readonly raw: string;
-}
-
-type DbFile = {
-  file_id: number;
-  path: string;
-  sha256: string;
-  size: number;
-  mtime_ms: number;
-  format: string;
-  state: FileState;
-  detail: string | null;
-  records_read: number;
-  records_landed: number;
-  records_quarantined: number;
-  seq_from: number | null;
-  seq_to: number | null;
-  manifest_sha256: string | null;
-  landed_at_ms: number;
-  new_fields_json: string | null;
-  from_byte: number;
-  landed_bytes: number | null;
-  continuation_of: number | null;
-  dev: number | null;
-  ino: number | null;
-  stored_path: string | null;
-  watch_until_ms: number | null;
-  complete_at_ms: number | null;
-  complete_by: string | null;
-};
-
-const fileFrom = (r: DbFile): FileRow => ({
-  fileId: r.file_id,
-  path: r.path,
-  sha256: r.sha256,
-  size: r.size,
-  mtimeMs: r.mtime_ms,
-  format: r.format,
-  state: r.state,
-  detail: r.detail,
-  recordsRead: r.records_read,
-  recordsLanded: r.records_landed,
-  recordsQuarantined: r.records_quarantined,
-  seqFrom: r.seq_from,
-  seqTo: r.seq_to,
-  manifestSha256: r.manifest_sha256,
-  landedAtMs: r.landed_at_ms,
-  newFields: r.new_fields_json ? (JSON.parse(r.new_fields_json) as string[]) : [],
-  fromByte: r.from_byte,
-  landedBytes: r.landed_bytes ?? r.size,
-  continuationOf: r.continuation_of,
-  dev: r.dev,
-  ino: r.ino,
-  storedPath: r.stored_path,
-  watchUntilMs: r.watch_until_ms,
-  completeAtMs: r.complete_at_ms,
-  completeBy: r.complete_by,
-});
-
-type DbEvent = {
-  seq: number;
-  file_id: number;
-  path: string;
-  line: number;
-  byte_offset: number;
-  record_id: string;
-  version: number;
-  event_time: string;
-  event_time_ms: number;
-  op: 'upsert' | 'delete';
-  text: string;
-  metadata_json: string;
-  landed_at_ms: number;
-};
-
-const eventFrom = (r: DbEvent): BronzeEvent => ({
-  seq: r.seq,
-  fileId: r.file_id,
-  file: r.path,
-  line: r.line,
-  offset: r.byte_offset,
-  id: r.record_id,
-  version: r.version,
-  eventTime: r.event_time,
-  eventTimeMs: r.event_time_ms,
-  op: r.op,
-  text: r.text,
-  metadataJson: r.metadata_json,
-  landedAtMs: r.landed_at_ms,
-});
+import type { QuarantineCode } from '../../contract/types.js';
+import { LandingWriter } from '../../bronze/landing-writer.js';
+import type {
+  Bronze,
+  BronzeEvent,
+  BronzeTotals,
+  FileLanding,
+  FileRow,
+  FileState,
+  LandingCounts,
+  ManifestEvent,
+  NewFileInfo,
+  QuarantineEntry,
+  SliceRecord,
+} from '../../ports/bronze.js';
+import type { Sqlite } from './db.js';
+import { EVENT_COLS, eventFrom, fileFrom, run, type DbEvent, type DbFile } from './rows.js';
 
 /** Catalog columns of migration 5, written at insert. */
 const EXTRA_COLS = 'from_byte, landed_bytes, continuation_of, dev, ino, complete_at_ms, complete_by';
@@ -182,92 +29,11 @@ const extraValues = (info: NewFileInfo): (number | string | null)[] => [
   info.completeBy ?? null,
 ];
 
-/** A manifest that arrived after its data file landed, or that matches no data file. */
-export interface ManifestEvent {
-  readonly eventId: number;
-  readonly path: string;
-  readonly manifestSha256: string;
-  readonly state: 'late-match' | 'late-mismatch' | 'orphan';
-  readonly fileId: number | null;
-  readonly detail: string | null;
-  readonly atMs: number;
-}
-
-const EVENT_COLS = `b.seq, b.file_id, f.path, b.line, b.byte_offset, b.record_id, b.version, b.event_time, b.event_time_ms, b.op, b.text, b.metadata_json, b.landed_at_ms`;
-
 /**
- * A file being landed. Records are written in short transactions as they stream (bounded memory,
- * short write locks), but stay invisible to the processor until publish() flips the file's state in
- * one transaction; abort() or a crash leaves a 'landing' row whose records recoverLanding() removes.
+ * Bronze on SQLite, synchronous (better-sqlite3): the immutable record store, file catalog and
+ * quarantine. `SqliteBronze` is the port; this class is also what other SQLite adapters compose.
  */
-export class LandingWriter {
-  private recordsBuf: { rec: ContractRecord; line: number; offset: number }[] = [];
-  private quarantineBuf: QuarantineEntry[] = [];
-  private read = 0;
-  private landed = 0;
-  private quarantined = 0;
-  private seqFrom: number | null = null;
-  private seqTo: number | null = null;
-
-  constructor(
-    private readonly bronze: Bronze,
-    readonly fileId: number,
-    private readonly nowMs: number,
-    private readonly flushEvery = 5000,
-  ) {}
-
-  addRecord(rec: ContractRecord, line: number, offset: number): void {
-    this.read += 1;
-    this.recordsBuf.push({ rec, line, offset });
-    if (this.recordsBuf.length >= this.flushEvery) this.flush();
-  }
-
-  addQuarantine(q: QuarantineEntry): void {
-    this.read += 1;
-    this.quarantineBuf.push(q);
-    if (this.quarantineBuf.length >= this.flushEvery) this.flush();
-  }
-
-  counts(): { read: number; landed: number; quarantined: number } {
-    return {
-      read: this.read,
-      landed: this.landed + this.recordsBuf.length,
-      quarantined: this.quarantined + this.quarantineBuf.length,
-    };
-  }
-
-  flush(): void {
-    const recs = this.recordsBuf;
-    const qs = this.quarantineBuf;
-    this.recordsBuf = [];
-    this.quarantineBuf = [];
-    if (recs.length === 0 && qs.length === 0) return;
-    const r = this.bronze.writeChunk(this.fileId, recs, qs, this.nowMs);
-    this.landed += recs.length;
-    this.quarantined += qs.length;
-    if (r.seqFrom !== null) {
-      this.seqFrom ??= r.seqFrom;
-      this.seqTo = r.seqTo;
-    }
-  }
-
-  /** Makes the file's records visible (state verified/unverified), or discards them (incomplete/failed). */
-  finish(state: Exclude<FileState, 'landing'>, detail: string | null, newFields: readonly string[]): FileRow {
-    this.flush();
-    return this.bronze.finishFile(
-      this.fileId,
-      state,
-      detail,
-      { read: this.read, landed: this.landed, quarantined: this.quarantined },
-      this.seqFrom,
-      this.seqTo,
-      newFields,
-    );
-  }
-}
-
-/** Bronze: the immutable record store, file catalog and quarantine (SQLite). */
-export class Bronze {
+export class BronzeSql {
   constructor(private readonly db: Sqlite) {}
 
   /** Removes what a crashed landing left behind; returns the paths whose landing must be redone. */
@@ -310,7 +76,7 @@ export class Bronze {
     return (this.db.prepare('SELECT * FROM files ORDER BY file_id').all() as DbFile[]).map(fileFrom);
   }
 
-  beginFile(info: NewFileInfo, nowMs: number): LandingWriter {
+  beginFile(info: NewFileInfo, nowMs: number): number {
     const r = this.db
       .prepare(
         `INSERT INTO files (path, sha256, size, mtime_ms, format, manifest_json, manifest_sha256, state, landed_at_ms, ${EXTRA_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, 'landing', ?, ${EXTRA_MARKS})`,
@@ -326,7 +92,7 @@ export class Bronze {
         nowMs,
         ...extraValues(info),
       );
-    return new LandingWriter(this, Number(r.lastInsertRowid), nowMs);
+    return Number(r.lastInsertRowid);
   }
 
   /** Records a file that is refused as a whole (no records read), e.g. an incomplete manifest match. */
@@ -358,9 +124,9 @@ export class Bronze {
     return this.file(Number(r.lastInsertRowid))!;
   }
 
-  writeChunk(
+  landSlice(
     fileId: number,
-    recs: readonly { rec: ContractRecord; line: number; offset: number }[],
+    recs: readonly SliceRecord[],
     qs: readonly QuarantineEntry[],
     nowMs: number,
   ): { seqFrom: number | null; seqTo: number | null } {
@@ -402,7 +168,7 @@ export class Bronze {
     fileId: number,
     state: Exclude<FileState, 'landing'>,
     detail: string | null,
-    counts: { read: number; landed: number; quarantined: number },
+    counts: LandingCounts,
     seqFrom: number | null,
     seqTo: number | null,
     newFields: readonly string[],
@@ -510,31 +276,6 @@ export class Bronze {
     return max.s ?? 0;
   }
 
-  /**
-   * The upper end of the next batch starting at `from`: at most maxRecords records and maxFiles files,
-   * never past publishedUpTo. Null when nothing is waiting.
-   */
-  nextRangeEnd(from: number, maxRecords: number, maxFiles: number): number | null {
-    const limit = this.publishedUpTo();
-    if (from > limit) return null;
-    const first = this.db
-      .prepare('SELECT seq, file_id FROM bronze WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT 1')
-      .get(from, limit) as { seq: number; file_id: number } | undefined;
-    if (!first) return null;
-    let end = limit;
-    const byCount = this.db
-      .prepare('SELECT seq FROM bronze WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT 1 OFFSET ?')
-      .get(from, limit, maxRecords - 1) as { seq: number } | undefined;
-    if (byCount) end = Math.min(end, byCount.seq);
-    const fileCap = this.db
-      .prepare(
-        'SELECT seq_from FROM files WHERE seq_from IS NOT NULL AND seq_to >= ? ORDER BY seq_from LIMIT 1 OFFSET ?',
-      )
-      .get(from, maxFiles) as { seq_from: number } | undefined;
-    if (fileCap) end = Math.min(end, fileCap.seq_from - 1);
-    return Math.max(end, first.seq);
-  }
-
   eventsInRange(from: number, to: number): BronzeEvent[] {
     return (
       this.db
@@ -591,14 +332,11 @@ export class Bronze {
    * Record accounting over the catalog: read = landed + quarantined + withheld, where withheld are
    * records that passed the contract in a file that was not published (incomplete).
    */
-  totals(): {
-    files: Record<string, number>;
-    read: number;
-    landed: number;
-    quarantined: number;
-    withheld: number;
-    bronzeRecords: number;
-  } {
+  totals(): BronzeTotals {
+    return this.db.transaction((): BronzeTotals => this.totalsNow()).deferred();
+  }
+
+  private totalsNow(): BronzeTotals {
     const files: Record<string, number> = {};
     for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM files GROUP BY state').all() as {
       state: string;
@@ -622,5 +360,93 @@ export class Bronze {
       .all() as { code: string; n: number }[])
       out[r.code] = r.n;
     return out;
+  }
+}
+
+/** The bronze port over SQLite: each method one transaction (or one statement) of `BronzeSql`. */
+export class SqliteBronze implements Bronze {
+  constructor(readonly sql: BronzeSql) {}
+
+  recoverLanding(): Promise<string[]> {
+    return run(() => this.sql.recoverLanding());
+  }
+  beginFile(info: NewFileInfo, nowMs: number): Promise<FileLanding> {
+    return run(() => new LandingWriter(this, this.sql.beginFile(info, nowMs), nowMs));
+  }
+  landSlice(
+    fileId: number,
+    recs: readonly SliceRecord[],
+    qs: readonly QuarantineEntry[],
+    nowMs: number,
+  ): Promise<{ seqFrom: number | null; seqTo: number | null }> {
+    return run(() => this.sql.landSlice(fileId, recs, qs, nowMs));
+  }
+  finishFile(
+    fileId: number,
+    state: Exclude<FileState, 'landing'>,
+    detail: string | null,
+    counts: LandingCounts,
+    seqFrom: number | null,
+    seqTo: number | null,
+    newFields: readonly string[],
+  ): Promise<FileRow> {
+    return run(() => this.sql.finishFile(fileId, state, detail, counts, seqFrom, seqTo, newFields));
+  }
+  recordRefused(
+    info: NewFileInfo,
+    state: 'incomplete' | 'failed',
+    detail: string,
+    nowMs: number,
+    read?: number,
+  ): Promise<FileRow> {
+    return run(() => this.sql.recordRefused(info, state, detail, nowMs, read));
+  }
+  setStored(fileId: number, storedPath: string | null, watchUntilMs: number | null): Promise<void> {
+    return run(() => this.sql.setStored(fileId, storedPath, watchUntilMs));
+  }
+  recordManifestEvent(e: Omit<ManifestEvent, 'eventId'>): Promise<boolean> {
+    return run(() => this.sql.recordManifestEvent(e));
+  }
+  filesBySha(sha256: string): Promise<FileRow[]> {
+    return run(() => this.sql.filesBySha(sha256));
+  }
+  latestFileByPath(p: string): Promise<FileRow | null> {
+    return run(() => this.sql.latestFileByPath(p));
+  }
+  file(fileId: number): Promise<FileRow | null> {
+    return run(() => this.sql.file(fileId));
+  }
+  files(): Promise<FileRow[]> {
+    return run(() => this.sql.files());
+  }
+  watchedFiles(): Promise<FileRow[]> {
+    return run(() => this.sql.watchedFiles());
+  }
+  manifestEvents(limit?: number): Promise<ManifestEvent[]> {
+    return run(() => this.sql.manifestEvents(limit));
+  }
+  manifestEventCounts(): Promise<Record<string, number>> {
+    return run(() => this.sql.manifestEventCounts());
+  }
+  eventsInRange(from: number, to: number): Promise<BronzeEvent[]> {
+    return run(() => this.sql.eventsInRange(from, to));
+  }
+  eventsBySeq(seqs: readonly number[]): Promise<BronzeEvent[]> {
+    return run(() => this.sql.eventsBySeq(seqs));
+  }
+  maxSeq(): Promise<number> {
+    return run(() => this.sql.maxSeq());
+  }
+  publishedUpTo(): Promise<number> {
+    return run(() => this.sql.publishedUpTo());
+  }
+  quarantineFor(fileId: number): Promise<(QuarantineEntry & { fileId: number })[]> {
+    return run(() => this.sql.quarantineFor(fileId));
+  }
+  totals(): Promise<BronzeTotals> {
+    return run(() => this.sql.totals());
+  }
+  quarantineByCode(): Promise<Record<string, number>> {
+    return run(() => this.sql.quarantineByCode());
   }
 }

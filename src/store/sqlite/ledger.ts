@@ -1,82 +1,25 @@
-import type { BronzeEvent } from '../bronze/bronze.js';
-import type { Sqlite } from '../store/sqlite/db.js';
-import { SeamlineError } from '../errors/errors.js';
-import { Incidents } from './incidents.js';
-import { LaneLedger, type FileSearchable, type Lane, type Segment } from './lanes.js';
-import { Replays } from './replays.js';
+import type { BronzeEvent } from '../../ports/bronze.js';
+import { SeamlineError } from '../../errors/errors.js';
+import {
+  batchIdFor,
+  type BatchCounts,
+  type BatchRow,
+  type BatchTotals,
+  type CommitIncidents,
+  type FileSearchable,
+  type KeyState,
+  type Lane,
+  type Ledger,
+  type Segment,
+} from '../../ports/ledger.js';
+import type { Sqlite } from './db.js';
+import { IncidentsSql, SqliteIncidents } from './incidents.js';
+import { LanesSql, SqliteLanes } from './lanes.js';
+import { ReplaysSql, SqliteReplays } from './replays.js';
+import { asyncPages, batchFrom, run, type DbBatch } from './rows.js';
 
-export type BatchState = 'planned' | 'committed' | 'failed';
-
-export interface BatchRow {
-  readonly batchId: string;
-  readonly tableName: string;
-  readonly seqFrom: number;
-  readonly seqTo: number;
-  /** The lane that planned it; a batch covers file segments (ledger.lanes().segments), not all of seqFrom..seqTo. */
-  readonly lane: Lane;
-  readonly state: BatchState;
-  readonly plannedAtMs: number;
-  readonly committedAtMs: number | null;
-  readonly tableVersion: number | null;
-  readonly attempts: number;
-  readonly error: string | null;
-}
-
-export interface BatchCounts {
-  readonly recordsIn: number;
-  readonly idsTouched: number;
-  readonly rowsInserted: number;
-  readonly rowsUpdated: number;
-  readonly rowsDeleted: number;
-  readonly textsEmbedded: number;
-  readonly textsReused: number;
-}
-
-export interface KeyState {
-  readonly id: string;
-  readonly version: number;
-  readonly eventTimeMs: number;
-  readonly seq: number;
-  readonly deleted: boolean;
-}
-
-type DbBatch = {
-  batch_id: string;
-  table_name: string;
-  seq_from: number;
-  seq_to: number;
-  lane: Lane;
-  state: BatchState;
-  planned_at_ms: number;
-  committed_at_ms: number | null;
-  table_version: number | null;
-  attempts: number;
-  error: string | null;
-};
-const batchFrom = (r: DbBatch): BatchRow => ({
-  batchId: r.batch_id,
-  tableName: r.table_name,
-  seqFrom: r.seq_from,
-  seqTo: r.seq_to,
-  lane: r.lane,
-  state: r.state,
-  plannedAtMs: r.planned_at_ms,
-  committedAtMs: r.committed_at_ms,
-  tableVersion: r.table_version,
-  attempts: r.attempts,
-  error: r.error,
-});
-
-/**
- * Deterministic batch id from the smallest and largest seq of its segments: segments of different
- * batches never share a record, so no two batches of a table share their first seq.
- */
-export function batchIdFor(tableName: string, seqFrom: number, seqTo: number): string {
-  return `${tableName}:${seqFrom}-${seqTo}`;
-}
-
-/** The SQLite ledger of micro-batches, plus the key state that makes late versions no-ops. */
-export class Ledger {
+/** The SQLite ledger of micro-batches, plus the key state that makes late versions no-ops (synchronous). */
+export class LedgerSql {
   constructor(private readonly db: Sqlite) {}
 
   /** The batch to run next in a lane: a planned or failed one (re-run with exactly the same segments). */
@@ -106,10 +49,10 @@ export class Ledger {
   }
 
   /** Per-file progress, segments and lane queries on the same database. */
-  lanes(): LaneLedger {
-    return (this.laneLedger ??= new LaneLedger(this.db));
+  lanes(): LanesSql {
+    return (this.laneLedger ??= new LanesSql(this.db));
   }
-  private laneLedger: LaneLedger | null = null;
+  private laneLedger: LanesSql | null = null;
 
   /**
    * Plans a batch over file segments in one transaction: the batch row, its segments, and each file's
@@ -147,6 +90,7 @@ export class Ledger {
           throw new SeamlineError(
             'LEDGER_CONFLICT',
             `file ${g.fileId} of ${tableName} is already planned past seq ${g.seqFrom}`,
+            { retryable: true },
           );
       }
       return this.batch(id)!;
@@ -219,6 +163,21 @@ export class Ledger {
     return done;
   }
 
+  /** commit() and closing the batch's open incidents, in one immediate transaction (the port's commit). */
+  commitBatch(
+    batchId: string,
+    tableVersion: number,
+    counts: BatchCounts,
+    nowMs: number,
+    closeIncidents: CommitIncidents = 'resolved',
+  ): FileSearchable[] {
+    return this.inTransaction(() => {
+      const done = this.commit(batchId, tableVersion, counts, nowMs);
+      this.incidents().close(batchId, closeIncidents, nowMs);
+      return done;
+    });
+  }
+
   fail(batchId: string, error: string): void {
     this.db
       .prepare(`UPDATE batches SET state = 'failed', error = ? WHERE batch_id = ? AND state != 'committed'`)
@@ -236,13 +195,7 @@ export class Ledger {
     return rows.map(batchFrom);
   }
 
-  batchTotals(tableName: string): Record<string, number> & {
-    rowsInserted: number;
-    rowsUpdated: number;
-    rowsDeleted: number;
-    textsEmbedded: number;
-    textsReused: number;
-  } {
+  batchTotals(tableName: string): BatchTotals {
     const by: Record<string, number> = {};
     for (const r of this.db
       .prepare('SELECT state, COUNT(*) AS n FROM batches WHERE table_name = ? GROUP BY state')
@@ -271,13 +224,13 @@ export class Ledger {
   }
 
   /** The incidents table on the same database. */
-  incidents(): Incidents {
-    return new Incidents(this.db);
+  incidents(): IncidentsSql {
+    return new IncidentsSql(this.db);
   }
 
   /** The reconcile / replay runs on the same database. */
-  replays(): Replays {
-    return new Replays(this.db);
+  replays(): ReplaysSql {
+    return new ReplaysSql(this.db);
   }
 
   /** Runs fn in one immediate SQLite transaction (several ledger writes that must land together). */
@@ -409,5 +362,98 @@ export class Ledger {
       d: number;
     };
     return { ids: r.n, live: r.n - r.d, deleted: r.d };
+  }
+}
+
+/** The ledger port over SQLite: each method one transaction (or one statement) of `LedgerSql`. */
+export class SqliteLedger implements Ledger {
+  private readonly lanePort: SqliteLanes;
+  private readonly incidentPort: SqliteIncidents;
+  private readonly replayPort: SqliteReplays;
+
+  constructor(readonly sql: LedgerSql) {
+    this.lanePort = new SqliteLanes(sql.lanes());
+    this.incidentPort = new SqliteIncidents(sql.incidents());
+    this.replayPort = new SqliteReplays(sql.replays());
+  }
+
+  lanes(): SqliteLanes {
+    return this.lanePort;
+  }
+  incidents(): SqliteIncidents {
+    return this.incidentPort;
+  }
+  replays(): SqliteReplays {
+    return this.replayPort;
+  }
+  pendingBatch(tableName: string, lane?: Lane): Promise<BatchRow | null> {
+    return run(() => this.sql.pendingBatch(tableName, lane));
+  }
+  committedUpTo(tableName: string): Promise<number> {
+    return run(() => this.sql.committedUpTo(tableName));
+  }
+  plan(
+    tableName: string,
+    lane: Lane,
+    segments: readonly Segment[],
+    modelId: string,
+    pipelineVersion: string,
+    nowMs: number,
+  ): Promise<BatchRow> {
+    return run(() => this.sql.plan(tableName, lane, segments, modelId, pipelineVersion, nowMs));
+  }
+  batch(batchId: string): Promise<BatchRow | null> {
+    return run(() => this.sql.batch(batchId));
+  }
+  markAttempt(batchId: string): Promise<void> {
+    return run(() => this.sql.markAttempt(batchId));
+  }
+  commit(
+    batchId: string,
+    tableVersion: number,
+    counts: BatchCounts,
+    nowMs: number,
+    closeIncidents?: CommitIncidents,
+  ): Promise<FileSearchable[]> {
+    return run(() => this.sql.commitBatch(batchId, tableVersion, counts, nowMs, closeIncidents));
+  }
+  fail(batchId: string, error: string): Promise<void> {
+    return run(() => this.sql.fail(batchId, error));
+  }
+  batches(tableName?: string, limit?: number): Promise<BatchRow[]> {
+    return run(() => this.sql.batches(tableName, limit));
+  }
+  batchTotals(tableName: string): Promise<BatchTotals> {
+    return run(() => this.sql.batchTotals(tableName));
+  }
+  lastCommittedVersion(tableName: string): Promise<number | null> {
+    return run(() => this.sql.lastCommittedVersion(tableName));
+  }
+  batchInputFiles(batchId: string): Promise<{ files: number; read: number; quarantined: number }> {
+    return run(() => this.sql.batchInputFiles(batchId));
+  }
+  recentOutputs(tableName: string, limit: number): Promise<{ recordsIn: number; rowsOut: number }[]> {
+    return run(() => this.sql.recentOutputs(tableName, limit));
+  }
+  committedAbove(tableName: string, version: number): Promise<BatchRow[]> {
+    return run(() => this.sql.committedAbove(tableName, version));
+  }
+  idsOfCommittedAbove(tableName: string, version: number): Promise<string[]> {
+    return run(() => this.sql.idsOfCommittedAbove(tableName, version));
+  }
+  fold(events: readonly BronzeEvent[], unsafeLastWins?: boolean): Promise<void> {
+    return run(() => this.sql.fold(events, unsafeLastWins));
+  }
+  keyStates(ids: readonly string[]): Promise<Map<string, KeyState>> {
+    return run(() => this.sql.keyStates(ids));
+  }
+  allKeyStates(pageSize?: number): AsyncIterable<KeyState[]> {
+    return asyncPages(this.sql.allKeyStates(pageSize));
+  }
+  allKeyIds(pageSize?: number): AsyncIterable<string[]> {
+    return asyncPages(this.sql.allKeyIds(pageSize));
+  }
+  keyStateCounts(): Promise<{ ids: number; live: number; deleted: number }> {
+    return run(() => this.sql.keyStateCounts());
   }
 }

@@ -1,136 +1,15 @@
-import type { BronzeEvent } from '../bronze/bronze.js';
-import type { Sqlite } from '../store/sqlite/db.js';
-
-/** The processor's two lanes (docs/processor.md#lanes). */
-export type Lane = 'live' | 'backlog';
-export const LANES: readonly Lane[] = ['live', 'backlog'];
-
-/** Why a file joined its lane (stored in file_progress, shown by status). */
-export type LaneReason = 'fresh' | 'large' | 'burst' | 'old' | 'startup' | 'empty' | 'upgrade';
-
-/** One file's share of a batch: the records of file `fileId` with seq in [seqFrom, seqTo]. */
-export interface Segment {
-  readonly fileId: number;
-  readonly seqFrom: number;
-  readonly seqTo: number;
-  readonly records: number;
-}
-
-/** A landed file's progress through one table (one row of file_progress). */
-export interface FileProgress {
-  readonly tableName: string;
-  readonly fileId: number;
-  readonly lane: Lane;
-  readonly reason: LaneReason;
-  readonly seqFrom: number;
-  readonly seqTo: number;
-  readonly records: number;
-  readonly completeAtMs: number;
-  readonly landedAtMs: number;
-  readonly queuedAtMs: number;
-  /** Highest seq of this file a planned batch covers (seqFrom − 1 when none). */
-  readonly plannedTo: number;
-  readonly plannedRecords: number;
-  /** Highest seq of this file a committed batch covers: the file's records ≤ this are published. */
-  readonly committedTo: number;
-  readonly committedRecords: number;
-  readonly searchableAtMs: number | null;
-}
-
-/** A file that became fully searchable in a table with a commit (the freshness metric's sample). */
-export interface FileSearchable {
-  readonly fileId: number;
-  readonly lane: Lane;
-  readonly records: number;
-  readonly completeAtMs: number;
-  readonly landedAtMs: number;
-  readonly queuedAtMs: number;
-  /** When the batch that finished the file was planned. */
-  readonly plannedAtMs: number;
-  readonly searchableAtMs: number;
-}
-
-/** Facts about a landed file the lane classifier reads. */
-export interface LandedFile {
-  readonly fileId: number;
-  readonly seqFrom: number | null;
-  readonly seqTo: number | null;
-  readonly records: number;
-  readonly mtimeMs: number;
-  readonly landedAtMs: number;
-  /** When landing decided the file was complete (null for rows landed before that was recorded). */
-  readonly completeAtMs: number | null;
-}
-
-type DbProgress = {
-  table_name: string;
-  file_id: number;
-  lane: Lane;
-  reason: LaneReason;
-  seq_from: number;
-  seq_to: number;
-  records: number;
-  complete_at_ms: number;
-  landed_at_ms: number;
-  queued_at_ms: number;
-  planned_to: number;
-  planned_records: number;
-  committed_to: number;
-  committed_records: number;
-  searchable_at_ms: number | null;
-};
-
-const progressFrom = (r: DbProgress): FileProgress => ({
-  tableName: r.table_name,
-  fileId: r.file_id,
-  lane: r.lane,
-  reason: r.reason,
-  seqFrom: r.seq_from,
-  seqTo: r.seq_to,
-  records: r.records,
-  completeAtMs: r.complete_at_ms,
-  landedAtMs: r.landed_at_ms,
-  queuedAtMs: r.queued_at_ms,
-  plannedTo: r.planned_to,
-  plannedRecords: r.planned_records,
-  committedTo: r.committed_to,
-  committedRecords: r.committed_records,
-  searchableAtMs: r.searchable_at_ms,
-});
-
-const EVENT_COLS = `b.seq, b.file_id, f.path, b.line, b.byte_offset, b.record_id, b.version, b.event_time, b.event_time_ms, b.op, b.text, b.metadata_json, b.landed_at_ms`;
-type DbEvent = {
-  seq: number;
-  file_id: number;
-  path: string;
-  line: number;
-  byte_offset: number;
-  record_id: string;
-  version: number;
-  event_time: string;
-  event_time_ms: number;
-  op: 'upsert' | 'delete';
-  text: string;
-  metadata_json: string;
-  landed_at_ms: number;
-};
-const eventFrom = (r: DbEvent): BronzeEvent => ({
-  seq: r.seq,
-  fileId: r.file_id,
-  file: r.path,
-  line: r.line,
-  offset: r.byte_offset,
-  id: r.record_id,
-  version: r.version,
-  eventTime: r.event_time,
-  eventTimeMs: r.event_time_ms,
-  op: r.op,
-  text: r.text,
-  metadataJson: r.metadata_json,
-  landedAtMs: r.landed_at_ms,
-});
-
-const VISIBLE = `('verified','unverified')`;
+import type { BronzeEvent } from '../../ports/bronze.js';
+import type {
+  FileProgress,
+  FileSearchable,
+  Lane,
+  LaneBacklog,
+  LaneClassifier,
+  Lanes,
+  Segment,
+} from '../../ports/ledger.js';
+import type { Sqlite } from './db.js';
+import { EVENT_COLS, eventFrom, progressFrom, run, VISIBLE, type DbEvent, type DbProgress } from './rows.js';
 
 /**
  * Per (table, file) progress: the ledger's coverage of bronze once batches no longer cover one
@@ -138,7 +17,7 @@ const VISIBLE = `('verified','unverified')`;
  * progress when the processor first sees it published (discover), with its lane; batches cover file
  * segments; a file's planned/committed marks only move forward, in its own seq order.
  */
-export class LaneLedger {
+export class LanesSql {
   constructor(private readonly db: Sqlite) {}
 
   /**
@@ -147,14 +26,7 @@ export class LaneLedger {
    * table's cursor and are picked up once they publish (they may publish after later files).
    * Returns the number of files added.
    */
-  discover(
-    tableName: string,
-    nowMs: number,
-    classify: (
-      f: LandedFile,
-      liveQueuedRecords: number,
-    ) => { lane: Lane; reason: LaneReason; completeAtMs: number },
-  ): number {
+  discover(tableName: string, nowMs: number, classify: LaneClassifier): number {
     return this.db
       .transaction((): number => {
         const cur =
@@ -266,10 +138,8 @@ export class LaneLedger {
   }
 
   /** Per lane: files and records not yet searchable (planned or not), and the oldest waiting file's queue time. */
-  backlog(
-    tableName: string,
-  ): Record<Lane, { files: number; records: number; oldestQueuedAtMs: number | null }> {
-    const out: Record<Lane, { files: number; records: number; oldestQueuedAtMs: number | null }> = {
+  backlog(tableName: string): LaneBacklog {
+    const out: LaneBacklog = {
       live: { files: 0, records: 0, oldestQueuedAtMs: null },
       backlog: { files: 0, records: 0, oldestQueuedAtMs: null },
     };
@@ -429,6 +299,13 @@ export class LaneLedger {
     ).n;
   }
 
+  /** The commit mark and the watermark in one read transaction (the reindex catch-up pairs them). */
+  markAndWatermark(tableName: string): { mark: number; watermark: number } {
+    return this.db
+      .transaction(() => ({ mark: this.commitMark(tableName), watermark: this.watermark(tableName) }))
+      .deferred();
+  }
+
   /** Distinct record ids of the batches committed to a table with commit mark in (afterMark, upToMark]. */
   idsCommittedBetween(tableName: string, afterMark: number, upToMark: number): string[] {
     return (
@@ -492,5 +369,59 @@ export class LaneLedger {
       )
       .get(batchId) as { n: number; r: number; q: number };
     return { files: r.n, read: r.r, quarantined: r.q };
+  }
+}
+
+/** The lanes port over SQLite. */
+export class SqliteLanes implements Lanes {
+  constructor(readonly sql: LanesSql) {}
+
+  discover(tableName: string, nowMs: number, classify: LaneClassifier): Promise<number> {
+    return run(() => this.sql.discover(tableName, nowMs, classify));
+  }
+  openFiles(tableName: string, lane: Lane, limit: number): Promise<FileProgress[]> {
+    return run(() => this.sql.openFiles(tableName, lane, limit));
+  }
+  nthSeqAfter(fileId: number, afterSeq: number, n: number): Promise<number | null> {
+    return run(() => this.sql.nthSeqAfter(fileId, afterSeq, n));
+  }
+  unplannedRecords(tableName: string, lane: Lane): Promise<number> {
+    return run(() => this.sql.unplannedRecords(tableName, lane));
+  }
+  backlog(tableName: string): Promise<LaneBacklog> {
+    return run(() => this.sql.backlog(tableName));
+  }
+  undiscovered(tableName: string): Promise<{ files: number; records: number }> {
+    return run(() => this.sql.undiscovered(tableName));
+  }
+  progress(tableName: string, fileId: number): Promise<FileProgress | null> {
+    return run(() => this.sql.progress(tableName, fileId));
+  }
+  recentSearchable(tableName: string, sinceMs: number): Promise<FileSearchable[]> {
+    return run(() => this.sql.recentSearchable(tableName, sinceMs));
+  }
+  segments(batchId: string): Promise<Segment[]> {
+    return run(() => this.sql.segments(batchId));
+  }
+  eventsForSegments(segs: readonly Segment[]): Promise<BronzeEvent[]> {
+    return run(() => this.sql.eventsForSegments(segs));
+  }
+  publishedEventsInRange(from: number, to: number): Promise<BronzeEvent[]> {
+    return run(() => this.sql.publishedEventsInRange(from, to));
+  }
+  watermark(tableName: string): Promise<number> {
+    return run(() => this.sql.watermark(tableName));
+  }
+  commitMark(tableName: string): Promise<number> {
+    return run(() => this.sql.commitMark(tableName));
+  }
+  markAndWatermark(tableName: string): Promise<{ mark: number; watermark: number }> {
+    return run(() => this.sql.markAndWatermark(tableName));
+  }
+  idsCommittedBetween(tableName: string, afterMark: number, upToMark: number): Promise<string[]> {
+    return run(() => this.sql.idsCommittedBetween(tableName, afterMark, upToMark));
+  }
+  inputFiles(batchId: string): Promise<{ files: number; read: number; quarantined: number }> {
+    return run(() => this.sql.inputFiles(batchId));
   }
 }

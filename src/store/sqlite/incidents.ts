@@ -1,20 +1,6 @@
-import type { Sqlite } from '../store/sqlite/db.js';
-
-export type IncidentStatus = 'open' | 'resolved' | 'waived';
-
-/** One structured incident: a batch a gate (or a loud check) refused to publish. */
-export interface Incident {
-  readonly incidentId: number;
-  readonly atMs: number;
-  readonly pipeline: string;
-  readonly runId: string;
-  readonly batchId: string | null;
-  readonly failureMode: string;
-  readonly affectedRows: number;
-  readonly guard: string;
-  readonly status: IncidentStatus;
-  readonly detail: Readonly<Record<string, unknown>> | null;
-}
+import type { Incident, Incidents, IncidentStatus, NewIncident } from '../../ports/ledger.js';
+import type { Sqlite } from './db.js';
+import { run } from './rows.js';
 
 type DbIncident = {
   incident_id: number;
@@ -42,24 +28,15 @@ const incidentFrom = (r: DbIncident): Incident => ({
   detail: r.detail_json ? (JSON.parse(r.detail_json) as Record<string, unknown>) : null,
 });
 
-/** The incidents table (SQLite): written when a batch fails a gate, listed by `status --json`. */
-export class Incidents {
+/** The incidents table (SQLite, synchronous): written when a batch fails a gate, listed by `status --json`. */
+export class IncidentsSql {
   constructor(private readonly db: Sqlite) {}
 
   /**
    * Records that a batch failed. One open incident per (batch, failure mode): a retry that fails the
    * same way bumps its `attempts` and refreshes run id and counts instead of adding rows.
    */
-  record(i: {
-    atMs: number;
-    pipeline: string;
-    runId: string;
-    batchId: string;
-    failureMode: string;
-    affectedRows: number;
-    guard: string;
-    message: string;
-  }): Incident {
+  record(i: NewIncident): Incident {
     return this.db
       .transaction(() => {
         const cur = this.db
@@ -132,5 +109,26 @@ export class Incidents {
     return (
       this.db.prepare(`SELECT COUNT(*) AS n FROM incidents WHERE status = 'open'`).get() as { n: number }
     ).n;
+  }
+}
+
+/** The incidents port over SQLite. */
+export class SqliteIncidents implements Incidents {
+  constructor(readonly sql: IncidentsSql) {}
+
+  record(i: NewIncident): Promise<Incident> {
+    return run(() => this.sql.record(i));
+  }
+  close(batchId: string, status: Exclude<IncidentStatus, 'open'>, nowMs: number): Promise<number> {
+    return run(() => this.sql.close(batchId, status, nowMs));
+  }
+  get(id: number): Promise<Incident | null> {
+    return run(() => this.sql.get(id));
+  }
+  list(limit?: number, status?: IncidentStatus): Promise<Incident[]> {
+    return run(() => this.sql.list(limit, status));
+  }
+  openCount(): Promise<number> {
+    return run(() => this.sql.openCount());
   }
 }

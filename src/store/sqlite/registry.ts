@@ -1,20 +1,14 @@
-import type { Sqlite } from '../store/sqlite/db.js';
-
-export interface TableInfo {
-  readonly tableName: string;
-  readonly modelId: string;
-  readonly dim: number;
-  readonly pipelineVersion: string;
-  readonly state: 'building' | 'serving' | 'retired' | 'failed';
-  readonly createdAtMs: number;
-}
+import { SeamlineError } from '../../errors/errors.js';
+import type { ServingTable, TableInfo, TableRegistry, TableState } from '../../ports/registry.js';
+import type { Sqlite } from './db.js';
+import { run } from './rows.js';
 
 type DbTable = {
   table_name: string;
   model_id: string;
   dim: number;
   pipeline_version: string;
-  state: TableInfo['state'];
+  state: TableState;
   created_at_ms: number;
 };
 const tableFrom = (r: DbTable): TableInfo => ({
@@ -30,10 +24,10 @@ const tableFrom = (r: DbTable): TableInfo => ({
  * The serving pointer. LanceDB OSS has no rename or alias, so tables are versioned (BASE_vN) and the
  * one that serves is a row in SQLite: a swap or a rollback is one transaction.
  */
-export class TableRegistry {
+export class RegistrySql {
   constructor(private readonly db: Sqlite) {}
 
-  serving(): (TableInfo & { previous: string | null }) | null {
+  serving(): ServingTable | null {
     const r = this.db
       .prepare(
         `SELECT t.*, s.previous_table_name FROM serving s JOIN vector_tables t ON t.table_name = s.table_name WHERE s.slot = 'current'`,
@@ -72,7 +66,7 @@ export class TableRegistry {
     modelId: string,
     dim: number,
     pipelineVersion: string,
-    state: TableInfo['state'],
+    state: TableState,
     nowMs: number,
   ): void {
     this.db
@@ -80,6 +74,22 @@ export class TableRegistry {
         'INSERT INTO vector_tables (table_name, model_id, dim, pipeline_version, state, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)',
       )
       .run(name, modelId, dim, pipelineVersion, state, nowMs);
+  }
+
+  /** Registers the first table and serves it, in one transaction; LEDGER_CONFLICT when something already serves. */
+  registerServing(name: string, modelId: string, dim: number, pipelineVersion: string, nowMs: number): void {
+    this.db
+      .transaction(() => {
+        const cur = this.serving();
+        if (cur)
+          throw new SeamlineError(
+            'LEDGER_CONFLICT',
+            `${cur.tableName} already serves; ${name} was not registered (another process created the first table)`,
+          );
+        this.register(name, modelId, dim, pipelineVersion, 'building', nowMs);
+        this.swap(name, nowMs);
+      })
+      .immediate();
   }
 
   /** Points serving at `name` in one transaction; the old table becomes `previous` (rollback target). */
@@ -122,7 +132,53 @@ export class TableRegistry {
       .immediate();
   }
 
-  setState(name: string, state: TableInfo['state']): void {
+  setState(name: string, state: TableState): void {
     this.db.prepare('UPDATE vector_tables SET state = ? WHERE table_name = ?').run(state, name);
+  }
+}
+
+/** The table registry port over SQLite. */
+export class SqliteTableRegistry implements TableRegistry {
+  constructor(readonly sql: RegistrySql) {}
+
+  serving(): Promise<ServingTable | null> {
+    return run(() => this.sql.serving());
+  }
+  get(name: string): Promise<TableInfo | null> {
+    return run(() => this.sql.get(name));
+  }
+  list(): Promise<TableInfo[]> {
+    return run(() => this.sql.list());
+  }
+  nextName(base: string): Promise<string> {
+    return run(() => this.sql.nextName(base));
+  }
+  register(
+    name: string,
+    modelId: string,
+    dim: number,
+    pipelineVersion: string,
+    state: TableState,
+    nowMs: number,
+  ): Promise<void> {
+    return run(() => this.sql.register(name, modelId, dim, pipelineVersion, state, nowMs));
+  }
+  registerServing(
+    name: string,
+    modelId: string,
+    dim: number,
+    pipelineVersion: string,
+    nowMs: number,
+  ): Promise<void> {
+    return run(() => this.sql.registerServing(name, modelId, dim, pipelineVersion, nowMs));
+  }
+  swap(name: string, nowMs: number): Promise<void> {
+    return run(() => this.sql.swap(name, nowMs));
+  }
+  rollback(nowMs: number, exists: (name: string) => boolean): Promise<{ from: string; to: string } | null> {
+    return run(() => this.sql.rollback(nowMs, exists));
+  }
+  setState(name: string, state: TableState): Promise<void> {
+    return run(() => this.sql.setState(name, state));
   }
 }
