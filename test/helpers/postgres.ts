@@ -38,13 +38,20 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-/** A new empty database per test (the test role has CREATEDB): tests never see each other's rows. */
-export async function scratchDatabase(): Promise<ScratchDatabase> {
+/**
+ * A new empty database per test (the test role has CREATEDB): tests never see each other's rows.
+ * `icuLocale` gives it a linguistic default collation (production databases often have one; the test
+ * cluster's default is C).
+ */
+export async function scratchDatabase(opts: { icuLocale?: string } = {}): Promise<ScratchDatabase> {
   const base = pgTestUrl();
   const name = `seamline_t_${randomBytes(6).toString('hex')}`;
   const admin = await openPg(base, { poolMax: 1 });
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    const icu = opts.icuLocale
+      ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${opts.icuLocale.replace(/[^A-Za-z0-9-]/g, '')}' LOCALE 'C'`
+      : '';
+    await admin.query(`CREATE DATABASE ${name}${icu}`);
   } finally {
     await admin.close();
   }

@@ -10,7 +10,9 @@ import type { PgDatabase } from './connect.js';
  * neither gap-free nor commit-ordered across concurrent transactions, see docs/scale-out.md); 0/1 flags
  * become BOOLEAN; diagnostic JSON that nothing hashes becomes JSONB; bronze.metadata_json stays TEXT
  * (verbatim: it is the source of truth and feeds content hashes); quarantine.raw becomes BYTEA (a
- * quarantined line may hold NUL or invalid UTF-8, which TEXT refuses).
+ * quarantined line may hold NUL or invalid UTF-8, which TEXT refuses); record ids use COLLATE "C" (byte
+ * order, as SQLite's BINARY: key-state pages and merges sort the same on both stores, whatever the
+ * database's default collation).
  *
  * The data upgrades inside SQLite migration 6 (splitting old contiguous batches into file segments)
  * have no counterpart: a PostgreSQL store starts life at this schema, so it never holds pre-6 rows.
@@ -46,7 +48,7 @@ export const PG_MIGRATIONS: readonly { readonly name: string; readonly sql: stri
     file_id BIGINT NOT NULL REFERENCES files(file_id),
     line BIGINT NOT NULL,
     byte_offset BIGINT NOT NULL,
-    record_id TEXT NOT NULL,
+    record_id TEXT COLLATE "C" NOT NULL,
     version BIGINT NOT NULL,
     event_time TEXT NOT NULL,
     event_time_ms BIGINT NOT NULL,
@@ -72,7 +74,7 @@ export const PG_MIGRATIONS: readonly { readonly name: string; readonly sql: stri
   CREATE INDEX quarantine_file ON quarantine(file_id);
 
   CREATE TABLE key_state (
-    record_id TEXT PRIMARY KEY,
+    record_id TEXT COLLATE "C" PRIMARY KEY,
     version BIGINT NOT NULL,
     event_time_ms BIGINT NOT NULL,
     seq BIGINT NOT NULL,
