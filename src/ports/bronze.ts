@@ -151,16 +151,20 @@ export interface BronzeWriter {
   /**
    * Removes what a crashed landing left behind (rows in state 'landing', their records and quarantine)
    * in one transaction; returns the paths whose landing must be redone. Run by the single writer at
-   * start-up (with several workers: only records of landings no live worker owns — issue 16).
+   * start-up. With several workers (issue 16) it must only remove landings no live worker owns: that
+   * needs an owner on the catalog row (`beginFile(…, owner)`, `recoverLanding(liveOwners)`), a schema
+   * addition planned with the PostgreSQL adapter (NOTES-pg.md #2); SQLite has one writer and needs none.
    */
   recoverLanding(): Promise<string[]>;
   /** Inserts the catalog row in state 'landing' and returns the writer of its slices. */
   beginFile(info: NewFileInfo, nowMs: number): Promise<FileLanding>;
   /**
-   * Appends a slice of a landing file atomically: its bronze records (new seqs, increasing in slice
-   * order) and its quarantine rows, in one transaction. Returns the seq range written (null when the
-   * slice held only quarantined lines). Seqs only need to be unique and increasing per writer; the
-   * records stay invisible until `finishFile`.
+   * Appends a slice of a landing file atomically: its bronze records and its quarantine rows, in one
+   * transaction. Returns the seq range written (null when the slice held only quarantined lines); the
+   * records stay invisible until `finishFile`. Seqs are unique, increase in slice order, and **a slice
+   * committed later never has a lower seq than one committed earlier, by any writer** (seq order = commit
+   * order: `publishedUpTo` and the lane watermark rely on it). SQLite keeps this with its single write
+   * lock; PostgreSQL serializes appends (an advisory transaction lock taken before `nextval`).
    */
   landSlice(
     fileId: number,
@@ -216,7 +220,7 @@ export interface BronzeReader {
   /** Highest seq the processor may read: below the first record of any file still landing. */
   publishedUpTo(): Promise<number>;
   quarantineFor(fileId: number): Promise<(QuarantineEntry & { fileId: number })[]>;
-  /** Record accounting over the catalog (one snapshot: the counts agree with each other). */
+  /** Record accounting over the catalog (one read snapshot: the counts agree with each other). */
   totals(): Promise<BronzeTotals>;
   /** Quarantined records per reason code (all files). */
   quarantineByCode(): Promise<Record<string, number>>;

@@ -203,7 +203,9 @@ export interface Incidents {
   /**
    * Records that a batch failed. One open incident per (batch, failure mode): a retry that fails the
    * same way bumps its `attempts` and refreshes run id and counts instead of adding rows. Read-then-write
-   * in one transaction (SERIALIZABLE, or a lock on the open row, so two workers do not both insert).
+   * in one transaction that two workers cannot both pass as "absent" (SQLite: the write lock; PostgreSQL:
+   * a partial unique index on the open (batch, failure mode) with `INSERT … ON CONFLICT`, or an advisory
+   * transaction lock on the batch id).
    */
   record(i: NewIncident): Promise<Incident>;
   /** Closes the open incidents of a batch: 'resolved', or 'waived' when an operator waived its gates. Atomic. */
@@ -293,8 +295,11 @@ export interface Ledger {
   committedUpTo(tableName: string): Promise<number>;
   /**
    * Plans a batch over file segments in one transaction: the batch row, its segments, and each file's
-   * planned mark. A segment must start after its file's planned mark (conditional update: a concurrent
-   * planner of the same file makes this one fail with LEDGER_CONFLICT and nothing is written).
+   * planned mark. A segment must start after its file's planned mark (conditional update): a concurrent
+   * planner that took the same file first makes this call fail with LEDGER_CONFLICT, `retryable: true`,
+   * and nothing is written — the caller reads the open files again and plans anew. (With several workers
+   * an atomic "claim and plan the next files" method with `FOR UPDATE SKIP LOCKED` avoids the lost work;
+   * NOTES-pg.md #3.)
    */
   plan(
     tableName: string,
@@ -339,8 +344,9 @@ export interface Ledger {
   /**
    * Folds events into the key state: per id keep the highest (version, event time, seq), one transaction
    * of conditional upserts (commutative and idempotent, so concurrent folds of different batches need no
-   * more than row locks). `unsafeLastWins` (test-only) drops the ordering so the crash harness can prove
-   * it notices.
+   * more than row locks). Implementations must take the id locks in a fixed order (sort by id) so two
+   * concurrent folds cannot deadlock. `unsafeLastWins` (test-only) drops the ordering so the crash
+   * harness can prove it notices.
    */
   fold(events: readonly BronzeEvent[], unsafeLastWins?: boolean): Promise<void>;
   keyStates(ids: readonly string[]): Promise<Map<string, KeyState>>;

@@ -146,13 +146,17 @@ export class PgBatches
             throw new SeamlineError(
               'LEDGER_CONFLICT',
               `file ${g.fileId} of ${tableName} is already planned past seq ${g.seqFrom}`,
+              { retryable: true },
             );
         }
         return batchFrom(b.rows[0]!);
       });
     } catch (e) {
       if (conflict(e))
-        throw new SeamlineError('LEDGER_CONFLICT', `batch ${id} was planned by another worker`, { cause: e });
+        throw new SeamlineError('LEDGER_CONFLICT', `batch ${id} was planned by another worker`, {
+          cause: e,
+          retryable: true,
+        });
       throw e;
     }
   }

@@ -85,6 +85,11 @@ describe('PgBatches: planning and committing batches with several workers (real 
       assert.equal(r.filter((x) => x.status === 'fulfilled').length, 1);
       const lost = r.find((x) => x.status === 'rejected') as PromiseRejectedResult;
       assert.ok(isConflict(lost.reason), String(lost.reason));
+      assert.equal(
+        (lost.reason as SeamlineError).retryable,
+        true,
+        'the loser re-reads the open files and plans anew',
+      );
       const rows = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM batches');
       assert.equal(rows.rows[0]!.n, 1, 'the loser left no batch row');
       const segs = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM batch_segments');
