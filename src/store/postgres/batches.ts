@@ -14,6 +14,7 @@ import {
   type Segment,
 } from '../../ports/ledger.js';
 import type { PgDatabase, PgQueryable } from './connect.js';
+import { closeIncidentsIn } from './incidents.js';
 
 type DbBatch = {
   batch_id: string;
@@ -230,11 +231,7 @@ export class PgBatches
          RETURNING fp.*`,
         [batchId, b.tableName, nowMs],
       );
-      if (closeIncidents)
-        await q.query(`UPDATE incidents SET status = $1 WHERE batch_id = $2 AND status = 'open'`, [
-          closeIncidents,
-          batchId,
-        ]);
+      if (closeIncidents) await closeIncidentsIn(q, batchId, closeIncidents, nowMs);
       return marked.rows
         .filter((p) => p.searchable_at_ms === nowMs && p.committed_to >= p.seq_to)
         .sort((x, y) => x.file_id - y.file_id)
