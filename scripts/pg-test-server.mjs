@@ -13,7 +13,16 @@
 // database. Never point a production seamline at such a cluster.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -52,6 +61,18 @@ function serverUser() {
     });
   }
   return { name, uid: Number(id('-u').stdout.trim()), gid: Number(id('-g').stdout.trim()) };
+}
+
+/** The server user must reach its folder: every ancestor needs search permission for "others". */
+function assertTraversable(dir, user) {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const st = statSync(d);
+    if (st.uid !== user.uid && (st.mode & 0o001) === 0)
+      throw new Error(
+        `${d} is not traversable by ${user.name}: choose a --dir whose parents are (e.g. under ${tmpdir()})`,
+      );
+    if (d === path.dirname(d)) return;
+  }
 }
 
 function run(bin, args, user, cwd, opts = {}) {
@@ -133,6 +154,7 @@ export async function startServer(dir = DEFAULT_DIR) {
   let state = readState(dir);
   if (state && isRunning(dir, user)) return { url: urlOf(state), dir, port: state.port };
   if (!state || !existsSync(path.join(f.data, 'PG_VERSION'))) {
+    if (user) assertTraversable(path.dirname(dir), user);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (user) chownSync(dir, user.uid, user.gid);
