@@ -3,7 +3,8 @@
 // a broken pure function is reported in seconds, not after minutes of end-to-end tests. Files inside a suite
 // run one at a time (2-core machines, real models and subprocesses: parallel files would only fight for the
 // same cores). The last line sums every suite that ran: `total: N passed, N failed, N skipped`.
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 
@@ -54,6 +55,34 @@ function runSuite({ suite, files }) {
   });
 }
 
+// The PostgreSQL tests (issue 16) need a real server. CI (.ci/run) starts one and exports
+// SEAMLINE_TEST_PG_URL; otherwise this runner starts a throwaway one (for integration/e2e runs) and stops it
+// at the end. If that fails the reason is passed on and those tests FAIL with it (they never skip).
+let pgDir = null;
+if (!process.env.SEAMLINE_TEST_PG_URL && plan.some((p) => p.suite !== 'unit' && p.files.length)) {
+  const { startServer } = await import('./pg-test-server.mjs');
+  pgDir = mkdtempSync(path.join(tmpdir(), 'seamline-pg-'));
+  try {
+    const s = await startServer(pgDir);
+    process.env.SEAMLINE_TEST_PG_URL = s.url;
+    console.log(`PostgreSQL test server started on 127.0.0.1:${s.port} (${pgDir})`);
+  } catch (e) {
+    process.env.SEAMLINE_TEST_PG_ERROR = e.message.split('\n')[0];
+    console.error(`could not start a PostgreSQL test server, its tests will fail: ${e.message}`);
+  }
+}
+async function stopPg() {
+  if (!pgDir) return;
+  const { stopServer } = await import('./pg-test-server.mjs');
+  try {
+    stopServer(pgDir);
+  } catch (e) {
+    console.error(`stopping the PostgreSQL test server in ${pgDir} failed: ${e.message}`);
+  }
+  pgDir = null;
+}
+for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => void stopPg().then(() => process.exit(130)));
+
 let status = 0;
 for (const p of plan) {
   if (p.files.length === 0) continue;
@@ -64,5 +93,6 @@ for (const p of plan) {
     break;
   }
 }
+await stopPg();
 console.log(`\ntotal: ${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
 process.exit(status);

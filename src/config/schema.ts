@@ -368,6 +368,51 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    db: z
+      .object({
+        kind: z
+          .enum(['sqlite', 'postgres'])
+          .default('sqlite')
+          .describe(
+            'Where bronze, ledger, key state, leases and the table registry live: sqlite (embedded, one machine: dataDir/seamline.db) or postgres (shared by several workers; docs/scale-out.md). postgres is not wired into the runtime yet (issue 16).',
+          ),
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+          .optional()
+          .describe(
+            'With kind postgres, required: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…]. Keep the password out of the file with the env override SEAMLINE_DB__URL or PGPASSWORD; error messages never show it.',
+          ),
+        poolMax: pos(8, 'With kind postgres: connections per seamline process.'),
+        statementTimeoutMs: pos(
+          30_000,
+          'With kind postgres: a statement running longer is cancelled by the server (DB_TIMEOUT, retryable); also bounds lock waits.',
+        ),
+        connectTimeoutMs: pos(
+          10_000,
+          'With kind postgres: how long opening a connection may take before DB_UNAVAILABLE.',
+        ),
+        idleInTransactionTimeoutMs: pos(
+          60_000,
+          'With kind postgres: the server ends a session idle inside a transaction this long (a hung worker then releases its row locks and claims).',
+        ),
+      })
+      .strict()
+      .superRefine((d, ctx) => {
+        if (d.kind === 'postgres' && !d.url)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['url'],
+            message: 'db.url is required when db.kind is postgres',
+          });
+        if (d.kind === 'sqlite' && d.url)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['url'],
+            message: 'db.url is only used with db.kind postgres (set db.kind too, or remove db.url)',
+          });
+      })
+      .prefault({}),
     verify: z
       .object({
         vectorSample: z

@@ -49,6 +49,23 @@ export const ERROR_CODES = {
     summary:
       'a disk is full (SQLite or LanceDB); work stalls, /readyz says so, and resumes once space is freed',
   },
+  DB_UNAVAILABLE: {
+    exit: 13,
+    retryable: true,
+    summary:
+      'the PostgreSQL store cannot be reached or refused the connection (down, restarting, wrong URL, credentials, too many connections)',
+  },
+  DB_CONFLICT: {
+    exit: 14,
+    retryable: true,
+    summary:
+      'a PostgreSQL transaction lost to a concurrent one (serialization failure, deadlock, lock not available) and was rolled back; it can be re-run',
+  },
+  DB_TIMEOUT: {
+    exit: 15,
+    retryable: true,
+    summary: 'a PostgreSQL statement ran longer than db.statementTimeoutMs and was cancelled',
+  },
   ABORTED: { exit: 130, retryable: true, summary: 'the operation was cancelled' },
   INTERNAL: { exit: 70, retryable: false, summary: 'an unexpected internal error' },
 } as const;
