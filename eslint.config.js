@@ -46,15 +46,10 @@ export default tseslint.config(
   },
   {
     // Stores behind ports (docs/architecture.md): better-sqlite3 and the SQLite adapter stay inside
-    // src/store/; services import the ports in src/ports/. The composition roots (src/store/open.ts,
-    // src/runtime/runtime.ts) wire the adapters.
+    // src/store/ (pg inside src/store/postgres/); services import the ports in src/ports/. The composition
+    // root (src/store/open.ts) wires the adapters; src/runtime/runtime.ts receives them as ports.
     files: ['src/**/*.ts', 'jobs/**/*.ts'],
-    ignores: [
-      'src/store/**',
-      'src/runtime/runtime.ts',
-      // its sync "is a daemon running" read uses the leases adapter directly (harness branch).
-      'src/cli/commands/search.ts',
-    ],
+    ignores: ['src/store/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -64,6 +59,10 @@ export default tseslint.config(
               name: 'better-sqlite3',
               message:
                 'better-sqlite3 is used only inside src/store/sqlite/ (issue 15): take a port from src/ports/.',
+            },
+            {
+              name: 'pg',
+              message: 'pg is used only inside src/store/postgres/ (issue 16): take a port from src/ports/.',
             },
           ],
           patterns: [
@@ -91,6 +90,16 @@ export default tseslint.config(
             },
           ],
         },
+      ],
+    },
+  },
+  {
+    files: ['src/store/**/*.ts'],
+    ignores: ['src/store/postgres/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'pg', message: 'pg is used only inside src/store/postgres/ (issue 16).' }] },
       ],
     },
   },

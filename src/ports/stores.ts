@@ -1,5 +1,8 @@
 import type { Bronze } from './bronze.js';
 import type { Ledger } from './ledger.js';
+import type { LeaseStore } from './leases.js';
+import type { OptimizeRunStore } from './optimize-runs.js';
+import type { ReindexStore } from './reindex-store.js';
 import type { ReadModel } from './read-model.js';
 import type { TableRegistry } from './registry.js';
 
@@ -14,6 +17,15 @@ export interface Stores {
   readonly ledger: Ledger;
   readonly tables: TableRegistry;
   readonly readModel: ReadModel;
+  readonly leases: LeaseStore;
+  readonly reindexJobs: ReindexStore;
+  readonly optimizeRuns: OptimizeRunStore;
+  /**
+   * From here on, how long one statement may wait for a lock inside the store before it fails as
+   * retryable (the caller retries asynchronously, so the event loop stays free). Long-lived processes
+   * set it short (SQLite: busy_timeout; PostgreSQL: lock_timeout).
+   */
+  setLockWait(ms: number): void;
   close(): Promise<void>;
 }
 

@@ -3,13 +3,13 @@ import type { Config } from '../config/load.js';
 import { checkPaths } from '../config/paths.js';
 import { buildContract } from '../contract/contract.js';
 import type { Contract } from '../contract/types.js';
-import { setBusyTimeout, type Sqlite } from '../store/sqlite/db.js';
 import { WorkerEmbedder } from '../embed/worker-embedder.js';
 import { SeamlineError } from '../errors/errors.js';
 import type { Bronze } from '../ports/bronze.js';
 import type { Ledger } from '../ports/ledger.js';
 import type { ReadModel } from '../ports/read-model.js';
 import type { TableRegistry } from '../ports/registry.js';
+import type { Stores } from '../ports/stores.js';
 import type { Logger } from '../observability/logger.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { Embedder } from '../ports/embedder.js';
@@ -20,11 +20,8 @@ import type { WatchFolder } from '../ports/watcher.js';
 import { chokidarWatch } from './chokidar-watcher.js';
 import type { VectorStore, VectorTable } from '../ports/vector-store.js';
 import { LanceStore } from '../store/lance.js';
-import { SqliteLeases } from '../store/sqlite/leases.js';
-import { SqliteOptimizeRuns } from '../store/sqlite/optimize-runs.js';
-import { SqliteReindexStore } from '../store/sqlite/reindex-store.js';
 import { openStores } from '../store/open.js';
-import { SQLITE_DB_FILE } from '../store/sqlite/open.js';
+import { SQLITE_DB_FILE } from '../store/open.js';
 
 export const DB_FILE = SQLITE_DB_FILE;
 export const LANCE_DIR = 'lance';
@@ -34,11 +31,6 @@ export interface Runtime {
   readonly config: Config;
   readonly logger: Logger;
   readonly clock: Clock;
-  /**
-   * The SQLite connection, only for the adapters of leases, the writer lock, reindex jobs and optimize
-   * runs (moves with the harness branch). Services take the ports below.
-   */
-  readonly db: Sqlite;
   readonly bronze: Bronze;
   readonly ledger: Ledger;
   readonly tables: TableRegistry;
@@ -59,10 +51,19 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openRuntime(config: Config, logger: Logger): Promise<Runtime> {
+/** What openRuntime may be given instead of opening it itself (tests hand in stores they inspect). */
+export interface RuntimeOptions {
+  /** Already open stores of `config.dataDir`; the runtime closes them with itself. */
+  readonly stores?: Stores;
+}
+
+export async function openRuntime(
+  config: Config,
+  logger: Logger,
+  opts: RuntimeOptions = {},
+): Promise<Runtime> {
   checkPaths(config);
-  const stores = openStores(config);
-  const db = stores.db;
+  const stores = opts.stores ?? openStores(config);
   let store: VectorStore;
   try {
     store = await LanceStore.open(path.join(config.dataDir, LANCE_DIR), {
@@ -128,15 +129,14 @@ export async function openRuntime(config: Config, logger: Logger): Promise<Runti
     config,
     logger,
     clock: systemClock,
-    db,
     bronze,
     ledger,
     tables,
-    leases: new SqliteLeases(db),
-    reindexJobs: new SqliteReindexStore(db),
-    optimizeRuns: new SqliteOptimizeRuns(db),
+    leases: stores.leases,
+    reindexJobs: stores.reindexJobs,
+    optimizeRuns: stores.optimizeRuns,
     watch: chokidarWatch,
-    setBusyTimeout: (ms) => setBusyTimeout(db, ms),
+    setBusyTimeout: (ms) => stores.setLockWait(ms),
     readModel,
     store,
     contract: buildContract(config.contract as never),

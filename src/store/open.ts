@@ -4,6 +4,8 @@ import type { Config } from '../config/load.js';
 import type { OpenStoresOptions, Stores } from '../ports/stores.js';
 import { openSqliteStores, SQLITE_DB_FILE, type SqliteStores } from './sqlite/open.js';
 
+export { SQLITE_DB_FILE };
+
 /**
  * Where a store plugs in (docs/architecture.md#a-new-store): the one function that turns config into the
  * store ports. SQLite (one file in the data folder) is the embedded default; a PostgreSQL adapter

@@ -1,10 +1,7 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Config } from '../../config/load.js';
-import { openSqlite } from '../../store/sqlite/db.js';
 import { WRITER_LEASE } from '../../runtime/lock.js';
-import { SqliteLeases } from '../../store/sqlite/leases.js';
-import { DB_FILE } from '../../runtime/runtime.js';
+import { openExistingStores } from '../../store/open.js';
+import type { Stores } from '../../ports/stores.js';
 import { SeamlineError } from '../../errors/errors.js';
 import { openRuntime } from '../../runtime/runtime.js';
 import { parseWhere } from '../../search/filter.js';
@@ -86,16 +83,16 @@ export function searchRequestOf(ctx: Pick<CommandContext, 'args' | 'values' | 'c
 }
 
 /** True when a live process holds this data folder's writer lease (a daemon, or an ingest). */
-function writerAlive(config: Config): boolean {
-  const file = path.join(config.dataDir, DB_FILE);
-  if (!existsSync(file)) return false;
-  const db = openSqlite(file, config.sqlite);
+async function writerAlive(config: Config): Promise<boolean> {
+  let stores: Stores | null = null;
   try {
-    return new SqliteLeases(db).liveHolderSync(WRITER_LEASE, Date.now()) !== null;
+    // Read-only: no lock, no migration (beside a live daemon); no database yet means no writer.
+    stores = openExistingStores(config);
+    return stores !== null && (await stores.leases.liveHolder(WRITER_LEASE, Date.now())) !== null;
   } catch {
     return false;
   } finally {
-    db.close();
+    await stores?.close();
   }
 }
 
@@ -109,7 +106,7 @@ async function askDaemon(
   req: SearchRequest,
 ): Promise<(SearchResponse & { table: string }) | null> {
   const h = config.http;
-  if (!h.enabled || h.port === 0 || !writerAlive(config)) return null;
+  if (!h.enabled || h.port === 0 || !(await writerAlive(config))) return null;
   const host = h.host === '0.0.0.0' || h.host === '::' ? '127.0.0.1' : h.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${h.port}/search`;
   let res: Response;

@@ -1,6 +1,9 @@
 import type { Stores } from '../../ports/stores.js';
 import { BronzeSql, SqliteBronze } from './bronze.js';
-import { openSqlite, type OpenSqliteOptions, type Sqlite } from './db.js';
+import { openSqlite, setBusyTimeout, type OpenSqliteOptions, type Sqlite } from './db.js';
+import { SqliteLeases } from './leases.js';
+import { SqliteOptimizeRuns } from './optimize-runs.js';
+import { SqliteReindexStore } from './reindex-store.js';
 import { LedgerSql, SqliteLedger } from './ledger.js';
 import { SqliteReadModel } from './read-model.js';
 import { RegistrySql, SqliteTableRegistry } from './registry.js';
@@ -8,16 +11,14 @@ import { RegistrySql, SqliteTableRegistry } from './registry.js';
 /** The SQLite database file inside a data folder. */
 export const SQLITE_DB_FILE = 'seamline.db';
 
-/** The stores of one SQLite file as ports, plus the handle the harness-owned adapters still take. */
+/** The stores of one SQLite file as ports, plus the connection (for tests and the adapters' own use). */
 export interface SqliteStores extends Stores {
   readonly bronze: SqliteBronze;
   readonly ledger: SqliteLedger;
   readonly tables: SqliteTableRegistry;
   readonly readModel: SqliteReadModel;
-  /**
-   * The connection, for the SQLite adapters of leases, the writer lock, reindex jobs and optimize runs
-   * wired by the runtime (they move behind ports with the harness branch). Services never take it.
-   */
+  readonly leases: SqliteLeases;
+  /** The connection: tests inspect it; services never take it (they receive the ports). */
   readonly db: Sqlite;
 }
 
@@ -35,6 +36,10 @@ export function sqliteStoresOf(db: Sqlite): SqliteStores {
     ledger: new SqliteLedger(new LedgerSql(db)),
     tables: new SqliteTableRegistry(new RegistrySql(db)),
     readModel: new SqliteReadModel(db),
+    leases: new SqliteLeases(db),
+    reindexJobs: new SqliteReindexStore(db),
+    optimizeRuns: new SqliteOptimizeRuns(db),
+    setLockWait: (ms) => setBusyTimeout(db, ms),
     close() {
       if (!closed) {
         closed = true;

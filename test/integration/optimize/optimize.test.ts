@@ -8,6 +8,8 @@ import { optimizerDepsOf } from '../../../src/runtime/wiring.js';
 import type { VectorRow, VectorTable } from '../../../src/ports/vector-store.js';
 import { noFaults } from '../../../src/runtime/fault.js';
 import { openRuntime, type Runtime } from '../../../src/runtime/runtime.js';
+import { openStores } from '../../../src/store/open.js';
+import type { Sqlite } from '../../../src/store/sqlite/db.js';
 import { jsonl, waitFor, workspace, type Workspace } from '../../helpers/cli.js';
 
 const WORDS = (
@@ -78,7 +80,9 @@ describe('optimize job against real LanceDB tables', () => {
     });
     workspaces.push(ws);
     const config = loadConfig({ file: ws.configFile, env: {} });
-    const rt = await openRuntime(config, silent);
+    const stores = openStores(config);
+    const db: Sqlite = stores.db;
+    const rt = await openRuntime(config, silent, { stores });
     try {
       const table = (await rt.servingTable(true))!;
       // 500 tiny merges through the same port call the processor uses (one LanceDB version and at
@@ -245,7 +249,7 @@ describe('optimize job against real LanceDB tables', () => {
         const r5 = await runOptimizePass({ ...optimizerDepsOf(rt), logger: silent }, config.optimize);
         assert.equal(r5.status, 'noop', JSON.stringify(r5.reasons));
         assert.equal(await table.version(), v);
-        const runs = rt.db.prepare('SELECT status FROM optimize_runs ORDER BY started_at_ms').all() as {
+        const runs = db.prepare('SELECT status FROM optimize_runs ORDER BY started_at_ms').all() as {
           status: string;
         }[];
         assert.deepEqual(

@@ -10,6 +10,8 @@ import { contentHash, normalizeText, rowKeyOf } from '../../../src/processor/mat
 import type { VectorRow, VectorTable } from '../../../src/ports/vector-store.js';
 import { noFaults } from '../../../src/runtime/fault.js';
 import { openRuntime, type Runtime } from '../../../src/runtime/runtime.js';
+import { openStores } from '../../../src/store/open.js';
+import type { Sqlite } from '../../../src/store/sqlite/db.js';
 import { workspace, type Workspace } from '../../helpers/cli.js';
 
 const MODEL = 'local/glove-sif-100d';
@@ -31,6 +33,7 @@ async function allRows(t: VectorTable): Promise<VectorRow[]> {
 describe('processor on real SQLite + LanceDB + model (in process)', () => {
   let ws: Workspace;
   let rt: Runtime;
+  let db: Sqlite;
   let table: VectorTable;
   let processor: Processor;
   let fileNo = 0;
@@ -75,7 +78,9 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
       gates: { quarantineMinRecords: 4, maxQuarantineRatio: 0.5 },
     });
     const config = loadConfig({ file: ws.configFile, env: {} });
-    rt = await openRuntime(config, createLogger('silent', 'itest', 'test'));
+    const stores = openStores(config);
+    db = stores.db;
+    rt = await openRuntime(config, createLogger('silent', 'itest', 'test'), { stores });
     table = (await rt.servingTable(true))!;
     processor = (await buildPipeline(rt, { fault: noFaults, unsafe: new Set() })).processor;
   });
@@ -125,7 +130,7 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
     const beforeRows = (await allRows(table)).filter((r) => r.id === 'p1');
     await land([{ id: 'p1', version: 4, event_time: at(2), text: words(30), tag: 'new-tag' }]);
     const [b] = await processor.drain(table);
-    const ledgerRow = rt.db
+    const ledgerRow = db
       .prepare('SELECT texts_embedded, texts_reused, rows_updated FROM batches WHERE batch_id = ?')
       .get(b!.batch.batchId) as { texts_embedded: number; texts_reused: number; rows_updated: number };
     assert.equal(ledgerRow.texts_embedded, 0);

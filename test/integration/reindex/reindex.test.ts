@@ -6,11 +6,15 @@ import { createLogger } from '../../../src/observability/logger.js';
 import { runReindex, type ReindexOptions } from '../../../src/reindex/reindex.js';
 import type { FaultPoint } from '../../../src/runtime/fault.js';
 import { openRuntime, type Runtime } from '../../../src/runtime/runtime.js';
+import { openStores } from '../../../src/store/open.js';
+import type { Sqlite } from '../../../src/store/sqlite/db.js';
 import { reindexDepsOf } from '../../../src/runtime/wiring.js';
 import { RegistrySql } from '../../../src/store/sqlite/registry.js';
 import { jsonl, runJson, workspace, type Workspace } from '../../helpers/cli.js';
 
 const N = 60;
+// The SQLite connection under each runtime (a fault hook below rolls back through it, mid-reindex).
+const dbOf = new WeakMap<Runtime, Sqlite>();
 
 /** In-process reindex against real SQLite, LanceDB and the glove model, data landed by the CLI. */
 describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost tables', () => {
@@ -35,7 +39,9 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
 
   async function withRuntime<T>(env: Record<string, string>, f: (rt: Runtime) => Promise<T>): Promise<T> {
     const config = loadConfig({ file: ws.configFile, env: { ...env } });
-    const rt = await openRuntime(config, createLogger('silent', 'test', 'test'));
+    const stores = openStores(config);
+    const rt = await openRuntime(config, createLogger('silent', 'test', 'test'), { stores });
+    dbOf.set(rt, stores.db);
     try {
       return await f(rt);
     } finally {
@@ -108,7 +114,7 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
         if (p === 'reindex-after-page' && !moved) {
           moved = true;
           // The fault hook is synchronous: roll back through the SQLite adapter's synchronous core.
-          assert.ok(new RegistrySql(rt.db).rollback(rt.clock.nowMs(), () => true));
+          assert.ok(new RegistrySql(dbOf.get(rt)!).rollback(rt.clock.nowMs(), () => true));
         }
       };
       await assert.rejects(
