@@ -170,7 +170,8 @@ async function pipelinePhase(
       log: { level: 'warn' },
       landing: { afterLanding: 'keep' },
       http: { enabled: false },
-      ...(timeBoxMs !== null ? { processor: { backlog: { timeBoxMs } } } : {}),
+      // As `seamline ingest`: the one-shot time box (processor.backlog.ingestTimeBoxMs); --time-box-ms overrides it.
+      ...(timeBoxMs !== null ? { processor: { backlog: { ingestTimeBoxMs: timeBoxMs } } } : {}),
     }),
   );
   const config = loadConfig({ file: configFile, env: {} });
@@ -192,7 +193,14 @@ async function pipelinePhase(
     const lag = new LoopLag().start();
     const s = now();
     const table = timed((await rt.servingTable(true))!, ['merge', 'rowsForIds'], t);
-    const { landing, processor } = await buildPipeline(rt, { fault: noFaults, unsafe: new Set() });
+    const { landing, processor } = await buildPipeline(
+      rt,
+      { fault: noFaults, unsafe: new Set() },
+      undefined,
+      {
+        oneShot: true,
+      },
+    );
     const emb: Embedder = await rt.embedder();
     const worker = (await rt0.embedder()) as unknown as WorkerEmbedder;
     stages.push(mem('model loaded (embedding worker)'));

@@ -23,7 +23,7 @@ export async function ingestOnce(
     await mkdir(rt.config.landingDir, { recursive: true });
     await rt.bronze.recoverLanding();
     const table = (await rt.servingTable(true))!;
-    const { landing, processor } = await buildPipeline(rt, hooks);
+    const { landing, processor } = await buildPipeline(rt, hooks, undefined, { oneShot: true });
     let landed = 0;
     let waiting = landing.waiting();
     // Files still settling get up to a few stability windows; files waiting for a manifest are reported.

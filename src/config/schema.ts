@@ -218,6 +218,10 @@ export const ConfigSchema = z
               250,
               'Time box: each backlog batch is sized from the measured embedding throughput to embed for about this long, so a live file waits behind at most one such slice (plus its merge).',
             ),
+            ingestTimeBoxMs: pos(
+              5000,
+              'Time box of backlog batches in `seamline ingest` (one-shot, writer lease held: no daemon is serving live files meanwhile), so each batch pays the fixed merge and lookup cost over more records. The daemon uses timeBoxMs.',
+            ),
             initialRecords: pos(
               32,
               'Records of the first backlog batch, before any throughput was measured.',

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Loader } from '../landing/loader.js';
 import { LandingService } from '../landing/service.js';
 import { openWritersFor } from '../landing/writers.js';
+import type { BacklogRules } from '../processor/lanes.js';
 import { Processor } from '../processor/processor.js';
 import type { FaultHook } from '../runtime/fault.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -16,6 +17,7 @@ export async function buildPipeline(
   rt: Runtime,
   hooks: TestHooks,
   startedAtMs?: number,
+  opts: { readonly oneShot?: boolean } = {},
 ): Promise<{ landing: LandingService; processor: Processor }> {
   const c = rt.config;
   const writers = openWritersFor(c.completeness.openWriterCheck);
@@ -85,9 +87,21 @@ export async function buildPipeline(
       unsafe: hooks.unsafe,
       gates: c.gates,
       lanes: c.processor.lanes,
-      backlog: c.processor.backlog,
+      backlog: backlogRulesOf(c.processor.backlog, opts.oneShot === true),
       startedAtMs,
     },
   );
   return { landing, processor };
+}
+
+/**
+ * The processor's backlog rules: the daemon's time box, or the one-shot ingest's (no live file can wait
+ * behind an ingest batch, so it may embed longer and pay the fixed merge cost less often).
+ */
+function backlogRulesOf(
+  b: Runtime['config']['processor']['backlog'],
+  oneShot: boolean,
+): Omit<BacklogRules, 'maxRecords'> {
+  const { ingestTimeBoxMs, ...rules } = b;
+  return oneShot ? { ...rules, timeBoxMs: ingestTimeBoxMs } : rules;
 }
