@@ -1,5 +1,7 @@
 // A throwaway PostgreSQL server for tests and CI (issue 16). Usage:
-//   node scripts/pg-test-server.mjs start [--dir DIR]   → prints `export SEAMLINE_TEST_PG_URL=…` (eval it)
+//   node scripts/pg-test-server.mjs start [--dir DIR]   → prints `export PG_TEST_URL=…` (eval it)
+// (Not SEAMLINE_*: seamline rejects unknown SEAMLINE_* variables, so every seamline process started with
+// the URL in its environment — the package test's, a user's shell — would fail with CONFIG_INVALID.)
 //   node scripts/pg-test-server.mjs stop  [--dir DIR] [--keep]   → stops it and removes DIR (unless --keep)
 //   node scripts/pg-test-server.mjs url   [--dir DIR]   → prints the URL of a running server
 // Idempotent: `start` on a running server only prints its URL; on a stopped cluster it starts it; `stop` on
@@ -248,7 +250,7 @@ async function main(argv) {
   if (cmd === 'start') {
     const s = await startServer(dir);
     process.stderr.write(`PostgreSQL test server running in ${dir} on 127.0.0.1:${s.port}\n`);
-    process.stdout.write(`export SEAMLINE_TEST_PG_URL='${s.url}'\n`);
+    process.stdout.write(`export PG_TEST_URL='${s.url}'\n`);
   } else if (cmd === 'url') {
     const st = readState(dir);
     if (!st || !isRunning(dir, serverUser())) throw new Error(`no PostgreSQL test server running in ${dir}`);

@@ -56,18 +56,18 @@ function runSuite({ suite, files }) {
 }
 
 // The PostgreSQL tests (issue 16) need a real server. CI (.ci/run) starts one and exports
-// SEAMLINE_TEST_PG_URL; otherwise this runner starts a throwaway one (for integration/e2e runs) and stops it
+// PG_TEST_URL; otherwise this runner starts a throwaway one (for integration/e2e runs) and stops it
 // at the end. If that fails the reason is passed on and those tests FAIL with it (they never skip).
 let pgDir = null;
-if (!process.env.SEAMLINE_TEST_PG_URL && plan.some((p) => p.suite !== 'unit' && p.files.length)) {
+if (!process.env.PG_TEST_URL && plan.some((p) => p.suite !== 'unit' && p.files.length)) {
   const { startServer } = await import('./pg-test-server.mjs');
   pgDir = mkdtempSync(path.join(tmpdir(), 'seamline-pg-'));
   try {
     const s = await startServer(pgDir);
-    process.env.SEAMLINE_TEST_PG_URL = s.url;
+    process.env.PG_TEST_URL = s.url;
     console.log(`PostgreSQL test server started on 127.0.0.1:${s.port} (${pgDir})`);
   } catch (e) {
-    process.env.SEAMLINE_TEST_PG_ERROR = e.message.split('\n')[0];
+    process.env.PG_TEST_ERROR = e.message.split('\n')[0];
     console.error(`could not start a PostgreSQL test server, its tests will fail: ${e.message}`);
   }
 }

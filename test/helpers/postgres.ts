@@ -3,15 +3,15 @@ import { PgDatabase, type PostgresOptions } from '../../src/store/postgres/conne
 
 /**
  * The URL of the real PostgreSQL the tests run against. `npm test` (scripts/run-tests.mjs) and .ci/run
- * start one with scripts/pg-test-server.mjs and export SEAMLINE_TEST_PG_URL. Without it the PostgreSQL
+ * start one with scripts/pg-test-server.mjs and export PG_TEST_URL. Without it the PostgreSQL
  * tests FAIL (issue 16: never skip), saying how to get a server.
  */
 export function pgTestUrl(): string {
-  const url = process.env.SEAMLINE_TEST_PG_URL;
+  const url = process.env.PG_TEST_URL;
   if (url) return url;
-  const why = process.env.SEAMLINE_TEST_PG_ERROR;
+  const why = process.env.PG_TEST_ERROR;
   throw new Error(
-    `no PostgreSQL test server: SEAMLINE_TEST_PG_URL is not set${why ? ` (the test runner could not start one: ${why})` : ''}. ` +
+    `no PostgreSQL test server: PG_TEST_URL is not set${why ? ` (the test runner could not start one: ${why})` : ''}. ` +
       'Run the tests with `npm test` (starts one), or start one yourself: ' +
       '`eval "$(node scripts/pg-test-server.mjs start)"` … `node scripts/pg-test-server.mjs stop`.',
   );

@@ -26,7 +26,7 @@ describe('scripts/pg-test-server.mjs (the server CI and npm test start)', () => 
     const dir = mkdtempSync(path.join(tmpdir(), 'seamline-pgsrv-'));
     try {
       const first = run('start', '--dir', dir);
-      const m = /^export SEAMLINE_TEST_PG_URL='(postgres:\/\/[^']+)'$/m.exec(first);
+      const m = /^export PG_TEST_URL='(postgres:\/\/[^']+)'$/m.exec(first);
       assert.ok(m, first);
       assert.equal(
         run('start', '--dir', dir),
