@@ -421,7 +421,7 @@ function harnessConfig(): Record<string, unknown> {
       maxFiles: 2,
       triggerIntervalMs: 100,
       lanes: { liveMaxFileRecords: 8, startupToBacklog: false, liveMaxAgeMs: 3_600_000 },
-      backlog: { timeBoxMs: 5, initialRecords: 3, minRecords: 2, maxShare: 0.7 },
+      backlog: { timeBoxMs: 5, ingestTimeBoxMs: 5, initialRecords: 3, minRecords: 2, maxShare: 0.7 },
     },
     completeness: { stableWindowMs: 100 },
     landing: { rescanIntervalMs: 300, afterLanding: 'archive' },

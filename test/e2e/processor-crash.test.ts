@@ -8,7 +8,7 @@ describe('processor: exactly-once effect under SIGKILL (crash harness, subproces
     'both lanes busy (live drops + backfills), ≥ 50 kill cycles at every named fault point, at random times and in the daemon: 0 lost, 0 duplicate, 0 stale, 0 unexpected',
     { timeout: 420_000 },
     async (t) => {
-      const r = await runHarness({ seed: 20260301, maxCycles: 80, minKills: 50 });
+      const r = await runHarness({ seed: 20260301, maxCycles: 100, minKills: 50 });
       t.diagnostic(
         `cycles ${r.cycles}, kills ${r.kills}, batches by lane ${JSON.stringify(r.violations.lanes)}, tail losses ${r.tailLosses}, files ${r.files}, records ${r.records}, ${Math.round(r.ms / 1000)} s; kills by mode ${JSON.stringify(r.killsByMode)}`,
       );
