@@ -3,82 +3,17 @@ import {
   batchIdFor,
   type BatchCounts,
   type BatchRow,
-  type BatchState,
   type CommitIncidents,
   type FileProgress,
   type FileSearchable,
   type Lane,
-  type LaneReason,
   type Ledger,
   type Lanes,
   type Segment,
 } from '../../ports/ledger.js';
 import type { PgDatabase, PgQueryable } from './connect.js';
 import { closeIncidentsIn } from './incidents.js';
-
-type DbBatch = {
-  batch_id: string;
-  table_name: string;
-  seq_from: number;
-  seq_to: number;
-  lane: Lane;
-  state: BatchState;
-  planned_at_ms: number;
-  committed_at_ms: number | null;
-  table_version: number | null;
-  attempts: number;
-  error: string | null;
-};
-
-const batchFrom = (r: DbBatch): BatchRow => ({
-  batchId: r.batch_id,
-  tableName: r.table_name,
-  seqFrom: r.seq_from,
-  seqTo: r.seq_to,
-  lane: r.lane,
-  state: r.state,
-  plannedAtMs: r.planned_at_ms,
-  committedAtMs: r.committed_at_ms,
-  tableVersion: r.table_version,
-  attempts: r.attempts,
-  error: r.error,
-});
-
-type DbProgress = {
-  table_name: string;
-  file_id: number;
-  lane: Lane;
-  reason: LaneReason;
-  seq_from: number;
-  seq_to: number;
-  records: number;
-  complete_at_ms: number;
-  landed_at_ms: number;
-  queued_at_ms: number;
-  planned_to: number;
-  planned_records: number;
-  committed_to: number;
-  committed_records: number;
-  searchable_at_ms: number | null;
-};
-
-const progressFrom = (r: DbProgress): FileProgress => ({
-  tableName: r.table_name,
-  fileId: r.file_id,
-  lane: r.lane,
-  reason: r.reason,
-  seqFrom: r.seq_from,
-  seqTo: r.seq_to,
-  records: r.records,
-  completeAtMs: r.complete_at_ms,
-  landedAtMs: r.landed_at_ms,
-  queuedAtMs: r.queued_at_ms,
-  plannedTo: r.planned_to,
-  plannedRecords: r.planned_records,
-  committedTo: r.committed_to,
-  committedRecords: r.committed_records,
-  searchableAtMs: r.searchable_at_ms,
-});
+import { batchFrom, progressFrom, type DbBatch, type DbProgress } from '../rows.js';
 
 /** Serializes the commits of one table (its commit numbers), whichever worker commits. */
 const lockTableCommits = (q: PgQueryable, tableName: string) =>

@@ -1,9 +1,9 @@
-import type { ContractRecord, QuarantineCode } from '../../contract/types.js';
+import { LandingWriter } from '../../bronze/landing-writer.js';
+import type { QuarantineCode } from '../../contract/types.js';
 import type {
   Bronze,
   BronzeEvent,
   BronzeTotals,
-  BronzeWriter,
   FileLanding,
   FileRow,
   FileState,
@@ -14,6 +14,7 @@ import type {
   SliceRecord,
 } from '../../ports/bronze.js';
 import type { PgDatabase } from './connect.js';
+import { eventFrom, fileFrom, type DbEvent, type DbFile } from '../rows.js';
 
 /**
  * Held (transaction-scoped) by every bronze append from allocating its seqs until it commits, so that
@@ -22,94 +23,6 @@ import type { PgDatabase } from './connect.js';
  * at commit, in any order), and publishedUpTo / the lane watermark depend on it (docs/scale-out.md).
  */
 export const BRONZE_APPEND_LOCK = 5_372_911_017;
-
-type DbFile = {
-  file_id: number;
-  path: string;
-  sha256: string;
-  size: number;
-  mtime_ms: number;
-  format: string;
-  state: FileState;
-  detail: string | null;
-  records_read: number;
-  records_landed: number;
-  records_quarantined: number;
-  seq_from: number | null;
-  seq_to: number | null;
-  manifest_sha256: string | null;
-  landed_at_ms: number;
-  new_fields_json: string[] | null;
-  from_byte: number;
-  landed_bytes: number | null;
-  continuation_of: number | null;
-  dev: number | null;
-  ino: number | null;
-  stored_path: string | null;
-  watch_until_ms: number | null;
-  complete_at_ms: number | null;
-  complete_by: string | null;
-};
-
-const fileFrom = (r: DbFile): FileRow => ({
-  fileId: r.file_id,
-  path: r.path,
-  sha256: r.sha256,
-  size: r.size,
-  mtimeMs: r.mtime_ms,
-  format: r.format,
-  state: r.state,
-  detail: r.detail,
-  recordsRead: r.records_read,
-  recordsLanded: r.records_landed,
-  recordsQuarantined: r.records_quarantined,
-  seqFrom: r.seq_from,
-  seqTo: r.seq_to,
-  manifestSha256: r.manifest_sha256,
-  landedAtMs: r.landed_at_ms,
-  newFields: r.new_fields_json ?? [],
-  fromByte: r.from_byte,
-  landedBytes: r.landed_bytes ?? r.size,
-  continuationOf: r.continuation_of,
-  dev: r.dev,
-  ino: r.ino,
-  storedPath: r.stored_path,
-  watchUntilMs: r.watch_until_ms,
-  completeAtMs: r.complete_at_ms,
-  completeBy: r.complete_by,
-});
-
-type DbEvent = {
-  seq: number;
-  file_id: number;
-  path: string;
-  line: number;
-  byte_offset: number;
-  record_id: string;
-  version: number;
-  event_time: string;
-  event_time_ms: number;
-  op: 'upsert' | 'delete';
-  text: string;
-  metadata_json: string;
-  landed_at_ms: number;
-};
-
-const eventFrom = (r: DbEvent): BronzeEvent => ({
-  seq: r.seq,
-  fileId: r.file_id,
-  file: r.path,
-  line: r.line,
-  offset: r.byte_offset,
-  id: r.record_id,
-  version: r.version,
-  eventTime: r.event_time,
-  eventTimeMs: r.event_time_ms,
-  op: r.op,
-  text: r.text,
-  metadataJson: r.metadata_json,
-  landedAtMs: r.landed_at_ms,
-});
 
 const EVENT_COLS = `b.seq, b.file_id, f.path, b.line, b.byte_offset, b.record_id, b.version, b.event_time, b.event_time_ms, b.op, b.text, b.metadata_json, b.landed_at_ms`;
 
@@ -198,7 +111,7 @@ export class PgBronze implements Bronze {
       `INSERT INTO files (${INSERT_FILE_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING file_id`,
       fileValues(info, 'landing', null, 0, nowMs),
     );
-    return new SliceLanding(this, r.rows[0]!.file_id, nowMs, this.flushEvery);
+    return new LandingWriter(this, r.rows[0]!.file_id, nowMs, this.flushEvery);
   }
 
   async landSlice(
@@ -473,78 +386,5 @@ export class PgBronze implements Bronze {
 
   private async fileRows(sql: string, params: unknown[]): Promise<FileRow[]> {
     return (await this.db.query<DbFile>(sql, params)).rows.map(fileFrom);
-  }
-}
-
-/**
- * A file being landed: records buffered and written in slices (`landSlice`, one transaction each),
- * invisible until `finish` publishes the file. Works over any BronzeWriter.
- */
-export class SliceLanding implements FileLanding {
-  private recordsBuf: SliceRecord[] = [];
-  private quarantineBuf: QuarantineEntry[] = [];
-  private read = 0;
-  private landed = 0;
-  private quarantined = 0;
-  private seqFrom: number | null = null;
-  private seqTo: number | null = null;
-
-  constructor(
-    private readonly writer: BronzeWriter,
-    readonly fileId: number,
-    private readonly nowMs: number,
-    private readonly flushEvery: number,
-  ) {}
-
-  async addRecord(rec: ContractRecord, line: number, offset: number): Promise<void> {
-    this.read += 1;
-    this.recordsBuf.push({ rec, line, offset });
-    if (this.recordsBuf.length >= this.flushEvery) await this.flush();
-  }
-
-  async addQuarantine(q: QuarantineEntry): Promise<void> {
-    this.read += 1;
-    this.quarantineBuf.push(q);
-    if (this.quarantineBuf.length >= this.flushEvery) await this.flush();
-  }
-
-  counts(): LandingCounts {
-    return {
-      read: this.read,
-      landed: this.landed + this.recordsBuf.length,
-      quarantined: this.quarantined + this.quarantineBuf.length,
-    };
-  }
-
-  async flush(): Promise<void> {
-    const recs = this.recordsBuf;
-    const qs = this.quarantineBuf;
-    this.recordsBuf = [];
-    this.quarantineBuf = [];
-    if (recs.length === 0 && qs.length === 0) return;
-    const r = await this.writer.landSlice(this.fileId, recs, qs, this.nowMs);
-    this.landed += recs.length;
-    this.quarantined += qs.length;
-    if (r.seqFrom !== null) {
-      this.seqFrom ??= r.seqFrom;
-      this.seqTo = r.seqTo;
-    }
-  }
-
-  async finish(
-    state: Exclude<FileState, 'landing'>,
-    detail: string | null,
-    newFields: readonly string[],
-  ): Promise<FileRow> {
-    await this.flush();
-    return this.writer.finishFile(
-      this.fileId,
-      state,
-      detail,
-      { read: this.read, landed: this.landed, quarantined: this.quarantined },
-      this.seqFrom,
-      this.seqTo,
-      newFields,
-    );
   }
 }

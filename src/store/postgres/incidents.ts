@@ -1,31 +1,6 @@
 import type { Incident, Incidents, IncidentStatus, NewIncident } from '../../ports/ledger.js';
 import type { PgDatabase, PgQueryable } from './connect.js';
-
-type DbIncident = {
-  incident_id: number;
-  at_ms: number;
-  pipeline: string;
-  run_id: string;
-  batch_id: string | null;
-  failure_mode: string;
-  affected_rows: number;
-  guard: string;
-  status: IncidentStatus;
-  detail_json: Record<string, unknown> | null;
-};
-
-const incidentFrom = (r: DbIncident): Incident => ({
-  incidentId: r.incident_id,
-  atMs: r.at_ms,
-  pipeline: r.pipeline,
-  runId: r.run_id,
-  batchId: r.batch_id,
-  failureMode: r.failure_mode,
-  affectedRows: r.affected_rows,
-  guard: r.guard,
-  status: r.status,
-  detail: r.detail_json,
-});
+import { incidentFrom, type DbIncident } from '../rows.js';
 
 /** Closes a batch's open incidents inside the caller's transaction (a batch commit closes them atomically). */
 export async function closeIncidentsIn(

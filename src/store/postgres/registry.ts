@@ -1,6 +1,7 @@
 import { SeamlineError } from '../../errors/errors.js';
 import type { ServingTable, TableInfo, TableRegistry, TableState } from '../../ports/registry.js';
 import type { PgDatabase, PgQueryable } from './connect.js';
+import { tableFrom, type DbTable } from '../rows.js';
 
 /**
  * Held (transaction-scoped) by every move of the serving pointer: registerServing, swap, rollback read
@@ -8,24 +9,6 @@ import type { PgDatabase, PgQueryable } from './connect.js';
  * exist yet, the first serving row, cannot be locked with FOR UPDATE).
  */
 export const SERVING_LOCK = 5_372_911_018;
-
-type DbTable = {
-  table_name: string;
-  model_id: string;
-  dim: number;
-  pipeline_version: string;
-  state: TableState;
-  created_at_ms: number;
-};
-
-const tableFrom = (r: DbTable): TableInfo => ({
-  tableName: r.table_name,
-  modelId: r.model_id,
-  dim: r.dim,
-  pipelineVersion: r.pipeline_version,
-  state: r.state,
-  createdAtMs: r.created_at_ms,
-});
 
 async function servingIn(q: PgQueryable): Promise<ServingTable | null> {
   const r = await q.query<DbTable & { previous_table_name: string | null }>(

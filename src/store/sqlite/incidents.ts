@@ -1,32 +1,6 @@
 import type { Incident, Incidents, IncidentStatus, NewIncident } from '../../ports/ledger.js';
 import type { Sqlite } from './db.js';
-import { run } from './rows.js';
-
-type DbIncident = {
-  incident_id: number;
-  at_ms: number;
-  pipeline: string;
-  run_id: string;
-  batch_id: string | null;
-  failure_mode: string;
-  affected_rows: number;
-  guard: string;
-  status: IncidentStatus;
-  detail_json: string | null;
-};
-
-const incidentFrom = (r: DbIncident): Incident => ({
-  incidentId: r.incident_id,
-  atMs: r.at_ms,
-  pipeline: r.pipeline,
-  runId: r.run_id,
-  batchId: r.batch_id,
-  failureMode: r.failure_mode,
-  affectedRows: r.affected_rows,
-  guard: r.guard,
-  status: r.status,
-  detail: r.detail_json ? (JSON.parse(r.detail_json) as Record<string, unknown>) : null,
-});
+import { incidentFrom, run, type DbIncident } from './rows.js';
 
 /** The incidents table (SQLite, synchronous): written when a batch fails a gate, listed by `status --json`. */
 export class IncidentsSql {
@@ -43,7 +17,7 @@ export class IncidentsSql {
           .prepare(`SELECT * FROM incidents WHERE batch_id = ? AND failure_mode = ? AND status = 'open'`)
           .get(i.batchId, i.failureMode) as DbIncident | undefined;
         if (cur) {
-          const prev = cur.detail_json ? (JSON.parse(cur.detail_json) as { attempts?: number }) : {};
+          const prev = (incidentFrom(cur).detail ?? {}) as { attempts?: number };
           const detail = JSON.stringify({ message: i.message, attempts: (prev.attempts ?? 1) + 1 });
           this.db
             .prepare(

@@ -1,24 +1,7 @@
 import { SeamlineError } from '../../errors/errors.js';
 import type { ServingTable, TableInfo, TableRegistry, TableState } from '../../ports/registry.js';
 import type { Sqlite } from './db.js';
-import { run } from './rows.js';
-
-type DbTable = {
-  table_name: string;
-  model_id: string;
-  dim: number;
-  pipeline_version: string;
-  state: TableState;
-  created_at_ms: number;
-};
-const tableFrom = (r: DbTable): TableInfo => ({
-  tableName: r.table_name,
-  modelId: r.model_id,
-  dim: r.dim,
-  pipelineVersion: r.pipeline_version,
-  state: r.state,
-  createdAtMs: r.created_at_ms,
-});
+import { run, tableFrom, type DbTable } from './rows.js';
 
 /**
  * The serving pointer. LanceDB OSS has no rename or alias, so tables are versioned (BASE_vN) and the

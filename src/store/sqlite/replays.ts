@@ -1,44 +1,6 @@
 import type { ReplayCounts, ReplayKind, ReplayRow, Replays } from '../../ports/ledger.js';
 import type { Sqlite } from './db.js';
-import { run } from './rows.js';
-
-type DbReplay = {
-  replay_id: string;
-  table_name: string;
-  kind: ReplayKind;
-  state: 'planned' | 'committed';
-  from_version: number | null;
-  ledger_version: number | null;
-  up_to_seq: number | null;
-  planned_at_ms: number;
-  committed_at_ms: number | null;
-  table_version: number | null;
-  ids_touched: number | null;
-  rows_inserted: number | null;
-  rows_updated: number | null;
-  rows_deleted: number | null;
-  texts_embedded: number | null;
-  texts_reused: number | null;
-};
-
-const replayFrom = (r: DbReplay): ReplayRow => ({
-  replayId: r.replay_id,
-  tableName: r.table_name,
-  kind: r.kind,
-  state: r.state,
-  fromVersion: r.from_version,
-  ledgerVersion: r.ledger_version,
-  upToSeq: r.up_to_seq,
-  plannedAtMs: r.planned_at_ms,
-  committedAtMs: r.committed_at_ms,
-  tableVersion: r.table_version,
-  idsTouched: r.ids_touched,
-  rowsInserted: r.rows_inserted,
-  rowsUpdated: r.rows_updated,
-  rowsDeleted: r.rows_deleted,
-  textsEmbedded: r.texts_embedded,
-  textsReused: r.texts_reused,
-});
+import { replayFrom, run, type DbReplay } from './rows.js';
 
 /**
  * Ledger of reconcile and replay runs (whole-table work outside the micro-batches). Planned before
