@@ -244,7 +244,16 @@ describe('optimize job against real LanceDB tables', () => {
         // With a 0 ms retention the versions pass 3 made are prunable now; after that nothing is left:
         // a no-op pass takes no lease and changes nothing.
         const r4 = await runOptimizePass({ ...optimizerDepsOf(rt), logger: silent }, config.optimize);
-        assert.deepEqual(r4.actions, ['delete-tags', 'optimize', 'tag-rollback-point']);
+        assert.deepEqual(
+          r4.actions,
+          ['delete-tags', 'optimize', 'tag-rollback-point'],
+          JSON.stringify({
+            r3: r3.reasons,
+            r4: r4.reasons,
+            versions: await maint.versions(),
+            tags: await maint.tagList(),
+          }),
+        );
         const v = await table.version();
         const r5 = await runOptimizePass({ ...optimizerDepsOf(rt), logger: silent }, config.optimize);
         assert.equal(r5.status, 'noop', JSON.stringify(r5.reasons));
