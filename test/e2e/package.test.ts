@@ -8,6 +8,12 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The onnxruntime-node transformers.js loads (the top-level one). */
+const ORT_VERSION = (
+  JSON.parse(readFileSync(path.join(ROOT, 'node_modules/onnxruntime-node/package.json'), 'utf8')) as {
+    version: string;
+  }
+).version;
 const PKG = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
   version: string;
   license: string;
@@ -42,7 +48,10 @@ function npmEnv(): NodeJS.ProcessEnv {
       !/^npm_(package|lifecycle|config_local_prefix|config_global_prefix|command|execpath|node_execpath)/i.test(
         k,
       ) &&
-      !/onnxruntime_node_install/i.test(k)
+      !/onnxruntime_node_install/i.test(k) &&
+      // This repository's .npmrc hands every process npm starts a NODE_OPTIONS that sets the skip
+      // (for npm that ignores allowScripts); a consumer's install must not inherit it.
+      !/^(node_options|npm_config_node_options)$/i.test(k)
     )
       env[k] = v;
   return env;
@@ -195,6 +204,32 @@ describe('the npm package: pack, install offline into an empty project, run the 
     const ortBin = path.join(app, 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64');
     const ls = run('ls', [ortBin], app).stdout;
     assert.ok(!ls.includes('libonnxruntime_providers_cuda'), ls);
+  });
+
+  it("this repository's npm config carries no key npm does not know (no 'Unknown project config' warning)", () => {
+    const r = run('npm', ['pkg', 'get', 'name'], ROOT);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /Unknown (project|user|global|env) config/);
+  });
+
+  it("npm that ignores allowScripts (npm 10) still skips the CUDA download here: onnxruntime-node's install script, run by npm as it runs a dependency's, exits without a download", () => {
+    // `--dangerously-allow-all-scripts` lifts the allowScripts policy (npm >= 11.19), so npm runs the
+    // script as npm 10 would. npmEnv() holds no skip of any kind: what sets it is this repository's
+    // .npmrc alone. Without it the script fetches the CUDA provider from api.nuget.org; it honours
+    // GLOBAL_AGENT_HTTPS_PROXY, pointed at a closed local port, so a regression fails fast and never
+    // downloads anything (1.30.0 only: LanceDB's optional nested 1.19.2 has an older script).
+    const env = { ...npmEnv(), GLOBAL_AGENT_HTTPS_PROXY: 'http://127.0.0.1:9' };
+    const args = [
+      'rebuild',
+      `onnxruntime-node@${ORT_VERSION}`,
+      '--foreground-scripts',
+      '--dangerously-allow-all-scripts',
+    ];
+    const r = spawnSync('npm', args, { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+    const out = `${r.stdout}\n${r.stderr}`;
+    assert.match(out, /onnxruntime-node@[\d.]+ postinstall/, 'npm ran the script');
+    assert.equal(r.status, 0, out);
+    assert.doesNotMatch(out, /nuget|Downloading|ECONNREFUSED|Unknown (project|user|global|env) config/i);
   });
 
   it('the bin runs: --version, help, ingest --once and search on the sample', () => {
