@@ -23,7 +23,7 @@ describe('a write lock held by another connection (subprocess daemon, real SQLit
   const { workspaces: ws, processes: kids } = fx;
   after(() => fx.cleanup());
 
-  it('keeps /healthz answering within 100 ms for 30 s, reports the stall in /readyz, does not exit, and resumes', async () => {
+  it('keeps /healthz answering for 30 s without blocking on the lock, reports the stall in /readyz, does not exit, and resumes', async () => {
     const w = workspace({
       processor: { triggerIntervalMs: 100 },
       landing: { rescanIntervalMs: 500 },
@@ -83,7 +83,11 @@ describe('a write lock held by another connection (subprocess daemon, real SQLit
       );
       assert.deepEqual(failures, []);
       assert.ok(latencies.length > 100, `only ${latencies.length} answers in 30 s`);
-      assert.ok(max < 100, `slowest /healthz answer took ${max.toFixed(1)} ms while the lock was held`);
+      // Blocking on the lock would stall the event loop for a busy timeout (5 s at start-up, up to 1 s as
+      // daemon.busy wait); 500 ms tells that apart from a loaded machine's scheduling noise (a CI run
+      // beside benchmarks saw 107.8 ms once against the old 100 ms bound). The median shows the norm.
+      assert.ok(max < 500, `slowest /healthz answer took ${max.toFixed(1)} ms while the lock was held`);
+      assert.ok(p50 < 50, `median /healthz answer took ${p50.toFixed(1)} ms while the lock was held`);
       assert.ok(notReady !== null, '/readyz stayed 200 during a 30 s lock');
       assert.match(notReady, /stalled.*DB_BUSY/);
     } finally {
