@@ -84,7 +84,7 @@ describe('a write lock held by another connection (subprocess daemon, real SQLit
       assert.deepEqual(failures, []);
       assert.ok(latencies.length > 100, `only ${latencies.length} answers in 30 s`);
       // Blocking on the lock would stall the event loop for a busy timeout (5 s at start-up, up to 1 s as
-      // daemon.busy wait); 500 ms tells that apart from a loaded machine's scheduling noise (a CI run
+      // daemonBusyTimeoutMs); 500 ms tells that apart from a loaded machine's scheduling noise (a CI run
       // beside benchmarks saw 107.8 ms once against the old 100 ms bound). The median shows the norm.
       assert.ok(max < 500, `slowest /healthz answer took ${max.toFixed(1)} ms while the lock was held`);
       assert.ok(p50 < 50, `median /healthz answer took ${p50.toFixed(1)} ms while the lock was held`);
