@@ -193,6 +193,8 @@ export class MergeWindow {
     if (waited) {
       this.rewriteWaits += 1;
       this.rewriteWaitMsMax = Math.max(this.rewriteWaitMsMax, ms);
+      // The same event (and field) the between-batches pause logged: soak tests and dashboards count it.
+      this.logger.info({ event: 'maintenance.resume', paused_ms: ms }, 'maintenance done: merging');
     }
     return ms;
   }
