@@ -5,9 +5,9 @@ import { EventLoopMonitor } from '../observability/event-loop.js';
 import { FreshnessTracker } from '../observability/freshness.js';
 import { newLiveStats, type LiveStats } from '../observability/metrics.js';
 import type { LandingService } from '../landing/service.js';
-import { MaintenanceGate } from '../optimize/gate.js';
 import type { Watcher } from '../ports/watcher.js';
 import { BacklogPacer } from '../processor/lanes.js';
+import { MergeWindow } from '../processor/merge-window.js';
 import { every } from '../runtime/every.js';
 import { acquireWriter, WRITER_LEASE, WRITER_TTL_MS } from '../runtime/lock.js';
 import { guardProcess } from '../runtime/process-guard.js';
@@ -112,9 +112,11 @@ async function runDaemon(
   const c = rt.config;
   // Single writer: refuse before binding any port, so a second daemon fails fast and clearly.
   const holder = await acquireWriter(rt.leases, c.dataDir, rt.clock.nowMs());
-  const gate = new MaintenanceGate(rt.leases, rt.clock, rt.logger, {
+  // The optimize job's window holds back only merges that rewrite existing rows (merge-window.ts).
+  const window = new MergeWindow(rt.leases, rt.clock, rt.logger, {
     maxPauseMs: c.optimize.maxWriterPauseMs,
     holder,
+    stop: d.stopCtl.signal,
   });
   live.storesOpen = true;
   const timers = startTimers(d, holder);
@@ -131,7 +133,7 @@ async function runDaemon(
       );
       opts.onListening?.(c.http.host, http.port);
     }
-    const { landing, writing } = await openPipeline(d);
+    const { landing, writing } = await openPipeline(d, window);
     watcher = rt.watch(
       c.landingDir,
       { depth: 8 },
@@ -149,9 +151,17 @@ async function runDaemon(
     onReady?.();
     // From here a lock held by another connection is waited out asynchronously, not in a busy loop.
     rt.setBusyTimeout(c.sqlite.daemonBusyTimeoutMs);
-    await runLoops(d, gate, landing, writing);
+    await runLoops(d, window, landing, writing);
     d.setState('draining');
   } finally {
+    await window
+      .close()
+      .catch((e: unknown) =>
+        rt.logger.warn(
+          { event: 'maintenance.ack_release_failed', err: e },
+          'could not remove the maintenance ack',
+        ),
+      );
     await timers.stop();
     await watcher?.close();
     await http?.close();
@@ -204,7 +214,10 @@ function startTimers(d: Daemon, holder: string): { stop(): Promise<void> } {
 }
 
 /** Recovers partial landings, opens (or creates) the serving table and wires landing + processor. */
-async function openPipeline(d: Daemon): Promise<{ landing: LandingService; writing: Writing }> {
+async function openPipeline(
+  d: Daemon,
+  window: MergeWindow,
+): Promise<{ landing: LandingService; writing: Writing }> {
   const { rt, live } = d;
   const c = rt.config;
   await mkdir(c.landingDir, { recursive: true });
@@ -215,7 +228,9 @@ async function openPipeline(d: Daemon): Promise<{ landing: LandingService; writi
       'removed partial landings from a crash; they will be landed again',
     );
   const table = (await rt.servingTable(true))!;
-  const pipeline = await buildPipeline(rt, d.hooks, live.startedAtMs);
+  const pipeline = await buildPipeline(rt, d.hooks, live.startedAtMs, {
+    mergeGate: (kind) => window.beforeMerge(kind),
+  });
   const embedder = await rt.embedder((await rt.tables.serving())?.modelId ?? c.model.id);
   live.modelLoaded = true;
   if (await table.ensureFtsIndex())
@@ -225,7 +240,7 @@ async function openPipeline(d: Daemon): Promise<{ landing: LandingService; writi
 
 async function runLoops(
   d: Daemon,
-  gate: MaintenanceGate,
+  window: MergeWindow,
   landing: LandingService,
   writing: Writing,
 ): Promise<void> {
@@ -240,7 +255,7 @@ async function runLoops(
     d.landingWake.wake();
   };
   const landingDone = landingLoop(d, landing, idleMs);
-  await processorLoop(d, gate, writing, idleMs);
+  await processorLoop(d, window, writing, idleMs);
   await landingDone;
   await landing.idle();
 }

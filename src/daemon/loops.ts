@@ -2,10 +2,10 @@ import { isSeamlineError } from '../errors/errors.js';
 import type { LandingService } from '../landing/service.js';
 import type { FreshnessTracker } from '../observability/freshness.js';
 import type { LiveStats } from '../observability/metrics.js';
-import type { MaintenanceGate } from '../optimize/gate.js';
 import type { Embedder } from '../ports/embedder.js';
 import type { VectorTable } from '../ports/vector-store.js';
 import type { BacklogPacer } from '../processor/lanes.js';
+import type { MergeWindow } from '../processor/merge-window.js';
 import type { Processor } from '../processor/processor.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { StallMonitor } from '../runtime/stall-monitor.js';
@@ -71,10 +71,14 @@ async function landingPass(ctx: LoopContext, landing: LandingService): Promise<'
   }
 }
 
-/** Runs a batch whenever there is work; between batches follows the serving pointer and the maintenance lease. */
+/**
+ * Runs a batch whenever there is work; between batches follows the serving pointer and acknowledges
+ * a maintenance window. Batches go on during a window: only a merge that rewrites existing rows
+ * waits for it (bounded), inside the batch (processor/merge-window.ts).
+ */
 export async function processorLoop(
   ctx: LoopContext,
-  gate: MaintenanceGate,
+  window: MergeWindow,
   w: Writing,
   idleMs: number,
 ): Promise<void> {
@@ -82,11 +86,11 @@ export async function processorLoop(
     let didWork = false;
     let backlogWaitMs = 0;
     try {
-      await followServing(ctx, w);
+      await followServing(ctx, w, window);
       // The batch in flight is not aborted by stop(): it finishes (or the deadline kills the process).
       const tokensBefore = w.embedder.stats().realTokens;
-      // Between batches only: the optimize job's maintenance lease pauses new merges (bounded).
-      await gate.waitIfHeld(ctx.stop);
+      // The optimizer starts its window once the writer has acknowledged it (between batches).
+      await window.between();
       if (ctx.stop.aborted) break;
       // Live first, always; the backlog lane only when its cap allows (else sleep until it does, or a
       // landed file wakes the loop for the live lane).
@@ -124,14 +128,18 @@ async function processorFailed(ctx: LoopContext, e: unknown): Promise<void> {
 }
 
 /** Follows the serving pointer (reindex swap, rollback) between batches, without a restart. */
-async function followServing(ctx: LoopContext, w: Writing): Promise<void> {
+async function followServing(ctx: LoopContext, w: Writing, window: MergeWindow): Promise<void> {
   const { rt } = ctx;
   const serving = await rt.tables.serving();
   if (!serving || serving.tableName === w.table.name) return;
   // Build everything first: a failure here leaves the old trio consistent and is retried.
   const next = {
     table: await rt.servingTable(false),
-    processor: (await buildPipeline(rt, ctx.hooks, ctx.live.startedAtMs)).processor,
+    processor: (
+      await buildPipeline(rt, ctx.hooks, ctx.live.startedAtMs, {
+        mergeGate: (kind) => window.beforeMerge(kind),
+      })
+    ).processor,
     embedder: await rt.embedder(serving.modelId),
   };
   w.table = next.table!;

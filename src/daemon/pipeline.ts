@@ -3,6 +3,7 @@ import { Loader } from '../landing/loader.js';
 import { LandingService } from '../landing/service.js';
 import { openWritersFor } from '../landing/writers.js';
 import type { BacklogRules } from '../processor/lanes.js';
+import type { MergeGate } from '../processor/merge-window.js';
 import { Processor } from '../processor/processor.js';
 import type { FaultHook } from '../runtime/fault.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -12,12 +13,19 @@ export interface TestHooks {
   readonly unsafe: ReadonlySet<'no-guard' | 'no-dedupe'>;
 }
 
+export interface PipelineOptions {
+  /** ingest --once: the one-shot backlog time box. */
+  readonly oneShot?: boolean;
+  /** The daemon's maintenance window, awaited before each merge (processor/merge-window.ts). */
+  readonly mergeGate?: MergeGate;
+}
+
 /** Wires the loader, the landing service and the processor for the serving table's model. */
 export async function buildPipeline(
   rt: Runtime,
   hooks: TestHooks,
   startedAtMs?: number,
-  opts: { readonly oneShot?: boolean } = {},
+  opts: PipelineOptions = {},
 ): Promise<{ landing: LandingService; processor: Processor }> {
   const c = rt.config;
   const writers = openWritersFor(c.completeness.openWriterCheck);
@@ -66,18 +74,18 @@ export async function buildPipeline(
       `the serving table ${serving.tableName} uses ${serving.modelId}; model.id is ${c.model.id}. Ingest keeps using ${serving.modelId}; run \`seamline reindex\` to switch.`,
     );
   }
-  const embedder = await rt.embedder(modelId);
   const processor = new Processor(
     {
       bronze: rt.bronze,
       ledger: rt.ledger,
-      embedder,
+      embedder: await rt.embedder(modelId),
       clock: rt.clock,
       logger: rt.logger,
       fault: hooks.fault,
       chunking: c.chunking,
       pipelineVersion: c.pipelineVersion,
       nowIso: () => new Date(rt.clock.nowMs()).toISOString(),
+      ...(opts.mergeGate ? { mergeGate: opts.mergeGate } : {}),
     },
     {
       maxRecords: c.processor.maxRecords,

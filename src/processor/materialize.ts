@@ -5,6 +5,7 @@ import type { Embedder, TextChunk } from '../ports/embedder.js';
 import type { VectorRow, VectorTable } from '../ports/vector-store.js';
 import type { FaultHook } from '../runtime/fault.js';
 import { GateError, vectorGate } from './gates.js';
+import { mergeKindOf, type MergeKind } from './merge-window.js';
 import {
   desiredRowsFor,
   normalizeText,
@@ -59,8 +60,12 @@ export interface MaterializeOptions {
     readonly updated: number;
     readonly deleted: number;
   }) => void | Promise<void>;
-  /** Runs after embedding and the vector gate, right before the merge (the processor folds here). */
-  readonly beforeMerge?: () => void | Promise<void>;
+  /**
+   * Runs after embedding and the vector gate, right before the merge (the processor waits out a
+   * maintenance window here if the merge rewrites existing rows, then folds). `kind` says what the
+   * merge will do to existing fragments; 'append' when nothing is merged at all.
+   */
+  readonly beforeMerge?: (kind: MergeKind) => void | Promise<void>;
 }
 
 /** The event each id should be materialized from: max(key state, batch events), or the unsafe variants. */
@@ -120,7 +125,7 @@ export async function materialize(
   }
   const changes = plan.decisions.filter((d) => d.action !== 'keep');
   if (changes.length === 0 && plan.removals.length === 0) {
-    await opts.beforeMerge?.();
+    await opts.beforeMerge?.('append');
     return {
       inserted: 0,
       updated: 0,
@@ -158,7 +163,8 @@ export async function materialize(
   // Gate: no NaN or wrong-dimension vector is ever published.
   const badVectors = vectorGate(fresh.values(), table.dim);
   if (badVectors) throw new GateError(badVectors);
-  await opts.beforeMerge?.();
+  const scopeIds = [...new Set(plan.removals.map((r) => r.id))];
+  await opts.beforeMerge?.(mergeKindOf(plan.expected, scopeIds.length));
 
   const embeddedAt = deps.nowIso();
   const rowCtx = {
@@ -171,7 +177,6 @@ export async function materialize(
   const toRow = (d: DesiredRow, vector: Float32Array): VectorRow => vectorRowOf(d, vector, rowCtx);
   // Rows of ids that lose chunks go in the same merge (one version): those ids are the delete scope,
   // so all their desired rows — kept ones too — must be in the source.
-  const scopeIds = [...new Set(plan.removals.map((r) => r.id))];
   const scope = new Set(scopeIds);
   const rows: VectorRow[] = [];
   for (const d of plan.decisions) {

@@ -17,6 +17,7 @@ import {
   type Lane,
   type LaneRules,
 } from './lanes.js';
+import type { MergeGate } from './merge-window.js';
 import { materialize, type MaterializeDeps, type MaterializeResult } from './materialize.js';
 import { reconcileTable, type ReconcileResult } from './reconcile.js';
 import { replayAll, type ReplayOptions, type ReplayResult } from './replay.js';
@@ -66,6 +67,11 @@ export interface BatchOutcome {
 }
 
 export interface ProcessorDeps extends MaterializeDeps {
+  /**
+   * The maintenance window (the daemon's MergeWindow): awaited before each merge with its kind; a
+   * rewrite waits while the optimize job holds the lease. Default: none (callers gate between batches).
+   */
+  readonly mergeGate?: MergeGate;
   readonly bronze: Bronze;
   readonly ledger: Ledger;
   readonly clock: Clock;
@@ -274,8 +280,10 @@ export class Processor {
               );
               if (v) throw new GateError(v);
             },
-        // The key state moves only once the batch has passed every gate, right before the merge.
-        beforeMerge: async () => {
+        // A maintenance window holds back only merges that rewrite existing rows (merge-window.ts);
+        // the key state moves only once the batch has passed every gate, right before the merge.
+        beforeMerge: async (kind) => {
+          await this.deps.mergeGate?.(kind, signal);
           await ledger.fold(events, this.opts.unsafe.has('no-guard'));
           fault('after-fold');
         },

@@ -1,4 +1,5 @@
 import type { VectorTable } from '../ports/vector-store.js';
+import type { MergeGate } from './merge-window.js';
 import type { Logger } from '../observability/logger.js';
 import type { Clock } from '../ports/clock.js';
 import { materialize, type MaterializeDeps } from './materialize.js';
@@ -6,6 +7,8 @@ import { materialize, type MaterializeDeps } from './materialize.js';
 export interface ReconcileDeps extends MaterializeDeps {
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The maintenance window (the daemon's): a reconcile merge that rewrites rows waits for it. */
+  readonly mergeGate?: MergeGate;
 }
 
 export interface ReconcileResult {
@@ -70,7 +73,9 @@ export async function reconcileTable(
   let reused = 0;
   for (let i = 0; i < ids.length; i += RECONCILE_PAGE_IDS) {
     signal?.throwIfAborted();
-    const r = await materialize(deps, table, ids.slice(i, i + RECONCILE_PAGE_IDS), run.replayId, signal);
+    const r = await materialize(deps, table, ids.slice(i, i + RECONCILE_PAGE_IDS), run.replayId, signal, {
+      beforeMerge: async (kind) => void (await deps.mergeGate?.(kind, signal)),
+    });
     inserted += r.inserted;
     updated += r.updated;
     deleted += r.deleted;
