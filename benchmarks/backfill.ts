@@ -69,6 +69,16 @@ export interface BackfillRun {
     readonly processSeconds: number;
     /** Where the processing time went (ms): chunk (tokenizer), embed, rowsForIds, merge, other. */
     readonly splitMs: Record<string, number>;
+    /**
+     * Inside the embedding worker (ms): count = tokenizing new words for chunk(), pack = ids into
+     * tensors, run = inside the model call (ONNX Runtime), pool = mean pooling + normalize. Empty
+     * for builds before session 4.
+     */
+    readonly workerSplitMs: Record<string, number>;
+    /** Loading the model (not in `seconds`: the other two paths do not time theirs either). */
+    readonly modelLoadSeconds: number;
+    /** Inference calls the embedder made. */
+    readonly calls: number;
     readonly batches: number;
     readonly paddingEfficiency: number;
     /** Peak RSS of the whole process (kernel maxrss: main thread, worker thread, native memory). */
@@ -83,6 +93,8 @@ export interface BackfillRun {
   };
   readonly ceiling: {
     readonly seconds: number;
+    /** session.run calls (the same buckets as seamline's: equal to pipeline.calls). */
+    readonly calls?: number;
     readonly recordsPerS: number;
     readonly textsPerS: number;
     readonly peakRssMiB: number;
@@ -189,6 +201,11 @@ async function pipelinePhase(
       }),
   };
   try {
+    // The model loads before the clock starts, as the ceiling's and the plain loop's do (their loads
+    // are not timed either); its seconds are reported on their own.
+    const sLoad = now();
+    await rt.embedder();
+    const modelLoadSeconds = (now() - sLoad) / 1000;
     const rss = new RssSampler().start();
     const lag = new LoopLag().start();
     const s = now();
@@ -235,6 +252,12 @@ async function pipelinePhase(
     const splitMs: Record<string, number> = {};
     for (const k of ['chunk', 'embed', 'rowsForIds', 'merge']) splitMs[k] = round(t[k]?.ms ?? 0, 0);
     splitMs.other = round(processMs - known, 0);
+    // Inside the worker (its own thread): what `embed` and `chunk` spent where.
+    const w0 = st0.workerMs;
+    const w1 = st1.workerMs;
+    const workerSplitMs: Record<string, number> = {};
+    if (w0 && w1)
+      for (const k of ['count', 'pack', 'run', 'pool'] as const) workerSplitMs[k] = round(w1[k] - w0[k], 0);
     // The ceiling runs on exactly these texts, in another process.
     writeFileSync(path.join(dir, 'calls.json'), JSON.stringify(calls));
     return {
@@ -254,6 +277,9 @@ async function pipelinePhase(
         landSeconds: round(landSeconds, 2),
         processSeconds: round(processMs / 1000, 2),
         splitMs,
+        workerSplitMs,
+        modelLoadSeconds: round(modelLoadSeconds, 2),
+        calls: st1.calls - st0.calls,
         batches: batches.length,
         paddingEfficiency: round(
           (st1.realTokens - st0.realTokens) / Math.max(1, st1.paddedTokens - st0.paddedTokens),
@@ -282,11 +308,12 @@ async function ceilingPhase(
   threads: number,
   maxTokens: number,
   maxTexts: number,
-): Promise<{ seconds: number; peakRssMiB: number }> {
+): Promise<{ seconds: number; peakRssMiB: number; calls: number }> {
   const calls = JSON.parse(readFileSync(path.join(dir, 'calls.json'), 'utf8')) as TextChunk[][];
   const tok = await Tokens.load(model);
   const ort = await OrtCeiling.load(model, model === STATIC_MODEL ? 'q8' : 'fp32', threads);
   let ms = 0;
+  let n = 0;
   try {
     for (const call of calls) {
       for (const b of planBuckets(
@@ -298,12 +325,13 @@ async function ceilingPhase(
         const s = now();
         await ort.run(batch);
         ms += now() - s;
+        n += 1;
       }
     }
   } finally {
     await ort.close();
   }
-  return { seconds: ms / 1000, peakRssMiB: maxRssMiB() };
+  return { seconds: ms / 1000, peakRssMiB: maxRssMiB(), calls: n };
 }
 
 interface PlainOut {
@@ -495,7 +523,7 @@ async function main(): Promise<void> {
         ...(f['time-box-ms'] !== undefined ? { 'time-box-ms': String(f['time-box-ms']) } : {}),
       });
       process.stderr.write(`  ceiling on the same ${p.textsEmbedded} texts (${p.threads} threads)…\n`);
-      const c = child<{ seconds: number; peakRssMiB: number }>('ceiling', {
+      const c = child<{ seconds: number; peakRssMiB: number; calls: number }>('ceiling', {
         dir,
         model,
         threads: p.threads,
@@ -516,6 +544,7 @@ async function main(): Promise<void> {
           recordsPerS: round(n / c.seconds, 1),
           textsPerS: round(p.textsEmbedded / c.seconds, 1),
           peakRssMiB: c.peakRssMiB,
+          calls: c.calls,
         },
         plainLoop: {
           seconds: round(pl.seconds, 2),
@@ -568,9 +597,12 @@ export function renderBackfill(r: BackfillResult): string {
         x.pipeline.splitMs,
       )
         .map(([k, v]) => `${k} ${v}`)
-        .join(
-          ', ',
-        )}); tokenize once: ${x.tokenizeOnce}; max loop lag landing ${x.pipeline.loopLagMaxByPhaseMs.land} ms, processing ${x.pipeline.loopLagMaxByPhaseMs.process} ms; worst stalls by step in flight: ${JSON.stringify(x.pipeline.stallsByStepMs)}`,
+        .join(', ')}; inside the worker ms: ${Object.entries(x.pipeline.workerSplitMs ?? {})
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; ${x.pipeline.calls} calls (ceiling ${x.ceiling.calls ?? '?'}), ceiling ${round(
+        x.ceiling.seconds * 1000,
+        0,
+      )} ms; model load ${x.pipeline.modelLoadSeconds} s, not timed); tokenize once: ${x.tokenizeOnce}; max loop lag landing ${x.pipeline.loopLagMaxByPhaseMs.land} ms, processing ${x.pipeline.loopLagMaxByPhaseMs.process} ms; worst stalls by step in flight: ${JSON.stringify(x.pipeline.stallsByStepMs)}`,
   );
   const truncation = r.runs.map((x) => {
     const t = x.plainLoop.truncation;
