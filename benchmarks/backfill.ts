@@ -4,7 +4,7 @@
 // transformers.js, LanceDB add). Each of the three runs in its own child process, one after the other,
 // so that each one's peak RSS is its own. Reports records/s and embedded texts/s, ratios, peak RSS with
 // a breakdown by stage, the plain loop's silent truncation, max event-loop lag, and the targets.
-// Usage: node dist/benchmarks/backfill.js [--quick] [--records N] [--neural-records N] [--threads N|auto] [--models a,b] [--time-box-ms N] [--out DIR]
+// Usage: node dist/benchmarks/backfill.js [--quick] [--records N] [--neural-records N] [--threads N|auto] [--models a,b] [--time-box-ms N] [--reps N] [--out DIR]
 import { spawnSync } from 'node:child_process';
 import {
   createReadStream,
@@ -120,6 +120,12 @@ export interface BackfillRun {
   readonly vsPlain: number;
   /** seamline peak RSS ÷ the plain loop's. */
   readonly rssVsPlain: number;
+  /** With --reps N: each repetition's ratios (the ones above are their medians). */
+  readonly reps?: {
+    readonly vsCeiling: number[];
+    readonly vsPlain: number[];
+    readonly rssVsPlain: number[];
+  };
 }
 
 export interface BackfillResult {
@@ -455,6 +461,36 @@ const TARGET_RSS_RATIO = 1.2;
 const TARGET_RSS_MIB = 1024;
 const FULL_SIZE = 100_000;
 
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : round((s[m - 1]! + s[m]!) / 2, 3);
+};
+
+/**
+ * With --reps N the three paths run N times in turn (pipeline, ceiling, plain loop, pipeline, …) and
+ * each ratio is the median of the N ratios measured next to each other in time: on a shared machine
+ * the load moves between processes, and one trio's ratio can be off by ±0.5. The figures shown are
+ * those of the repetition whose ratio to the ceiling is the median.
+ */
+export function medianTrial(trials: readonly BackfillRun[]): BackfillRun {
+  if (trials.length === 1) return trials[0]!;
+  const vsCeiling = median(trials.map((t) => t.vsCeiling));
+  const byCeiling = [...trials].sort((a, b) => a.vsCeiling - b.vsCeiling);
+  const mid = byCeiling[Math.floor((byCeiling.length - 1) / 2)]!;
+  return {
+    ...mid,
+    vsCeiling,
+    vsPlain: median(trials.map((t) => t.vsPlain)),
+    rssVsPlain: median(trials.map((t) => t.rssVsPlain)),
+    reps: {
+      vsCeiling: trials.map((t) => t.vsCeiling),
+      vsPlain: trials.map((t) => t.vsPlain),
+      rssVsPlain: trials.map((t) => t.rssVsPlain),
+    },
+  };
+}
+
 /** The issue-17 targets, met / not met, from this run's figures. */
 export function backfillTargets(runs: readonly BackfillRun[]): BackfillResult['targets'] {
   const t: { name: string; value: string; met: boolean | null }[] = [];
@@ -499,11 +535,13 @@ async function main(): Promise<void> {
     'max-tokens': { type: 'string' },
     'max-texts': { type: 'string' },
     'time-box-ms': { type: 'string' },
+    reps: { type: 'string' },
   });
   if (f.phase) return runPhase({ ...f });
   const quick = f.quick;
   const threads = f.threads === undefined || f.threads === 'auto' ? 'auto' : num(f.threads, 1, 'threads');
   const models = list(f.models, [NEURAL_MODEL, STATIC_MODEL]);
+  const reps = Math.max(1, Math.round(num(f.reps, 1, 'reps')));
   const sizes: Record<string, number> = {
     [STATIC_MODEL]: num(f.records, quick ? 1000 : 100_000, 'records'),
     [NEURAL_MODEL]: num(f['neural-records'], quick ? 200 : 4000, 'neural-records'),
@@ -515,51 +553,60 @@ async function main(): Promise<void> {
     try {
       mkdirSync(path.join(dir, 'landing'), { recursive: true });
       generate(path.join(dir, 'landing'), n);
-      process.stderr.write(`backfill ${model}: ${n} records: pipeline…\n`);
-      const p = child<PipelineOut>('pipeline', {
-        dir,
-        model,
-        threads,
-        ...(f['time-box-ms'] !== undefined ? { 'time-box-ms': String(f['time-box-ms']) } : {}),
-      });
-      process.stderr.write(`  ceiling on the same ${p.textsEmbedded} texts (${p.threads} threads)…\n`);
-      const c = child<{ seconds: number; peakRssMiB: number; calls: number }>('ceiling', {
-        dir,
-        model,
-        threads: p.threads,
-        'max-tokens': p.maxBatchTokens,
-        'max-texts': p.maxBatchTexts,
-      });
-      process.stderr.write('  plain loop…\n');
-      const pl = child<PlainOut>('plain', { dir, model, threads: p.threads, 'max-texts': p.maxBatchTexts });
-      runs.push({
-        model,
-        records: n,
-        threads: p.threads,
-        textsEmbedded: p.textsEmbedded,
-        tokenizeOnce: p.tokenizeOnce,
-        pipeline: p.fig,
-        ceiling: {
-          seconds: round(c.seconds, 2),
-          recordsPerS: round(n / c.seconds, 1),
-          textsPerS: round(p.textsEmbedded / c.seconds, 1),
-          peakRssMiB: c.peakRssMiB,
-          calls: c.calls,
-        },
-        plainLoop: {
-          seconds: round(pl.seconds, 2),
-          recordsPerS: round(pl.n / pl.seconds, 1),
-          textsPerS: round(pl.n / pl.seconds, 1),
-          batch: p.maxBatchTexts,
-          paddingEfficiency: round(pl.padEff, 3),
-          peakRssMiB: pl.peakRssMiB,
-          memory: pl.memory,
-          truncation: pl.truncation,
-        },
-        vsCeiling: round(p.fig.recordsPerS / (n / c.seconds), 3),
-        vsPlain: round(p.fig.recordsPerS / (pl.n / pl.seconds), 3),
-        rssVsPlain: round(p.fig.peakRssMiB / Math.max(1, pl.peakRssMiB), 2),
-      });
+      const trials: BackfillRun[] = [];
+      for (let rep = 0; rep < reps; rep++) {
+        // Each repetition starts from an empty data folder and table, on the same landed files.
+        rmSync(path.join(dir, 'data'), { recursive: true, force: true });
+        rmSync(path.join(dir, 'plain-lance'), { recursive: true, force: true });
+        process.stderr.write(
+          `backfill ${model}: ${n} records (repetition ${rep + 1} of ${reps}): pipeline…\n`,
+        );
+        const p = child<PipelineOut>('pipeline', {
+          dir,
+          model,
+          threads,
+          ...(f['time-box-ms'] !== undefined ? { 'time-box-ms': String(f['time-box-ms']) } : {}),
+        });
+        process.stderr.write(`  ceiling on the same ${p.textsEmbedded} texts (${p.threads} threads)…\n`);
+        const c = child<{ seconds: number; peakRssMiB: number; calls: number }>('ceiling', {
+          dir,
+          model,
+          threads: p.threads,
+          'max-tokens': p.maxBatchTokens,
+          'max-texts': p.maxBatchTexts,
+        });
+        process.stderr.write('  plain loop…\n');
+        const pl = child<PlainOut>('plain', { dir, model, threads: p.threads, 'max-texts': p.maxBatchTexts });
+        trials.push({
+          model,
+          records: n,
+          threads: p.threads,
+          textsEmbedded: p.textsEmbedded,
+          tokenizeOnce: p.tokenizeOnce,
+          pipeline: p.fig,
+          ceiling: {
+            seconds: round(c.seconds, 2),
+            recordsPerS: round(n / c.seconds, 1),
+            textsPerS: round(p.textsEmbedded / c.seconds, 1),
+            peakRssMiB: c.peakRssMiB,
+            calls: c.calls,
+          },
+          plainLoop: {
+            seconds: round(pl.seconds, 2),
+            recordsPerS: round(pl.n / pl.seconds, 1),
+            textsPerS: round(pl.n / pl.seconds, 1),
+            batch: p.maxBatchTexts,
+            paddingEfficiency: round(pl.padEff, 3),
+            peakRssMiB: pl.peakRssMiB,
+            memory: pl.memory,
+            truncation: pl.truncation,
+          },
+          vsCeiling: round(p.fig.recordsPerS / (n / c.seconds), 3),
+          vsPlain: round(p.fig.recordsPerS / (pl.n / pl.seconds), 3),
+          rssVsPlain: round(p.fig.peakRssMiB / Math.max(1, pl.peakRssMiB), 2),
+        });
+      }
+      runs.push(medianTrial(trials));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -604,6 +651,12 @@ export function renderBackfill(r: BackfillResult): string {
         0,
       )} ms; model load ${x.pipeline.modelLoadSeconds} s, not timed); tokenize once: ${x.tokenizeOnce}; max loop lag landing ${x.pipeline.loopLagMaxByPhaseMs.land} ms, processing ${x.pipeline.loopLagMaxByPhaseMs.process} ms; worst stalls by step in flight: ${JSON.stringify(x.pipeline.stallsByStepMs)}`,
   );
+  const repLines = r.runs
+    .filter((x) => x.reps)
+    .map(
+      (x) =>
+        `${x.model}: ${x.reps!.vsCeiling.length} repetitions, medians above; vs ceiling ${x.reps!.vsCeiling.join(', ')}; vs plain ${x.reps!.vsPlain.join(', ')}; RSS vs plain ${x.reps!.rssVsPlain.join(', ')}`,
+    );
   const truncation = r.runs.map((x) => {
     const t = x.plainLoop.truncation;
     return `${x.model}: the plain loop embedded ${x.records} texts cut at ${t.limit} tokens: ${t.textsTruncated} texts truncated, ${t.tokensDropped} of ${t.tokensTotal} tokens never read (${round((100 * t.tokensDropped) / Math.max(1, t.tokensTotal), 1)}%); seamline embedded ${x.textsEmbedded} chunks, every token`;
@@ -635,6 +688,7 @@ export function renderBackfill(r: BackfillResult): string {
       ],
       rows,
     ),
+    ...(repLines.length ? ['ratios of each repetition (side by side in time):', ...repLines] : []),
     'where the time went:',
     ...split,
     'truncation (what the plain loop silently drops):',
