@@ -63,6 +63,8 @@ export interface BackfillRun {
   readonly tokenizeOnce: boolean;
   readonly pipeline: {
     readonly seconds: number;
+    /** CPU seconds of the whole process (every thread) over the same window: steadier than wall time under load. */
+    readonly cpuSeconds?: number;
     readonly recordsPerS: number;
     readonly textsPerS: number;
     readonly landSeconds: number;
@@ -95,12 +97,16 @@ export interface BackfillRun {
     readonly seconds: number;
     /** session.run calls (the same buckets as seamline's: equal to pipeline.calls). */
     readonly calls?: number;
+    /** CPU seconds inside the timed calls (session.run + pooling, every thread). */
+    readonly cpuSeconds?: number;
     readonly recordsPerS: number;
     readonly textsPerS: number;
     readonly peakRssMiB: number;
   };
   readonly plainLoop: {
     readonly seconds: number;
+    /** CPU seconds (every thread) of the timed loop. */
+    readonly cpuSeconds?: number;
     readonly recordsPerS: number;
     /** One text per record: the plain loop embeds each record's text once, truncated. */
     readonly textsPerS: number;
@@ -214,6 +220,7 @@ async function pipelinePhase(
     const modelLoadSeconds = (now() - sLoad) / 1000;
     const rss = new RssSampler().start();
     const lag = new LoopLag().start();
+    const cpu0 = process.cpuUsage();
     const s = now();
     const table = timed((await rt.servingTable(true))!, ['merge', 'rowsForIds'], t);
     const { landing, processor } = await buildPipeline(
@@ -247,6 +254,7 @@ async function pipelinePhase(
     const procLagMax = procLag.stop().maxMs;
     const stallsByStepMs = stalls.stop();
     const seconds = (now() - s) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const loopLag = lag.stop();
     rss.stop();
     stages.push(mem('processed'));
@@ -278,6 +286,7 @@ async function pipelinePhase(
       maxBatchTexts: config.embed.maxBatchTexts,
       fig: {
         seconds: round(seconds, 2),
+        cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
         recordsPerS: round(n / seconds, 1),
         textsPerS: round(textsEmbedded / seconds, 1),
         landSeconds: round(landSeconds, 2),
@@ -314,11 +323,12 @@ async function ceilingPhase(
   threads: number,
   maxTokens: number,
   maxTexts: number,
-): Promise<{ seconds: number; peakRssMiB: number; calls: number }> {
+): Promise<{ seconds: number; cpuSeconds: number; peakRssMiB: number; calls: number }> {
   const calls = JSON.parse(readFileSync(path.join(dir, 'calls.json'), 'utf8')) as TextChunk[][];
   const tok = await Tokens.load(model);
   const ort = await OrtCeiling.load(model, model === STATIC_MODEL ? 'q8' : 'fp32', threads);
   let ms = 0;
+  let cpuUs = 0;
   let n = 0;
   try {
     for (const call of calls) {
@@ -329,19 +339,23 @@ async function ceilingPhase(
       )) {
         const batch = tok.batch(b.map((i) => call[i]!.text));
         const s = now();
+        const c0 = process.cpuUsage();
         await ort.run(batch);
+        const c = process.cpuUsage(c0);
         ms += now() - s;
+        cpuUs += c.user + c.system;
         n += 1;
       }
     }
   } finally {
     await ort.close();
   }
-  return { seconds: ms / 1000, peakRssMiB: maxRssMiB(), calls: n };
+  return { seconds: ms / 1000, cpuSeconds: cpuUs / 1e6, peakRssMiB: maxRssMiB(), calls: n };
 }
 
 interface PlainOut {
   readonly seconds: number;
+  readonly cpuSeconds: number;
   readonly padEff: number;
   readonly n: number;
   readonly peakRssMiB: number;
@@ -365,6 +379,8 @@ async function plainLoopPhase(dir: string, model: string, threads: number, batch
   let n = 0;
   let bookMs = 0;
   const trunc = { limit, textsTruncated: 0, tokensDropped: 0, tokensTotal: 0 };
+  const cpu0 = process.cpuUsage();
+  let bookCpuUs = 0;
   const s = now();
   try {
     const landing = path.join(dir, 'landing');
@@ -376,6 +392,7 @@ async function plainLoopPhase(dir: string, model: string, threads: number, batch
       if (buf.length === 0) return;
       const texts = buf.map((r) => r.text);
       const p0 = now();
+      const pc0 = process.cpuUsage();
       const tb = tok.batch(texts);
       real += tb.real;
       padded += tb.rows * tb.width;
@@ -387,6 +404,8 @@ async function plainLoopPhase(dir: string, model: string, threads: number, batch
         }
       }
       bookMs += now() - p0;
+      const pc = process.cpuUsage(pc0);
+      bookCpuUs += pc.user + pc.system;
       const vecs = await plain.embed(texts, batch);
       const rows = buf.map((r, i) => ({ id: r.id, text: r.text, vector: Array.from(vecs[i]!) }));
       if (!tbl) tbl = await conn.createTable('plain', rows);
@@ -406,10 +425,12 @@ async function plainLoopPhase(dir: string, model: string, threads: number, batch
     conn.close();
     await plain.close();
   }
+  const cpu = process.cpuUsage(cpu0);
   memory.push(mem('embedded and added'));
   // Padding and truncation counts are bookkeeping of this benchmark, not of the plain loop: time taken out.
   return {
     seconds: (now() - s - bookMs) / 1000,
+    cpuSeconds: (cpu.user + cpu.system - bookCpuUs) / 1e6,
     padEff: real / Math.max(1, padded),
     n,
     peakRssMiB: maxRssMiB(),
@@ -568,13 +589,16 @@ async function main(): Promise<void> {
           ...(f['time-box-ms'] !== undefined ? { 'time-box-ms': String(f['time-box-ms']) } : {}),
         });
         process.stderr.write(`  ceiling on the same ${p.textsEmbedded} texts (${p.threads} threads)…\n`);
-        const c = child<{ seconds: number; peakRssMiB: number; calls: number }>('ceiling', {
-          dir,
-          model,
-          threads: p.threads,
-          'max-tokens': p.maxBatchTokens,
-          'max-texts': p.maxBatchTexts,
-        });
+        const c = child<{ seconds: number; cpuSeconds: number; peakRssMiB: number; calls: number }>(
+          'ceiling',
+          {
+            dir,
+            model,
+            threads: p.threads,
+            'max-tokens': p.maxBatchTokens,
+            'max-texts': p.maxBatchTexts,
+          },
+        );
         process.stderr.write('  plain loop…\n');
         const pl = child<PlainOut>('plain', { dir, model, threads: p.threads, 'max-texts': p.maxBatchTexts });
         trials.push({
@@ -590,9 +614,11 @@ async function main(): Promise<void> {
             textsPerS: round(p.textsEmbedded / c.seconds, 1),
             peakRssMiB: c.peakRssMiB,
             calls: c.calls,
+            cpuSeconds: round(c.cpuSeconds, 2),
           },
           plainLoop: {
             seconds: round(pl.seconds, 2),
+            cpuSeconds: round(pl.cpuSeconds, 2),
             recordsPerS: round(pl.n / pl.seconds, 1),
             textsPerS: round(pl.n / pl.seconds, 1),
             batch: p.maxBatchTexts,
@@ -689,6 +715,11 @@ export function renderBackfill(r: BackfillResult): string {
       rows,
     ),
     ...(repLines.length ? ['ratios of each repetition (side by side in time):', ...repLines] : []),
+    'CPU seconds, every thread (steadier than wall time on a shared machine):',
+    ...r.runs.map(
+      (x) =>
+        `${x.model}: seamline ${x.pipeline.cpuSeconds ?? '?'} s, ceiling ${x.ceiling.cpuSeconds ?? '?'} s, plain loop ${x.plainLoop.cpuSeconds ?? '?'} s; ceiling ÷ seamline ${x.pipeline.cpuSeconds && x.ceiling.cpuSeconds ? round(x.ceiling.cpuSeconds / x.pipeline.cpuSeconds, 3) : '?'}, plain ÷ seamline ${x.pipeline.cpuSeconds && x.plainLoop.cpuSeconds ? round(x.plainLoop.cpuSeconds / x.pipeline.cpuSeconds, 3) : '?'}`,
+    ),
     'where the time went:',
     ...split,
     'truncation (what the plain loop silently drops):',
