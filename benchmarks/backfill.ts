@@ -4,7 +4,7 @@
 // transformers.js, LanceDB add). Each of the three runs in its own child process, one after the other,
 // so that each one's peak RSS is its own. Reports records/s and embedded texts/s, ratios, peak RSS with
 // a breakdown by stage, the plain loop's silent truncation, max event-loop lag, and the targets.
-// Usage: node dist/benchmarks/backfill.js [--quick] [--records N] [--neural-records N] [--threads N|auto] [--models a,b] [--time-box-ms N] [--out DIR]
+// Usage: node dist/benchmarks/backfill.js [--quick] [--records N] [--neural-records N] [--threads N|auto] [--models a,b] [--time-box-ms N] [--reps N] [--out DIR]
 import { spawnSync } from 'node:child_process';
 import {
   createReadStream,
@@ -63,12 +63,24 @@ export interface BackfillRun {
   readonly tokenizeOnce: boolean;
   readonly pipeline: {
     readonly seconds: number;
+    /** CPU seconds of the whole process (every thread) over the same window: steadier than wall time under load. */
+    readonly cpuSeconds?: number;
     readonly recordsPerS: number;
     readonly textsPerS: number;
     readonly landSeconds: number;
     readonly processSeconds: number;
     /** Where the processing time went (ms): chunk (tokenizer), embed, rowsForIds, merge, other. */
     readonly splitMs: Record<string, number>;
+    /**
+     * Inside the embedding worker (ms): count = tokenizing new words for chunk(), pack = ids into
+     * tensors, run = inside the model call (ONNX Runtime), pool = mean pooling + normalize. Empty
+     * for builds before session 4.
+     */
+    readonly workerSplitMs: Record<string, number>;
+    /** Loading the model (not in `seconds`: the other two paths do not time theirs either). */
+    readonly modelLoadSeconds: number;
+    /** Inference calls the embedder made. */
+    readonly calls: number;
     readonly batches: number;
     readonly paddingEfficiency: number;
     /** Peak RSS of the whole process (kernel maxrss: main thread, worker thread, native memory). */
@@ -83,12 +95,18 @@ export interface BackfillRun {
   };
   readonly ceiling: {
     readonly seconds: number;
+    /** session.run calls (the same buckets as seamline's: equal to pipeline.calls). */
+    readonly calls?: number;
+    /** CPU seconds inside the timed calls (session.run + pooling, every thread). */
+    readonly cpuSeconds?: number;
     readonly recordsPerS: number;
     readonly textsPerS: number;
     readonly peakRssMiB: number;
   };
   readonly plainLoop: {
     readonly seconds: number;
+    /** CPU seconds (every thread) of the timed loop. */
+    readonly cpuSeconds?: number;
     readonly recordsPerS: number;
     /** One text per record: the plain loop embeds each record's text once, truncated. */
     readonly textsPerS: number;
@@ -108,6 +126,12 @@ export interface BackfillRun {
   readonly vsPlain: number;
   /** seamline peak RSS ÷ the plain loop's. */
   readonly rssVsPlain: number;
+  /** With --reps N: each repetition's ratios (the ones above are their medians). */
+  readonly reps?: {
+    readonly vsCeiling: number[];
+    readonly vsPlain: number[];
+    readonly rssVsPlain: number[];
+  };
 }
 
 export interface BackfillResult {
@@ -189,8 +213,14 @@ async function pipelinePhase(
       }),
   };
   try {
+    // The model loads before the clock starts, as the ceiling's and the plain loop's do (their loads
+    // are not timed either); its seconds are reported on their own.
+    const sLoad = now();
+    await rt.embedder();
+    const modelLoadSeconds = (now() - sLoad) / 1000;
     const rss = new RssSampler().start();
     const lag = new LoopLag().start();
+    const cpu0 = process.cpuUsage();
     const s = now();
     const table = timed((await rt.servingTable(true))!, ['merge', 'rowsForIds'], t);
     const { landing, processor } = await buildPipeline(
@@ -224,6 +254,7 @@ async function pipelinePhase(
     const procLagMax = procLag.stop().maxMs;
     const stallsByStepMs = stalls.stop();
     const seconds = (now() - s) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     const loopLag = lag.stop();
     rss.stop();
     stages.push(mem('processed'));
@@ -235,6 +266,12 @@ async function pipelinePhase(
     const splitMs: Record<string, number> = {};
     for (const k of ['chunk', 'embed', 'rowsForIds', 'merge']) splitMs[k] = round(t[k]?.ms ?? 0, 0);
     splitMs.other = round(processMs - known, 0);
+    // Inside the worker (its own thread): what `embed` and `chunk` spent where.
+    const w0 = st0.workerMs;
+    const w1 = st1.workerMs;
+    const workerSplitMs: Record<string, number> = {};
+    if (w0 && w1)
+      for (const k of ['count', 'pack', 'run', 'pool'] as const) workerSplitMs[k] = round(w1[k] - w0[k], 0);
     // The ceiling runs on exactly these texts, in another process.
     writeFileSync(path.join(dir, 'calls.json'), JSON.stringify(calls));
     return {
@@ -249,11 +286,15 @@ async function pipelinePhase(
       maxBatchTexts: config.embed.maxBatchTexts,
       fig: {
         seconds: round(seconds, 2),
+        cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
         recordsPerS: round(n / seconds, 1),
         textsPerS: round(textsEmbedded / seconds, 1),
         landSeconds: round(landSeconds, 2),
         processSeconds: round(processMs / 1000, 2),
         splitMs,
+        workerSplitMs,
+        modelLoadSeconds: round(modelLoadSeconds, 2),
+        calls: st1.calls - st0.calls,
         batches: batches.length,
         paddingEfficiency: round(
           (st1.realTokens - st0.realTokens) / Math.max(1, st1.paddedTokens - st0.paddedTokens),
@@ -282,11 +323,13 @@ async function ceilingPhase(
   threads: number,
   maxTokens: number,
   maxTexts: number,
-): Promise<{ seconds: number; peakRssMiB: number }> {
+): Promise<{ seconds: number; cpuSeconds: number; peakRssMiB: number; calls: number }> {
   const calls = JSON.parse(readFileSync(path.join(dir, 'calls.json'), 'utf8')) as TextChunk[][];
   const tok = await Tokens.load(model);
   const ort = await OrtCeiling.load(model, model === STATIC_MODEL ? 'q8' : 'fp32', threads);
   let ms = 0;
+  let cpuUs = 0;
+  let n = 0;
   try {
     for (const call of calls) {
       for (const b of planBuckets(
@@ -296,18 +339,23 @@ async function ceilingPhase(
       )) {
         const batch = tok.batch(b.map((i) => call[i]!.text));
         const s = now();
+        const c0 = process.cpuUsage();
         await ort.run(batch);
+        const c = process.cpuUsage(c0);
         ms += now() - s;
+        cpuUs += c.user + c.system;
+        n += 1;
       }
     }
   } finally {
     await ort.close();
   }
-  return { seconds: ms / 1000, peakRssMiB: maxRssMiB() };
+  return { seconds: ms / 1000, cpuSeconds: cpuUs / 1e6, peakRssMiB: maxRssMiB(), calls: n };
 }
 
 interface PlainOut {
   readonly seconds: number;
+  readonly cpuSeconds: number;
   readonly padEff: number;
   readonly n: number;
   readonly peakRssMiB: number;
@@ -331,6 +379,8 @@ async function plainLoopPhase(dir: string, model: string, threads: number, batch
   let n = 0;
   let bookMs = 0;
   const trunc = { limit, textsTruncated: 0, tokensDropped: 0, tokensTotal: 0 };
+  const cpu0 = process.cpuUsage();
+  let bookCpuUs = 0;
   const s = now();
   try {
     const landing = path.join(dir, 'landing');
@@ -342,6 +392,7 @@ async function plainLoopPhase(dir: string, model: string, threads: number, batch
       if (buf.length === 0) return;
       const texts = buf.map((r) => r.text);
       const p0 = now();
+      const pc0 = process.cpuUsage();
       const tb = tok.batch(texts);
       real += tb.real;
       padded += tb.rows * tb.width;
@@ -353,6 +404,8 @@ async function plainLoopPhase(dir: string, model: string, threads: number, batch
         }
       }
       bookMs += now() - p0;
+      const pc = process.cpuUsage(pc0);
+      bookCpuUs += pc.user + pc.system;
       const vecs = await plain.embed(texts, batch);
       const rows = buf.map((r, i) => ({ id: r.id, text: r.text, vector: Array.from(vecs[i]!) }));
       if (!tbl) tbl = await conn.createTable('plain', rows);
@@ -372,10 +425,12 @@ async function plainLoopPhase(dir: string, model: string, threads: number, batch
     conn.close();
     await plain.close();
   }
+  const cpu = process.cpuUsage(cpu0);
   memory.push(mem('embedded and added'));
   // Padding and truncation counts are bookkeeping of this benchmark, not of the plain loop: time taken out.
   return {
     seconds: (now() - s - bookMs) / 1000,
+    cpuSeconds: (cpu.user + cpu.system - bookCpuUs) / 1e6,
     padEff: real / Math.max(1, padded),
     n,
     peakRssMiB: maxRssMiB(),
@@ -427,6 +482,36 @@ const TARGET_RSS_RATIO = 1.2;
 const TARGET_RSS_MIB = 1024;
 const FULL_SIZE = 100_000;
 
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : round((s[m - 1]! + s[m]!) / 2, 3);
+};
+
+/**
+ * With --reps N the three paths run N times in turn (pipeline, ceiling, plain loop, pipeline, …) and
+ * each ratio is the median of the N ratios measured next to each other in time: on a shared machine
+ * the load moves between processes, and one trio's ratio can be off by ±0.5. The figures shown are
+ * those of the repetition whose ratio to the ceiling is the median.
+ */
+export function medianTrial(trials: readonly BackfillRun[]): BackfillRun {
+  if (trials.length === 1) return trials[0]!;
+  const vsCeiling = median(trials.map((t) => t.vsCeiling));
+  const byCeiling = [...trials].sort((a, b) => a.vsCeiling - b.vsCeiling);
+  const mid = byCeiling[Math.floor((byCeiling.length - 1) / 2)]!;
+  return {
+    ...mid,
+    vsCeiling,
+    vsPlain: median(trials.map((t) => t.vsPlain)),
+    rssVsPlain: median(trials.map((t) => t.rssVsPlain)),
+    reps: {
+      vsCeiling: trials.map((t) => t.vsCeiling),
+      vsPlain: trials.map((t) => t.vsPlain),
+      rssVsPlain: trials.map((t) => t.rssVsPlain),
+    },
+  };
+}
+
 /** The issue-17 targets, met / not met, from this run's figures. */
 export function backfillTargets(runs: readonly BackfillRun[]): BackfillResult['targets'] {
   const t: { name: string; value: string; met: boolean | null }[] = [];
@@ -471,11 +556,13 @@ async function main(): Promise<void> {
     'max-tokens': { type: 'string' },
     'max-texts': { type: 'string' },
     'time-box-ms': { type: 'string' },
+    reps: { type: 'string' },
   });
   if (f.phase) return runPhase({ ...f });
   const quick = f.quick;
   const threads = f.threads === undefined || f.threads === 'auto' ? 'auto' : num(f.threads, 1, 'threads');
   const models = list(f.models, [NEURAL_MODEL, STATIC_MODEL]);
+  const reps = Math.max(1, Math.round(num(f.reps, 1, 'reps')));
   const sizes: Record<string, number> = {
     [STATIC_MODEL]: num(f.records, quick ? 1000 : 100_000, 'records'),
     [NEURAL_MODEL]: num(f['neural-records'], quick ? 200 : 4000, 'neural-records'),
@@ -487,50 +574,65 @@ async function main(): Promise<void> {
     try {
       mkdirSync(path.join(dir, 'landing'), { recursive: true });
       generate(path.join(dir, 'landing'), n);
-      process.stderr.write(`backfill ${model}: ${n} records: pipeline…\n`);
-      const p = child<PipelineOut>('pipeline', {
-        dir,
-        model,
-        threads,
-        ...(f['time-box-ms'] !== undefined ? { 'time-box-ms': String(f['time-box-ms']) } : {}),
-      });
-      process.stderr.write(`  ceiling on the same ${p.textsEmbedded} texts (${p.threads} threads)…\n`);
-      const c = child<{ seconds: number; peakRssMiB: number }>('ceiling', {
-        dir,
-        model,
-        threads: p.threads,
-        'max-tokens': p.maxBatchTokens,
-        'max-texts': p.maxBatchTexts,
-      });
-      process.stderr.write('  plain loop…\n');
-      const pl = child<PlainOut>('plain', { dir, model, threads: p.threads, 'max-texts': p.maxBatchTexts });
-      runs.push({
-        model,
-        records: n,
-        threads: p.threads,
-        textsEmbedded: p.textsEmbedded,
-        tokenizeOnce: p.tokenizeOnce,
-        pipeline: p.fig,
-        ceiling: {
-          seconds: round(c.seconds, 2),
-          recordsPerS: round(n / c.seconds, 1),
-          textsPerS: round(p.textsEmbedded / c.seconds, 1),
-          peakRssMiB: c.peakRssMiB,
-        },
-        plainLoop: {
-          seconds: round(pl.seconds, 2),
-          recordsPerS: round(pl.n / pl.seconds, 1),
-          textsPerS: round(pl.n / pl.seconds, 1),
-          batch: p.maxBatchTexts,
-          paddingEfficiency: round(pl.padEff, 3),
-          peakRssMiB: pl.peakRssMiB,
-          memory: pl.memory,
-          truncation: pl.truncation,
-        },
-        vsCeiling: round(p.fig.recordsPerS / (n / c.seconds), 3),
-        vsPlain: round(p.fig.recordsPerS / (pl.n / pl.seconds), 3),
-        rssVsPlain: round(p.fig.peakRssMiB / Math.max(1, pl.peakRssMiB), 2),
-      });
+      const trials: BackfillRun[] = [];
+      for (let rep = 0; rep < reps; rep++) {
+        // Each repetition starts from an empty data folder and table, on the same landed files.
+        rmSync(path.join(dir, 'data'), { recursive: true, force: true });
+        rmSync(path.join(dir, 'plain-lance'), { recursive: true, force: true });
+        process.stderr.write(
+          `backfill ${model}: ${n} records (repetition ${rep + 1} of ${reps}): pipeline…\n`,
+        );
+        const p = child<PipelineOut>('pipeline', {
+          dir,
+          model,
+          threads,
+          ...(f['time-box-ms'] !== undefined ? { 'time-box-ms': String(f['time-box-ms']) } : {}),
+        });
+        process.stderr.write(`  ceiling on the same ${p.textsEmbedded} texts (${p.threads} threads)…\n`);
+        const c = child<{ seconds: number; cpuSeconds: number; peakRssMiB: number; calls: number }>(
+          'ceiling',
+          {
+            dir,
+            model,
+            threads: p.threads,
+            'max-tokens': p.maxBatchTokens,
+            'max-texts': p.maxBatchTexts,
+          },
+        );
+        process.stderr.write('  plain loop…\n');
+        const pl = child<PlainOut>('plain', { dir, model, threads: p.threads, 'max-texts': p.maxBatchTexts });
+        trials.push({
+          model,
+          records: n,
+          threads: p.threads,
+          textsEmbedded: p.textsEmbedded,
+          tokenizeOnce: p.tokenizeOnce,
+          pipeline: p.fig,
+          ceiling: {
+            seconds: round(c.seconds, 2),
+            recordsPerS: round(n / c.seconds, 1),
+            textsPerS: round(p.textsEmbedded / c.seconds, 1),
+            peakRssMiB: c.peakRssMiB,
+            calls: c.calls,
+            cpuSeconds: round(c.cpuSeconds, 2),
+          },
+          plainLoop: {
+            seconds: round(pl.seconds, 2),
+            cpuSeconds: round(pl.cpuSeconds, 2),
+            recordsPerS: round(pl.n / pl.seconds, 1),
+            textsPerS: round(pl.n / pl.seconds, 1),
+            batch: p.maxBatchTexts,
+            paddingEfficiency: round(pl.padEff, 3),
+            peakRssMiB: pl.peakRssMiB,
+            memory: pl.memory,
+            truncation: pl.truncation,
+          },
+          vsCeiling: round(p.fig.recordsPerS / (n / c.seconds), 3),
+          vsPlain: round(p.fig.recordsPerS / (pl.n / pl.seconds), 3),
+          rssVsPlain: round(p.fig.peakRssMiB / Math.max(1, pl.peakRssMiB), 2),
+        });
+      }
+      runs.push(medianTrial(trials));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -568,10 +670,19 @@ export function renderBackfill(r: BackfillResult): string {
         x.pipeline.splitMs,
       )
         .map(([k, v]) => `${k} ${v}`)
-        .join(
-          ', ',
-        )}); tokenize once: ${x.tokenizeOnce}; max loop lag landing ${x.pipeline.loopLagMaxByPhaseMs.land} ms, processing ${x.pipeline.loopLagMaxByPhaseMs.process} ms; worst stalls by step in flight: ${JSON.stringify(x.pipeline.stallsByStepMs)}`,
+        .join(', ')}; inside the worker ms: ${Object.entries(x.pipeline.workerSplitMs ?? {})
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; ${x.pipeline.calls} calls (ceiling ${x.ceiling.calls ?? '?'}), ceiling ${round(
+        x.ceiling.seconds * 1000,
+        0,
+      )} ms; model load ${x.pipeline.modelLoadSeconds} s, not timed); tokenize once: ${x.tokenizeOnce}; max loop lag landing ${x.pipeline.loopLagMaxByPhaseMs.land} ms, processing ${x.pipeline.loopLagMaxByPhaseMs.process} ms; worst stalls by step in flight: ${JSON.stringify(x.pipeline.stallsByStepMs)}`,
   );
+  const repLines = r.runs
+    .filter((x) => x.reps)
+    .map(
+      (x) =>
+        `${x.model}: ${x.reps!.vsCeiling.length} repetitions, medians above; vs ceiling ${x.reps!.vsCeiling.join(', ')}; vs plain ${x.reps!.vsPlain.join(', ')}; RSS vs plain ${x.reps!.rssVsPlain.join(', ')}`,
+    );
   const truncation = r.runs.map((x) => {
     const t = x.plainLoop.truncation;
     return `${x.model}: the plain loop embedded ${x.records} texts cut at ${t.limit} tokens: ${t.textsTruncated} texts truncated, ${t.tokensDropped} of ${t.tokensTotal} tokens never read (${round((100 * t.tokensDropped) / Math.max(1, t.tokensTotal), 1)}%); seamline embedded ${x.textsEmbedded} chunks, every token`;
@@ -602,6 +713,12 @@ export function renderBackfill(r: BackfillResult): string {
         'max loop lag ms',
       ],
       rows,
+    ),
+    ...(repLines.length ? ['ratios of each repetition (side by side in time):', ...repLines] : []),
+    'CPU seconds, every thread (steadier than wall time on a shared machine):',
+    ...r.runs.map(
+      (x) =>
+        `${x.model}: seamline ${x.pipeline.cpuSeconds ?? '?'} s, ceiling ${x.ceiling.cpuSeconds ?? '?'} s, plain loop ${x.plainLoop.cpuSeconds ?? '?'} s; ceiling ÷ seamline ${x.pipeline.cpuSeconds && x.ceiling.cpuSeconds ? round(x.ceiling.cpuSeconds / x.pipeline.cpuSeconds, 3) : '?'}, plain ÷ seamline ${x.pipeline.cpuSeconds && x.plainLoop.cpuSeconds ? round(x.plainLoop.cpuSeconds / x.pipeline.cpuSeconds, 3) : '?'}`,
     ),
     'where the time went:',
     ...split,

@@ -24,7 +24,13 @@ export interface WorkerMemory {
 export type WorkerResponse =
   | { readonly type: 'ready'; readonly dim: number; readonly tokenizeOnce: boolean }
   | { readonly type: 'initError'; readonly message: string; readonly notFound: boolean }
-  | { readonly type: 'tokenCounts'; readonly reqId: number; readonly counts: Int32Array }
+  | {
+      readonly type: 'tokenCounts';
+      readonly reqId: number;
+      readonly counts: Int32Array;
+      /** Worker time spent counting (tokenizing new words), ms. */
+      readonly countMs: number;
+    }
   | {
       readonly type: 'embed';
       readonly reqId: number;
@@ -33,6 +39,10 @@ export type WorkerResponse =
       readonly paddedTokens: number;
       /** Tokens fed to the model (special tokens included), after truncation. */
       readonly realTokens: number;
+      /** Worker time (ms): packing ids, inside the model call, pooling + normalizing. */
+      readonly packMs: number;
+      readonly runMs: number;
+      readonly poolMs: number;
     }
   | ({ readonly type: 'memory'; readonly reqId: number } & WorkerMemory)
   | { readonly type: 'error'; readonly reqId: number; readonly message: string };

@@ -32,6 +32,7 @@ export class WorkerEmbedder implements Embedder {
   private readonly pending = new Map<number, Pending>();
   private closed = false;
   private counters = { texts: 0, realTokens: 0, paddedTokens: 0, calls: 0 };
+  private workerMs = { pack: 0, run: 0, pool: 0, count: 0 };
 
   private constructor(
     private readonly worker: Worker,
@@ -135,6 +136,7 @@ export class WorkerEmbedder implements Embedder {
         'EMBED_FAILED',
         res.type === 'error' ? res.message : 'bad token count response',
       );
+    this.workerMs.count += res.countMs;
     let at = 0;
     return texts.map((t, i) => {
       const words = wordsPer[i]!;
@@ -162,6 +164,9 @@ export class WorkerEmbedder implements Embedder {
       this.counters.texts += b.length;
       this.counters.realTokens += res.realTokens;
       this.counters.paddedTokens += res.paddedTokens;
+      this.workerMs.pack += res.packMs;
+      this.workerMs.run += res.runMs;
+      this.workerMs.pool += res.poolMs;
     };
     // Keep IN_FLIGHT calls queued in the worker so ONNX Runtime never waits for the next batch.
     const inFlight: Promise<void>[] = [];
@@ -187,7 +192,7 @@ export class WorkerEmbedder implements Embedder {
   }
 
   stats(): EmbedStats {
-    return { ...this.counters };
+    return { ...this.counters, workerMs: { ...this.workerMs } };
   }
 
   async close(): Promise<void> {

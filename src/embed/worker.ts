@@ -9,6 +9,7 @@ import {
   type FeatureExtractionPipeline,
 } from '@huggingface/transformers';
 import type { WorkerInit, WorkerRequest, WorkerResponse } from './protocol.js';
+import { meanPoolNormalize } from './pool.js';
 import { TokenEncoder, type PackedBatch } from './token-encoder.js';
 
 const init = workerData as WorkerInit;
@@ -25,14 +26,15 @@ type ModelOut = Record<string, Tensor | undefined>;
 class RunQueue {
   private readonly queue: {
     feeds: Record<string, Tensor>;
-    resolve: (o: ModelOut) => void;
+    resolve: (o: { out: ModelOut; runMs: number }) => void;
     reject: (e: unknown) => void;
   }[] = [];
   private busy = false;
 
   constructor(private readonly run: (feeds: Record<string, Tensor>) => Promise<ModelOut>) {}
 
-  submit(feeds: Record<string, Tensor>): Promise<ModelOut> {
+  /** Resolves with the model's output and the time the call itself took (queue wait excluded). */
+  submit(feeds: Record<string, Tensor>): Promise<{ out: ModelOut; runMs: number }> {
     return new Promise((resolve, reject) => {
       this.queue.push({ feeds, resolve, reject });
       this.pump();
@@ -44,11 +46,13 @@ class RunQueue {
     const job = this.queue.shift();
     if (!job) return;
     this.busy = true;
+    const started = performance.now();
     this.run(job.feeds).then(
       (o) => {
+        const runMs = performance.now() - started;
         this.busy = false;
         this.pump();
-        job.resolve(o);
+        job.resolve({ out: o, runMs });
       },
       (e: unknown) => {
         this.busy = false;
@@ -97,16 +101,44 @@ async function main(): Promise<void> {
   // on ids packed from the encoder instead of a second tokenization.
   const embed = async (
     texts: readonly string[],
-  ): Promise<{ data: Float32Array; dim: number; b: PackedBatch }> => {
+  ): Promise<{
+    data: Float32Array;
+    dim: number;
+    b: PackedBatch;
+    packMs: number;
+    runMs: number;
+    poolMs: number;
+  }> => {
+    const t0 = performance.now();
     const b = encoder.pack(texts);
     const feeds = feedsOf(b);
-    const out = await runs.submit(feeds);
+    const packMs = performance.now() - t0;
+    const { out, runMs } = await runs.submit(feeds);
+    const t1 = performance.now();
     const hidden = out.last_hidden_state ?? out.logits ?? out.token_embeddings;
     if (!hidden) throw new Error('the model returned no last_hidden_state, logits or token_embeddings');
-    const pooled = mean_pooling(hidden, feeds.attention_mask!).normalize_(2, -1);
-    const data =
-      pooled.data instanceof Float32Array ? pooled.data : Float32Array.from(pooled.data as ArrayLike<number>);
-    return { data, dim: pooled.dims[pooled.dims.length - 1]!, b };
+    const [rows, width, dim] = hidden.dims;
+    let data: Float32Array;
+    let outDim: number;
+    if (
+      hidden.data instanceof Float32Array &&
+      hidden.dims.length === 3 &&
+      rows === b.rows &&
+      width === b.width
+    ) {
+      outDim = dim!;
+      data = meanPoolNormalize(hidden.data, b.attentionMask, b.rows, b.width, outDim);
+    } else {
+      // Other output types (fp16) or shapes: transformers.js' own functions.
+      const pooled = mean_pooling(hidden, feeds.attention_mask!).normalize_(2, -1);
+      outDim = pooled.dims[pooled.dims.length - 1]!;
+      data =
+        pooled.data instanceof Float32Array
+          ? pooled.data
+          : Float32Array.from(pooled.data as ArrayLike<number>);
+    }
+    const poolMs = performance.now() - t1;
+    return { data, dim: outDim, b, packMs, runMs, poolMs };
   };
 
   const probe = await embed(['dimension probe']);
@@ -127,10 +159,12 @@ async function main(): Promise<void> {
             cachedWords: encoder.cachedWords,
           });
         } else if (req.type === 'tokenCounts') {
+          const t0 = performance.now();
           const counts = encoder.wordCounts(req.words);
-          send({ type: 'tokenCounts', reqId: req.reqId, counts }, [counts.buffer as ArrayBuffer]);
+          const countMs = performance.now() - t0;
+          send({ type: 'tokenCounts', reqId: req.reqId, counts, countMs }, [counts.buffer as ArrayBuffer]);
         } else {
-          const { data, dim, b } = await embed(req.texts);
+          const { data, dim, b, packMs, runMs, poolMs } = await embed(req.texts);
           send(
             {
               type: 'embed',
@@ -139,6 +173,9 @@ async function main(): Promise<void> {
               dim,
               paddedTokens: b.rows * b.width,
               realTokens: b.real,
+              packMs,
+              runMs,
+              poolMs,
             },
             [data.buffer as ArrayBuffer],
           );

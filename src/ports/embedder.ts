@@ -14,6 +14,17 @@ export interface EmbedStats {
   readonly realTokens: number;
   readonly paddedTokens: number;
   readonly calls: number;
+  /**
+   * Where the embedding worker's time went (ms, summed over calls; absent in embedders without a
+   * worker): ids packed into tensors, inside the model call (ONNX Runtime), pooling + normalizing,
+   * and counting tokens for chunk().
+   */
+  readonly workerMs?: {
+    readonly pack: number;
+    readonly run: number;
+    readonly pool: number;
+    readonly count: number;
+  };
 }
 
 /** The narrow port the processor embeds through. Implementations own threads and model files. */
