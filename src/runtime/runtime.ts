@@ -63,7 +63,7 @@ export async function openRuntime(
   opts: RuntimeOptions = {},
 ): Promise<Runtime> {
   checkPaths(config);
-  const stores = opts.stores ?? openStores(config);
+  const stores = opts.stores ?? (await openStores(config));
   let store: VectorStore;
   try {
     store = await LanceStore.open(path.join(config.dataDir, LANCE_DIR), {

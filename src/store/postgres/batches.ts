@@ -16,7 +16,7 @@ import { closeIncidentsIn } from './incidents.js';
 import { batchFrom, progressFrom, type DbBatch, type DbProgress } from '../rows.js';
 
 /** Serializes the commits of one table (its commit numbers), whichever worker commits. */
-const lockTableCommits = (q: PgQueryable, tableName: string) =>
+export const lockTableCommits = (q: PgQueryable, tableName: string) =>
   q.query(`SELECT pg_advisory_xact_lock(hashtextextended('seamline.commit:' || $1, 0))`, [tableName]);
 
 const conflict = (e: unknown): boolean => (e as { code?: unknown } | null)?.code === '23505';
@@ -192,7 +192,7 @@ export class PgBatches
 
   async segments(batchId: string): Promise<Segment[]> {
     const r = await this.db.query<{ file_id: number; seq_from: number; seq_to: number; records: number }>(
-      'SELECT file_id, seq_from, seq_to, records FROM batch_segments WHERE batch_id = $1 ORDER BY seq_from',
+      'SELECT file_id, seq_from, seq_to, records FROM batch_segments WHERE batch_id = $1 ORDER BY seq_from, file_id',
       [batchId],
     );
     return r.rows.map((x) => ({
