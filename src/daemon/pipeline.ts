@@ -4,6 +4,9 @@ import { LandingService } from '../landing/service.js';
 import { openWritersFor } from '../landing/writers.js';
 import type { BacklogRules } from '../processor/lanes.js';
 import { Processor } from '../processor/processor.js';
+import { PrefetchingEmbedder, TableWriterLease, type WorkerCoordination } from '../processor/workers.js';
+import type { Embedder } from '../ports/embedder.js';
+import { selfHolder } from '../runtime/holder.js';
 import type { FaultHook } from '../runtime/fault.js';
 import type { Runtime } from '../runtime/runtime.js';
 
@@ -66,12 +69,12 @@ export async function buildPipeline(
       `the serving table ${serving.tableName} uses ${serving.modelId}; model.id is ${c.model.id}. Ingest keeps using ${serving.modelId}; run \`seamline reindex\` to switch.`,
     );
   }
-  const embedder = await rt.embedder(modelId);
+  const workers = workersOf(rt, await rt.embedder(modelId));
   const processor = new Processor(
     {
+      ...(workers ? { workers, embedder: workers.embedder } : { embedder: await rt.embedder(modelId) }),
       bronze: rt.bronze,
       ledger: rt.ledger,
-      embedder,
       clock: rt.clock,
       logger: rt.logger,
       fault: hooks.fault,
@@ -105,3 +108,27 @@ function backlogRulesOf(
   const { ingestTimeBoxMs, ...rules } = b;
   return oneShot ? { ...rules, timeBoxMs: ingestTimeBoxMs } : rules;
 }
+
+/**
+ * With PostgreSQL every seamline process is one of several workers (docs/scale-out.md): it claims batches,
+ * embeds before the table's writer lease and merges + commits under it. SQLite: the single writer (null).
+ */
+function workersOf(
+  rt: Runtime,
+  embedder: Embedder,
+): { coordination: WorkerCoordination; embedder: PrefetchingEmbedder } | null {
+  if (rt.config.db.kind !== 'postgres') return null;
+  const owner = selfHolder();
+  const lease = new TableWriterLease(rt.leases, rt.clock, owner, rt.logger);
+  return {
+    coordination: {
+      owner,
+      claimTtlMs: CLAIM_TTL_MS,
+      asWriter: (tableName, fn, signal) => lease.asWriter(tableName, fn, signal),
+    },
+    embedder: new PrefetchingEmbedder(embedder),
+  };
+}
+
+/** A batch claim's upper bound: it holds while its worker's lease lives, and at most this long. */
+const CLAIM_TTL_MS = 10 * 60_000;

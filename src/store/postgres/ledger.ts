@@ -1,5 +1,6 @@
 import type { BronzeEvent } from '../../ports/bronze.js';
 import type {
+  BatchClaim,
   BatchCounts,
   BatchRow,
   BatchTotals,
@@ -30,8 +31,11 @@ export class PgLedger implements Ledger {
   private readonly incidentPort: PgIncidents;
   private readonly replayPort: PgReplays;
 
-  constructor(private readonly db: PgDatabase) {
-    this.b = new PgBatches(db);
+  constructor(
+    private readonly db: PgDatabase,
+    holderDead: (holder: string) => boolean = () => false,
+  ) {
+    this.b = new PgBatches(db, holderDead);
     this.k = new PgKeyState(db);
     this.lanePort = new PgLanes(db);
     this.incidentPort = new PgIncidents(db);
@@ -61,8 +65,12 @@ export class PgLedger implements Ledger {
     modelId: string,
     pipelineVersion: string,
     nowMs: number,
+    claim?: BatchClaim,
   ): Promise<BatchRow> {
-    return this.b.plan(tableName, lane, segments, modelId, pipelineVersion, nowMs);
+    return this.b.plan(tableName, lane, segments, modelId, pipelineVersion, nowMs, claim);
+  }
+  claimPending(tableName: string, lane: Lane, claim: BatchClaim, nowMs: number): Promise<BatchRow | null> {
+    return this.b.claimPending(tableName, lane, claim, nowMs);
   }
   batch(batchId: string): Promise<BatchRow | null> {
     return this.b.batch(batchId);

@@ -1,5 +1,5 @@
 import type { Stores } from '../../ports/stores.js';
-import { holderDead } from '../../runtime/holder.js';
+import { holderDead, selfHolder } from '../../runtime/holder.js';
 import { PgBronze } from './bronze.js';
 import { PgDatabase, type PostgresOptions } from './connect.js';
 import { PgLeases } from './leases.js';
@@ -47,11 +47,11 @@ export async function openPgStores(opts: OpenPgStoresOptions): Promise<PgStores 
 }
 
 /** The adapters over an open pool (closing the stores ends it). */
-export function pgStoresOf(db: PgDatabase): PgStores {
+export function pgStoresOf(db: PgDatabase, owner: string = selfHolder()): PgStores {
   return {
     db,
-    bronze: new PgBronze(db),
-    ledger: new PgLedger(db),
+    bronze: new PgBronze(db, { owner, holderDead }),
+    ledger: new PgLedger(db, holderDead),
     tables: new PgTableRegistry(db),
     readModel: new PgReadModel(db),
     leases: new PgLeases(db, holderDead),

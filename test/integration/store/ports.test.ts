@@ -539,4 +539,29 @@ for (const kind of ['sqlite', 'postgres'] as const)
       await L.release('w', 'b');
       assert.equal(await L.liveHolder('w', 1012), null);
     });
+
+    it('claims: a pending batch goes to one live worker at a time; a dead or expired claim is taken over', async () => {
+      const a = (await land('a.jsonl', ['a1']))!;
+      const c = (await land('c.jsonl', ['c1']))!;
+      await s.ledger.lanes().discover('t', 2, live);
+      const w1 = { owner: 'host-x:1', ttlMs: 1000 };
+      const w2 = { owner: 'host-x:2', ttlMs: 1000 };
+      await s.leases.tryAcquire('worker:host-x:1', 'host-x:1', 10_000, 0);
+      await s.leases.tryAcquire('worker:host-x:2', 'host-x:2', 10_000, 0);
+      const b1 = await s.ledger.plan('t', 'live', [segOf(a)], 'm', '1', 3, w1);
+      const b2 = await s.ledger.plan('t', 'live', [segOf(c)], 'm', '1', 4);
+      assert.equal((await s.ledger.claimPending('t', 'live', w1, 5))!.batchId, b1.batchId, 'its own claim');
+      assert.equal(
+        (await s.ledger.claimPending('t', 'live', w2, 5))!.batchId,
+        b2.batchId,
+        'a batch claimed by a live worker is skipped',
+      );
+      assert.equal(await s.ledger.claimPending('t', 'live', w1, 6).then((b) => b?.batchId), b1.batchId);
+      assert.equal(await s.ledger.claimPending('t', 'backlog', w1, 6), null);
+      // w1's claim expires (ttl 1000 from 6): w2 takes it over; so it does when w1's worker lease lapses.
+      assert.equal((await s.ledger.claimPending('t', 'live', w2, 1007))!.batchId, b1.batchId);
+      await s.ledger.commit(b1.batchId, 1, counts, 1008);
+      await s.leases.release('worker:host-x:2', 'host-x:2');
+      assert.equal((await s.ledger.claimPending('t', 'live', w1, 1009))!.batchId, b2.batchId, 'owner gone');
+    });
   });
