@@ -25,6 +25,12 @@ import { eventFrom, fileFrom, type DbEvent, type DbFile } from '../rows.js';
  */
 export const BRONZE_APPEND_LOCK = 5_372_911_017;
 
+/**
+ * Held exclusively while a landing's catalog row is inserted (its file id allocated and committed), and
+ * shared by lane discovery: discovery's one snapshot then holds every file id allocated so far.
+ */
+export const CATALOG_LOCK = 5_372_911_019;
+
 const EVENT_COLS = `b.seq, b.file_id, f.path, b.line, b.byte_offset, b.record_id, b.version, b.event_time, b.event_time_ms, b.op, b.text, b.metadata_json, b.landed_at_ms`;
 
 const INSERT_FILE_COLS =
@@ -121,11 +127,17 @@ export class PgBronze implements Bronze {
   }
 
   async beginFile(info: NewFileInfo, nowMs: number): Promise<FileLanding> {
-    const r = await this.db.query<{ file_id: number }>(
-      `INSERT INTO files (${INSERT_FILE_COLS}, owner) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING file_id`,
-      [...fileValues(info, 'landing', null, 0, nowMs), this.owner],
-    );
-    return new LandingWriter(this, r.rows[0]!.file_id, nowMs, this.flushEvery);
+    // File ids are allocated and committed under CATALOG_LOCK: lane discovery (shared) then never sees a
+    // file id above one still uncommitted (it would move its cursor over that file for good).
+    const fileId = await this.db.tx(async (q) => {
+      await q.query('SELECT pg_advisory_xact_lock($1::bigint)', [CATALOG_LOCK]);
+      const r = await q.query<{ file_id: number }>(
+        `INSERT INTO files (${INSERT_FILE_COLS}, owner) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING file_id`,
+        [...fileValues(info, 'landing', null, 0, nowMs), this.owner],
+      );
+      return r.rows[0]!.file_id;
+    });
+    return new LandingWriter(this, fileId, nowMs, this.flushEvery);
   }
 
   async landSlice(

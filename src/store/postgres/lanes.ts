@@ -10,6 +10,7 @@ import type {
 } from '../../ports/ledger.js';
 import type { PgDatabase, PgQueryable } from './connect.js';
 import { PgBatches } from './batches.js';
+import { CATALOG_LOCK } from './bronze.js';
 import { eventFrom, progressFrom, type DbEvent, type DbProgress } from '../rows.js';
 
 export const VISIBLE = `('verified','unverified')`;
@@ -86,10 +87,17 @@ export class PgLanes implements Lanes {
   discover(tableName: string, nowMs: number, classify: LaneClassifier): Promise<number> {
     return this.db.tx(async (q) => {
       await lockDiscover(q, tableName);
+      // No landing's catalog row is being inserted meanwhile (see CATALOG_LOCK).
+      await q.query('SELECT pg_advisory_xact_lock_shared($1::bigint)', [CATALOG_LOCK]);
       const cur = await cursorOf(q, tableName);
-      const files = (
+      // ONE statement (one snapshot) gives both the files to add and where the cursor may move: with two
+      // reads, a file still landing at the first could publish before the second, and the cursor would
+      // step over it for good (READ COMMITTED takes a snapshot per statement).
+      const all = (
         await q.query<{
           file_id: number;
+          state: string;
+          known: boolean;
           seq_from: number | null;
           seq_to: number | null;
           records_landed: number;
@@ -97,13 +105,16 @@ export class PgLanes implements Lanes {
           landed_at_ms: number;
           complete_at_ms: number | null;
         }>(
-          `SELECT f.file_id, f.seq_from, f.seq_to, f.records_landed, f.mtime_ms, f.landed_at_ms, f.complete_at_ms FROM files f
-           WHERE f.file_id > $1 AND f.state IN ${VISIBLE}
-             AND NOT EXISTS (SELECT 1 FROM file_progress p WHERE p.table_name = $2 AND p.file_id = f.file_id)
-           ORDER BY f.file_id`,
+          `SELECT f.file_id, f.state, f.seq_from, f.seq_to, f.records_landed, f.mtime_ms, f.landed_at_ms, f.complete_at_ms,
+                  EXISTS (SELECT 1 FROM file_progress p WHERE p.table_name = $2 AND p.file_id = f.file_id) AS known
+             FROM files f WHERE f.file_id > $1 ORDER BY f.file_id`,
           [cur, tableName],
         )
       ).rows;
+      const files = all.filter((f) => (f.state === 'verified' || f.state === 'unverified') && !f.known);
+      const firstLanding = all.find((f) => f.state === 'landing');
+      // The cursor stops below the oldest file still landing: it may publish after newer files.
+      const settled = firstLanding ? firstLanding.file_id - 1 : (all[all.length - 1]?.file_id ?? cur);
       let liveQueued = await unplannedIn(q, tableName, 'live');
       const rows: unknown[][] = [];
       for (const f of files) {
@@ -148,14 +159,6 @@ export class PgLanes implements Lanes {
         );
         added = r.rowCount;
       }
-      // The cursor stops below the oldest file still landing: it may publish after newer files.
-      const settled = (
-        await q.query<{ s: number }>(
-          `SELECT COALESCE((SELECT MIN(file_id) - 1 FROM files WHERE state = 'landing' AND file_id > $1),
-                           (SELECT COALESCE(MAX(file_id), 0) FROM files)) AS s`,
-          [cur],
-        )
-      ).rows[0]!.s;
       if (settled > cur)
         await q.query(
           `INSERT INTO lane_cursors (table_name, settled_file_id) VALUES ($1, $2)

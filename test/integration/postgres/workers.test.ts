@@ -118,4 +118,36 @@ describe('PostgreSQL workers: landing owners and batch claims (real PostgreSQL)'
     assert.equal(new Set(got).size, 20, 'none twice');
     assert.equal((await ws[0]!.ledger.lanes().progress('t', f.fileId))!.committedTo, f.seqTo);
   });
+
+  it('lane discovery never steps over a file that publishes while it runs (landers and discoverers at once)', async () => {
+    const landers = await Promise.all([1, 2, 3].map((i) => open(`disc-host:${i}`)));
+    const disc = await open('disc-host:9');
+    let landing = true;
+    const landAll = async (w: PgStores, k: number): Promise<void> => {
+      for (let i = 0; i < 40; i++) {
+        const f = await w.bronze.beginFile(info(`d${k}-${i}.jsonl`), 1);
+        await f.addRecord(rec(`d${k}-${i}`), 1, 0);
+        await f.finish('unverified', null, []);
+      }
+    };
+    const discovering = (async () => {
+      while (landing)
+        await disc.ledger
+          .lanes()
+          .discover('dt', 2, () => ({ lane: 'live', reason: 'fresh', completeAtMs: 1 }));
+    })();
+    await Promise.all(landers.map((w, k) => landAll(w, k)));
+    landing = false;
+    await discovering;
+    await disc.ledger.lanes().discover('dt', 3, () => ({ lane: 'live', reason: 'fresh', completeAtMs: 1 }));
+    assert.deepEqual(await disc.ledger.lanes().undiscovered('dt'), { files: 0, records: 0 });
+    const n = async (sql: string) => (await disc.db.query<{ n: number }>(sql)).rows[0]!.n;
+    const published = await n(`SELECT COUNT(*) AS n FROM files WHERE state IN ('verified','unverified')`);
+    assert.ok(published >= 120);
+    assert.equal(
+      await n(`SELECT COUNT(*) AS n FROM file_progress WHERE table_name = 'dt'`),
+      published,
+      'every published file joined the lane',
+    );
+  });
 });
