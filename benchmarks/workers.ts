@@ -142,7 +142,7 @@ async function oneRun(
         };
         return (s.table?.counters?.recordsPublished ?? 0) >= n ? true : null;
       },
-      3_600_000,
+      900_000,
       'every record published',
     );
     const seconds = (performance.now() - t0) / 1000;

@@ -104,6 +104,7 @@ export class TableWriterLease {
  */
 export class PrefetchingEmbedder implements Embedder {
   private readonly cache = new Map<string, Float32Array>();
+  private readonly chunks = new Map<string, TextChunk[]>();
 
   constructor(private readonly inner: Embedder) {}
 
@@ -114,16 +115,48 @@ export class PrefetchingEmbedder implements Embedder {
     return this.inner.dim;
   }
   chunk(texts: readonly string[], maxTokens: number, overlapTokens: number): Promise<TextChunk[][]> {
-    return this.inner.chunk(texts, maxTokens, overlapTokens);
+    return this.lookup(
+      this.chunks,
+      texts,
+      (t) => `${maxTokens}:${overlapTokens}:${t}`,
+      (m) => this.inner.chunk(m, maxTokens, overlapTokens),
+    );
   }
-  async embed(texts: readonly TextChunk[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const misses = texts.filter((t) => !this.cache.has(t.text));
-    const unique = [...new Map(misses.map((t) => [t.text, t])).values()];
-    if (unique.length > 0) {
-      const vs = await this.inner.embed(unique, signal);
-      unique.forEach((t, i) => this.cache.set(t.text, vs[i]!));
-    }
-    return texts.map((t) => this.cache.get(t.text)!);
+  embed(texts: readonly TextChunk[], signal?: AbortSignal): Promise<Float32Array[]> {
+    return this.lookup(
+      this.cache,
+      texts,
+      (t) => t.text,
+      (m) => this.inner.embed(m, signal),
+    );
+  }
+  /** Chunks `texts` and keeps the result for this batch (the batch's materialize chunks them again). */
+  async prefetchChunks(
+    texts: readonly string[],
+    maxTokens: number,
+    overlapTokens: number,
+  ): Promise<TextChunk[][]> {
+    const out = await this.inner.chunk(texts, maxTokens, overlapTokens);
+    texts.forEach((t, i) => this.chunks.set(`${maxTokens}:${overlapTokens}:${t}`, out[i]!));
+    return out;
+  }
+  /** Embeds `texts` and keeps the vectors for this batch. */
+  async prefetchVectors(texts: readonly TextChunk[], signal?: AbortSignal): Promise<void> {
+    const vs = await this.inner.embed(texts, signal);
+    texts.forEach((t, i) => this.cache.set(t.text, vs[i]!));
+  }
+  /** Only what a prefetch stored is served from memory; anything else goes to the inner embedder, unkept
+   * (reconcile and replay materialize many ids through it: memory stays bounded by one batch). */
+  private async lookup<K, V>(
+    kept: Map<string, V>,
+    items: readonly K[],
+    keyOf: (k: K) => string,
+    fetch: (misses: K[]) => Promise<V[]>,
+  ): Promise<V[]> {
+    const misses = items.filter((k) => !kept.has(keyOf(k)));
+    const got = new Map<string, V>();
+    if (misses.length > 0) (await fetch(misses)).forEach((v, i) => got.set(keyOf(misses[i]!), v));
+    return items.map((k) => kept.get(keyOf(k)) ?? got.get(keyOf(k))!);
   }
   stats(): EmbedStats {
     return this.inner.stats();
@@ -133,6 +166,7 @@ export class PrefetchingEmbedder implements Embedder {
   }
   clear(): void {
     this.cache.clear();
+    this.chunks.clear();
   }
 }
 
@@ -152,7 +186,7 @@ export async function prefetchBatch(
 ): Promise<number> {
   const events = (await winningEvents(deps, ids, { batchEvents })).filter((e) => e.op === 'upsert');
   if (events.length === 0) return 0;
-  const chunked = await embedder.chunk(
+  const chunked = await embedder.prefetchChunks(
     events.map((e) => e.text),
     deps.chunking.maxTokens,
     deps.chunking.overlapTokens,
@@ -163,8 +197,9 @@ export async function prefetchBatch(
   const missing = plan.decisions.filter((d) => d.action !== 'keep' && d.reuse === undefined);
   if (missing.length === 0) return 0;
   const t0 = performance.now();
-  await embedder.embed(
-    missing.map((d): TextChunk => ({ text: normalizeText(d.desired.text), tokens: d.desired.tokens })),
+  const texts = new Map(missing.map((d) => [normalizeText(d.desired.text), d.desired.tokens]));
+  await embedder.prefetchVectors(
+    [...texts].map(([text, tokens]): TextChunk => ({ text, tokens })),
     signal,
   );
   return Math.round(performance.now() - t0);
