@@ -19,7 +19,7 @@ describe('processor on PostgreSQL with 2 workers: exactly-once effect under SIGK
     async (t) => {
       const scratch = await scratchDatabase();
       dbs.push(scratch);
-      const r = await runHarness({ seed: 20261216, maxCycles: 48, minKills: 12, postgresUrl: scratch.url });
+      const r = await runHarness({ seed: 20261216, maxCycles: 64, minKills: 12, postgresUrl: scratch.url });
       t.diagnostic(
         `cycles ${r.cycles}, kills ${r.kills}, batches by lane ${JSON.stringify(r.violations.lanes)}, committers ${r.violations.committers}, ${Math.round(r.ms / 1000)} s; kills by mode ${JSON.stringify(r.killsByMode)}`,
       );
