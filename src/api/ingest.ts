@@ -2,7 +2,16 @@ import { mkdir } from 'node:fs/promises';
 import { buildPipeline, type TestHooks } from '../daemon/pipeline.js';
 import { SeamlineError } from '../errors/errors.js';
 import { MaintenanceGate } from '../optimize/gate.js';
-import { acquireWriter, WRITER_LEASE } from '../runtime/lock.js';
+import { workerLease } from '../ports/leases.js';
+import { every } from '../runtime/every.js';
+import {
+  acquireWorker,
+  acquireWriter,
+  LANDER_LEASE,
+  LANDER_TTL_MS,
+  WRITER_LEASE,
+  WRITER_TTL_MS,
+} from '../runtime/lock.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { IngestSummary } from './types.js';
 
@@ -18,16 +27,33 @@ export async function ingestOnce(
   signal?: AbortSignal,
 ): Promise<IngestSummary> {
   const leases = rt.leases;
-  const holder = await acquireWriter(leases, rt.config.dataDir, rt.clock.nowMs());
+  // PostgreSQL: one of several workers (worker lease renewed meanwhile; lands only as the lander).
+  const shared = rt.config.db.kind === 'postgres';
+  const holder = shared
+    ? await acquireWorker(leases, rt.clock.nowMs())
+    : await acquireWriter(leases, rt.config.dataDir, rt.clock.nowMs());
+  const leaseName = shared ? workerLease(holder) : WRITER_LEASE;
+  const renewCtl = new AbortController();
+  const renewing = shared
+    ? every(
+        rt.clock,
+        WRITER_TTL_MS / 3,
+        renewCtl.signal,
+        async () => void (await leases.tryAcquire(leaseName, holder, WRITER_TTL_MS, rt.clock.nowMs())),
+        (e) => rt.logger.warn({ event: 'lease.renew_failed', err: e }, 'worker lease renewal failed'),
+      )
+    : Promise.resolve();
   try {
     await mkdir(rt.config.landingDir, { recursive: true });
-    await rt.bronze.recoverLanding();
+    const lands = !shared || (await leases.tryAcquire(LANDER_LEASE, holder, LANDER_TTL_MS, rt.clock.nowMs()));
+    if (lands) await rt.bronze.recoverLanding();
     const table = (await rt.servingTable(true))!;
     const { landing, processor } = await buildPipeline(rt, hooks, undefined, { oneShot: true });
     let landed = 0;
     let waiting = landing.waiting();
     // Files still settling get up to a few stability windows; files waiting for a manifest are reported.
-    for (let pass = 0; pass < 20; pass++) {
+    // Several workers: a daemon holding the lander lease lands the files; this run helps process them.
+    for (let pass = 0; lands && pass < 20; pass++) {
       const r = await landing.tick();
       landed += r.landed.filter((o) => o.kind === 'landed').length;
       waiting = r.waiting;
@@ -72,6 +98,9 @@ export async function ingestOnce(
       tableVersion: await table.version(),
     };
   } finally {
-    await leases.release(WRITER_LEASE, holder);
+    renewCtl.abort();
+    await renewing;
+    if (shared) await leases.release(LANDER_LEASE, holder);
+    await leases.release(leaseName, holder);
   }
 }

@@ -378,7 +378,7 @@ export const ConfigSchema = z
           .enum(['sqlite', 'postgres'])
           .default('sqlite')
           .describe(
-            'Where bronze, ledger, key state, leases and the table registry live: sqlite (embedded, one machine: dataDir/seamline.db) or postgres (shared by several workers; docs/scale-out.md). postgres is not wired into the runtime yet (issue 16).',
+            'Where bronze, ledger, key state, leases and the table registry live: sqlite (embedded, one machine: dataDir/seamline.db) or postgres (shared by several workers; docs/scale-out.md). The LanceDB tables stay under dataDir/lance: with several workers, point dataDir at a folder every worker reaches.',
           ),
         url: z
           .string()

@@ -9,7 +9,15 @@ import type { Watcher } from '../ports/watcher.js';
 import { BacklogPacer } from '../processor/lanes.js';
 import { MergeWindow } from '../processor/merge-window.js';
 import { every } from '../runtime/every.js';
-import { acquireWriter, WRITER_LEASE, WRITER_TTL_MS } from '../runtime/lock.js';
+import { workerLease } from '../ports/leases.js';
+import {
+  acquireWorker,
+  acquireWriter,
+  LANDER_LEASE,
+  LANDER_TTL_MS,
+  WRITER_LEASE,
+  WRITER_TTL_MS,
+} from '../runtime/lock.js';
 import { guardProcess } from '../runtime/process-guard.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { StallMonitor } from '../runtime/stall-monitor.js';
@@ -37,6 +45,9 @@ export interface DaemonOptions {
 interface Daemon extends LoopContext {
   readonly stopCtl: AbortController;
   setState(s: DaemonState): void;
+  /** PostgreSQL: one of several workers (worker lease, lander lease, batch claims). */
+  readonly shared: boolean;
+  mayLand?: () => Promise<boolean>;
 }
 
 /**
@@ -77,6 +88,7 @@ function newDaemon(rt: Runtime, hooks: TestHooks): Daemon {
     hooks,
     live,
     stopCtl,
+    shared: c.db.kind === 'postgres',
     stop: stopCtl.signal,
     setState: (s) => {
       if (live.state === s) return;
@@ -110,8 +122,13 @@ async function runDaemon(
 ): Promise<void> {
   const { rt, live } = d;
   const c = rt.config;
-  // Single writer: refuse before binding any port, so a second daemon fails fast and clearly.
-  const holder = await acquireWriter(rt.leases, c.dataDir, rt.clock.nowMs());
+  // Single writer (SQLite): refuse before binding any port, so a second daemon fails fast and clearly.
+  // PostgreSQL: one of several workers, alive while its own lease is (docs/scale-out.md).
+  const holder = d.shared
+    ? await acquireWorker(rt.leases, rt.clock.nowMs())
+    : await acquireWriter(rt.leases, c.dataDir, rt.clock.nowMs());
+  const leaseName = d.shared ? workerLease(holder) : WRITER_LEASE;
+  if (d.shared) d.mayLand = landerCheck(d, holder);
   // The optimize job's window holds back only merges that rewrite existing rows (merge-window.ts).
   const window = new MergeWindow(rt.leases, rt.clock, rt.logger, {
     maxPauseMs: c.optimize.maxWriterPauseMs,
@@ -119,7 +136,7 @@ async function runDaemon(
     stop: d.stopCtl.signal,
   });
   live.storesOpen = true;
-  const timers = startTimers(d, holder);
+  const timers = startTimers(d, holder, leaseName);
   let watcher: Watcher | null = null;
   let http: HttpServerHandle | null = null;
   try {
@@ -165,7 +182,8 @@ async function runDaemon(
     await timers.stop();
     await watcher?.close();
     await http?.close();
-    await rt.leases.release(WRITER_LEASE, holder);
+    if (d.shared) await rt.leases.release(LANDER_LEASE, holder).catch(() => undefined);
+    await rt.leases.release(leaseName, holder);
     live.storesOpen = false;
     d.setState('stopped');
     unguard();
@@ -173,7 +191,7 @@ async function runDaemon(
 }
 
 /** Lease renewal and event-loop sampling, on the clock, until the daemon has drained (not at stop()). */
-function startTimers(d: Daemon, holder: string): { stop(): Promise<void> } {
+function startTimers(d: Daemon, holder: string, leaseName: string): { stop(): Promise<void> } {
   const { rt, stalls } = d;
   const ctl = new AbortController();
   // A timer must never throw: a busy or full database is a stall to report, not a crash.
@@ -182,7 +200,7 @@ function startTimers(d: Daemon, holder: string): { stop(): Promise<void> } {
     WRITER_TTL_MS / 3,
     ctl.signal,
     async () => {
-      if (await rt.leases.tryAcquire(WRITER_LEASE, holder, WRITER_TTL_MS, rt.clock.nowMs()))
+      if (await rt.leases.tryAcquire(leaseName, holder, WRITER_TTL_MS, rt.clock.nowMs()))
         stalls.succeeded('lease');
       else
         stalls.failed('lease', new SeamlineError('LOCKED', 'the writer lease was taken by another process'));
@@ -258,4 +276,35 @@ async function runLoops(
   await processorLoop(d, window, writing, idleMs);
   await landingDone;
   await landing.idle();
+}
+
+/**
+ * Several workers: lands only while holding the lander lease, checked (and renewed) every few seconds.
+ * Taking it over from a dead lander first removes that lander's partial landings (owner-aware recovery).
+ */
+function landerCheck(d: Daemon, holder: string): () => Promise<boolean> {
+  const { rt } = d;
+  let held = false;
+  let checkedAt = -Infinity;
+  return async () => {
+    const now = rt.clock.nowMs();
+    if (now - checkedAt < LANDER_TTL_MS / 6) return held;
+    checkedAt = now;
+    try {
+      const got = await rt.leases.tryAcquire(LANDER_LEASE, holder, LANDER_TTL_MS, now);
+      if (got && !held) {
+        const redo = await rt.bronze.recoverLanding();
+        rt.logger.info(
+          { event: 'landing.lander', recovered: redo },
+          'this worker lands the landing folder now (lander lease)',
+        );
+      }
+      held = got;
+      d.stalls.succeeded('lease');
+    } catch (e) {
+      held = false;
+      d.stalls.failed('lease', e);
+    }
+    return held;
+  };
 }

@@ -25,6 +25,8 @@ export interface LoopContext {
   readonly pacer: BacklogPacer;
   /** A watcher event arrived since the last landing pass. */
   dirty: boolean;
+  /** Several workers: whether this worker lands now (holds the lander lease; never throws). Absent: always. */
+  readonly mayLand?: () => Promise<boolean>;
 }
 
 /** What the processor writes to: swapped together when the serving pointer moves. */
@@ -39,6 +41,10 @@ export async function landingLoop(ctx: LoopContext, landing: LandingService, idl
   const c = ctx.rt.config;
   let lastScan = 0;
   while (!ctx.stop.aborted) {
+    if (ctx.mayLand && !(await ctx.mayLand())) {
+      await ctx.landingWake.sleep(idleMs);
+      continue;
+    }
     const now = ctx.rt.clock.nowMs();
     if (
       ctx.dirty ||

@@ -150,10 +150,12 @@ export interface FileLanding {
 export interface BronzeWriter {
   /**
    * Removes what a crashed landing left behind (rows in state 'landing', their records and quarantine)
-   * in one transaction; returns the paths whose landing must be redone. Run by the single writer at
-   * start-up. With several workers (issue 16) it must only remove landings no live worker owns: that
-   * needs an owner on the catalog row (`beginFile(…, owner)`, `recoverLanding(liveOwners)`), a schema
-   * addition planned with the PostgreSQL adapter (NOTES-pg.md #2); SQLite has one writer and needs none.
+   * in one transaction; returns the paths whose landing must be redone. Run at start-up. With several
+   * workers (issue 16) it removes only landings no live worker owns: an adapter shared by workers records
+   * its process as the catalog row's `owner` at `beginFile` (migration 7) and keeps the landings whose
+   * owner holds an unexpired `worker:<owner>` lease and is not a dead process of this host (the PostgreSQL
+   * adapter; docs/decisions/postgres-workers.md). SQLite has one writer: owner NULL, every landing is
+   * removed.
    */
   recoverLanding(): Promise<string[]>;
   /** Inserts the catalog row in state 'landing' and returns the writer of its slices. */

@@ -25,3 +25,11 @@ export interface LeaseStore {
   /** Removes the lease if `holder` holds it (never someone else's). */
   release(name: string, holder: string): Promise<void>;
 }
+
+/**
+ * A worker's liveness (several workers on PostgreSQL, issue 16): each worker process holds the lease
+ * `worker:<holder>` while it runs (renewed by its timers). Batch claims and landing owners count as held
+ * only while it is unexpired (and the holder is not a dead process of this host).
+ */
+export const WORKER_LEASE_PREFIX = 'worker:';
+export const workerLease = (holder: string): string => `${WORKER_LEASE_PREFIX}${holder}`;

@@ -276,6 +276,14 @@ export interface Replays {
   list(tableName?: string, limit?: number): Promise<ReplayRow[]>;
 }
 
+/** Who runs a planned batch (several workers, issue 16) and for how long at most. */
+export interface BatchClaim {
+  /** The worker's holder string (host:pid); its liveness is its `worker:<owner>` lease. */
+  readonly owner: string;
+  /** The claim lapses after this long even if the owner still looks alive (a hung worker). */
+  readonly ttlMs: number;
+}
+
 /** How a commit closes the batch's open incidents. */
 export type CommitIncidents = Exclude<IncidentStatus, 'open'>;
 
@@ -308,7 +316,17 @@ export interface Ledger {
     modelId: string,
     pipelineVersion: string,
     nowMs: number,
+    claim?: BatchClaim,
   ): Promise<BatchRow>;
+  /**
+   * Several workers (issue 16): claims the lane's next batch to run — a planned or failed one, lowest seq
+   * first, that no live worker has claimed (unclaimed, claimed by `claim.owner` itself, claim expired, or
+   * its owner gone: no unexpired `worker:<owner>` lease, or a dead process of this host) — and records the
+   * claim, in one transaction. Two workers claiming at once never get the same batch and never wait for
+   * each other (PostgreSQL: `FOR UPDATE SKIP LOCKED` on the candidates, then the claim; SQLite: the write
+   * lock). Null when there is none.
+   */
+  claimPending(tableName: string, lane: Lane, claim: BatchClaim, nowMs: number): Promise<BatchRow | null>;
   batch(batchId: string): Promise<BatchRow | null>;
   /** Counts another attempt of a planned/failed batch (state back to planned). */
   markAttempt(batchId: string): Promise<void>;

@@ -69,7 +69,7 @@ export interface MaterializeOptions {
 }
 
 /** The event each id should be materialized from: max(key state, batch events), or the unsafe variants. */
-async function winningEvents(
+export async function winningEvents(
   deps: MaterializeDeps,
   ids: readonly string[],
   opts: MaterializeOptions,

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Bronze } from '../ports/bronze.js';
+import type { Bronze, BronzeEvent } from '../ports/bronze.js';
 import { GatesSchema } from '../config/schema.js';
-import { toSeamlineError, type SeamlineError } from '../errors/errors.js';
+import { isSeamlineError, toSeamlineError, type SeamlineError } from '../errors/errors.js';
 import type { Incidents } from '../ports/ledger.js';
 import type { BatchRow, Ledger } from '../ports/ledger.js';
 import type { FileSearchable, Segment } from '../ports/ledger.js';
@@ -21,6 +21,7 @@ import type { MergeGate } from './merge-window.js';
 import { materialize, type MaterializeDeps, type MaterializeResult } from './materialize.js';
 import { reconcileTable, type ReconcileResult } from './reconcile.js';
 import { replayAll, type ReplayOptions, type ReplayResult } from './replay.js';
+import { prefetchBatch, type PrefetchingEmbedder, type WorkerCoordination } from './workers.js';
 
 export interface ProcessorOptions {
   readonly maxRecords: number;
@@ -77,6 +78,11 @@ export interface ProcessorDeps extends MaterializeDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly fault: FaultHook;
+  /**
+   * Several workers on a shared store (issue 16): batches are claimed, embedded before the table's writer
+   * lease (through `embedder`, a PrefetchingEmbedder) and merged + committed under it. Absent: single writer.
+   */
+  readonly workers?: { readonly coordination: WorkerCoordination; readonly embedder: PrefetchingEmbedder };
 }
 
 const LOUD_MODES: Partial<Record<string, FailureMode>> = {
@@ -143,12 +149,33 @@ export class Processor {
    */
   async nextBatch(table: VectorTable, lane: Lane = 'live'): Promise<BatchRow | null> {
     const { ledger, clock } = this.deps;
-    const pending = await ledger.pendingBatch(table.name, lane);
+    const w = this.deps.workers?.coordination;
+    const claim = w ? { owner: w.owner, ttlMs: w.claimTtlMs } : undefined;
+    const pending = claim
+      ? await ledger.claimPending(table.name, lane, claim, clock.nowMs())
+      : await ledger.pendingBatch(table.name, lane);
     if (pending) return pending;
-    const budget = lane === 'live' ? this.opts.maxRecords : this.sizer.next();
-    const segs = await this.planSegments(table.name, lane, budget);
-    if (segs.length === 0) return null;
-    return ledger.plan(table.name, lane, segs, this.opts.modelId, this.opts.pipelineVersion, clock.nowMs());
+    // Several workers: a plan that lost the race for a file (retryable LEDGER_CONFLICT) reads again.
+    for (let attempt = 1; ; attempt++) {
+      const budget = lane === 'live' ? this.opts.maxRecords : this.sizer.next();
+      const segs = await this.planSegments(table.name, lane, budget);
+      if (segs.length === 0) return null;
+      try {
+        const now = clock.nowMs();
+        return await ledger.plan(
+          table.name,
+          lane,
+          segs,
+          this.opts.modelId,
+          this.opts.pipelineVersion,
+          now,
+          claim,
+        );
+      } catch (e) {
+        if (!claim || attempt >= 5 || !(isSeamlineError(e) && e.code === 'LEDGER_CONFLICT' && e.retryable))
+          throw e;
+      }
+    }
   }
 
   private async planSegments(tableName: string, lane: Lane, budget: number): Promise<Segment[]> {
@@ -223,7 +250,8 @@ export class Processor {
     signal?: AbortSignal,
     backlog: () => boolean = () => true,
   ): Promise<BatchOutcome | null> {
-    if (!this.reconciled.has(table.name)) await this.reconcile(table, signal);
+    if (!this.reconciled.has(table.name))
+      await this.asWriter(table, signal, () => this.reconcile(table, signal));
     await this.discover(table);
     const now = this.deps.clock.nowMs();
     // Live first, unless the backlog has waited longer than maxWaitMs behind a never-idle live lane.
@@ -266,50 +294,55 @@ export class Processor {
         const q = quarantineGate(await ledger.batchInputFiles(batch.batchId), this.gates);
         if (q) throw new GateError(q);
       }
-      const result = await materialize(this.deps, table, ids, batch.batchId, signal, {
-        batchEvents: events,
-        unsafe: this.opts.unsafe,
-        gate: waived
-          ? undefined
-          : async (expected) => {
-              const v = outputGate(
-                expected.inserted + expected.updated + expected.deleted,
-                events.length,
-                await ledger.recentOutputs(table.name, this.gates.outputWindow),
-                this.gates,
-              );
-              if (v) throw new GateError(v);
-            },
-        // A maintenance window holds back only merges that rewrite existing rows (merge-window.ts);
-        // the key state moves only once the batch has passed every gate, right before the merge.
-        beforeMerge: async (kind) => {
-          await this.deps.mergeGate?.(kind, signal);
-          await ledger.fold(events, this.opts.unsafe.has('no-guard'));
-          fault('after-fold');
-        },
+      const prefetchMs = await this.prefetch(table, ids, events, signal);
+      // Several workers: merge + commit under the table's writer lease (embedding happened above).
+      const { result, searchable } = await this.asWriter(table, signal, async () => {
+        const result = await materialize(this.deps, table, ids, batch.batchId, signal, {
+          batchEvents: events,
+          unsafe: this.opts.unsafe,
+          gate: waived
+            ? undefined
+            : async (expected) => {
+                const v = outputGate(
+                  expected.inserted + expected.updated + expected.deleted,
+                  events.length,
+                  await ledger.recentOutputs(table.name, this.gates.outputWindow),
+                  this.gates,
+                );
+                if (v) throw new GateError(v);
+              },
+          // A maintenance window holds back only merges that rewrite existing rows (merge-window.ts);
+          // the key state moves only once the batch has passed every gate, right before the merge.
+          beforeMerge: async (kind) => {
+            await this.deps.mergeGate?.(kind, signal);
+            await ledger.fold(events, this.opts.unsafe.has('no-guard'));
+            fault('after-fold');
+          },
+        });
+        fault('after-merge');
+        // One atomic port call: the commit and closing the batch's incidents.
+        const searchable = await ledger.commit(
+          batch.batchId,
+          result.version,
+          {
+            recordsIn: events.length,
+            idsTouched: ids.length,
+            rowsInserted: result.inserted,
+            rowsUpdated: result.updated,
+            rowsDeleted: result.deleted,
+            textsEmbedded: result.embedded,
+            textsReused: result.reused,
+          },
+          clock.nowMs(),
+          waived ? 'waived' : 'resolved',
+        );
+        return { result, searchable };
       });
-      fault('after-merge');
-      // One atomic port call: the commit and closing the batch's incidents.
-      const searchable = await ledger.commit(
-        batch.batchId,
-        result.version,
-        {
-          recordsIn: events.length,
-          idsTouched: ids.length,
-          rowsInserted: result.inserted,
-          rowsUpdated: result.updated,
-          rowsDeleted: result.deleted,
-          textsEmbedded: result.embedded,
-          textsReused: result.reused,
-        },
-        clock.nowMs(),
-        waived ? 'waived' : 'resolved',
-      );
 
       fault('after-commit');
       const durationMs = clock.nowMs() - started;
       // The time box sizes on embedding time: no backlog batch holds the embedder longer than the box.
-      this.sizer.observe(events.length, result.embedMs);
+      this.sizer.observe(events.length, result.embedMs + prefetchMs);
       log.info(
         {
           event: 'batch.committed',
@@ -346,6 +379,25 @@ export class Processor {
       log.error({ event: 'batch.failed', code: err.code, err, retryable: err.retryable }, 'batch failed');
       throw err;
     }
+  }
+
+  /** Runs fn under the table's writer lease when several workers share the store; else just runs it. */
+  private asWriter<T>(table: VectorTable, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    const w = this.deps.workers;
+    return w ? w.coordination.asWriter(table.name, fn, signal) : fn();
+  }
+
+  /** Several workers: embeds the batch's new texts before the writer lease (0 ms without workers). */
+  private async prefetch(
+    table: VectorTable,
+    ids: readonly string[],
+    events: readonly BronzeEvent[],
+    signal?: AbortSignal,
+  ): Promise<number> {
+    const w = this.deps.workers;
+    if (!w) return 0;
+    w.embedder.clear();
+    return prefetchBatch(this.deps, w.embedder, table, ids, events, signal);
   }
 
   private async recordIncident(table: VectorTable, batch: BatchRow, err: SeamlineError): Promise<void> {

@@ -1,5 +1,5 @@
 import { SeamlineError } from '../errors/errors.js';
-import type { LeaseStore } from '../ports/leases.js';
+import { workerLease, type LeaseStore } from '../ports/leases.js';
 import { selfHolder } from './holder.js';
 
 export { holderDead, selfHolder } from './holder.js';
@@ -26,5 +26,20 @@ export async function acquireWriter(leases: LeaseStore, dataDir: string, nowMs: 
       `another seamline process (${h?.holder ?? 'unknown'}) is writing to ${dataDir}; stop it first (its lease expires at ${h ? new Date(h.expiresAtMs).toISOString() : '?'})`,
     );
   }
+  return me;
+}
+
+/**
+ * Several workers on PostgreSQL (issue 16): the one worker that watches and lands the landing folder at a
+ * time (the others only process). Taken and renewed between landing passes; a dead lander's lease expires
+ * (or its pid is gone on this host) and another worker takes over, recovering its partial landings.
+ */
+export const LANDER_LEASE = 'lander';
+export const LANDER_TTL_MS = 30_000;
+
+/** Several workers: this process's liveness lease (`worker:<holder>`, never refused). Returns the holder. */
+export async function acquireWorker(leases: LeaseStore, nowMs: number): Promise<string> {
+  const me = selfHolder();
+  await leases.tryAcquire(workerLease(me), me, WRITER_TTL_MS, nowMs);
   return me;
 }

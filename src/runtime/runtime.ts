@@ -63,7 +63,7 @@ export async function openRuntime(
   opts: RuntimeOptions = {},
 ): Promise<Runtime> {
   checkPaths(config);
-  const stores = opts.stores ?? openStores(config);
+  const stores = opts.stores ?? (await openStores(config));
   let store: VectorStore;
   try {
     store = await LanceStore.open(path.join(config.dataDir, LANCE_DIR), {
@@ -116,8 +116,25 @@ export async function openRuntime(
     if (!create) return null;
     const emb = await embedder();
     const name = await tables.nextName(config.store.tableBaseName);
-    const t = await store.createTable(name, emb.dim);
-    await tables.registerServing(name, emb.modelId, emb.dim, config.pipelineVersion, systemClock.nowMs());
+    let t: VectorTable;
+    try {
+      t = await store.createTable(name, emb.dim);
+    } catch (e) {
+      // Several workers: another one may be creating the same first table right now; wait for its pointer.
+      for (let i = 0; i < 50; i++) {
+        if (await tables.serving()) return servingTable(false);
+        await systemClock.sleep(200);
+      }
+      throw e;
+    }
+    try {
+      await tables.registerServing(name, emb.modelId, emb.dim, config.pipelineVersion, systemClock.nowMs());
+    } catch (e) {
+      // Several workers starting on an empty shared store: another one created the first table; use it.
+      if (!(e instanceof SeamlineError && e.code === 'LEDGER_CONFLICT')) throw e;
+      await store.dropTable(name).catch(() => undefined);
+      return servingTable(false);
+    }
     logger.info(
       { event: 'table.created', table: name, model_id: emb.modelId, dim: emb.dim },
       `created serving table ${name}`,

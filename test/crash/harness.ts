@@ -12,7 +12,8 @@ import { contentHash, normalizeText, rowKeyOf } from '../../src/processor/materi
 import { FAULT_POINTS, type FaultPoint } from '../../src/runtime/fault.js';
 import type { VectorRow } from '../../src/ports/vector-store.js';
 import { startCli, workspace, type Workspace } from '../helpers/cli.js';
-import { servingRows } from '../helpers/table.js';
+import { openPg } from '../helpers/postgres.js';
+import { servingRows, servingRowsPg } from '../helpers/table.js';
 
 export const MODEL_ID = 'local/glove-sif-100d';
 export const CHUNKING = { maxTokens: 12, overlapTokens: 3 } as const;
@@ -230,6 +231,8 @@ export function oracle(files: readonly GenFile[]): { expected: Map<string, Expec
 export interface Violations {
   /** Committed batches per lane (both must be > 0 for the run to have exercised the two lanes). */
   lanes: Record<string, number>;
+  /** Distinct workers that committed batches (PostgreSQL mode: batch claims; 0 with SQLite). */
+  committers: number;
   lost: number;
   duplicate: number;
   stale: number;
@@ -248,9 +251,11 @@ export async function compare(
   ws: Workspace,
   files: readonly GenFile[],
   embedder: WorkerEmbedder,
+  pgUrl?: string,
 ): Promise<Violations> {
   const v: Violations = {
     lanes: {},
+    committers: 0,
     lost: 0,
     duplicate: 0,
     stale: 0,
@@ -260,12 +265,12 @@ export async function compare(
     quarantine: 0,
     examples: [],
   };
-  const note = (kind: keyof Omit<Violations, 'examples' | 'lanes'>, msg: string): void => {
+  const note = (kind: keyof Omit<Violations, 'examples' | 'lanes' | 'committers'>, msg: string): void => {
     v[kind] += 1;
     if (v.examples.length < 12) v.examples.push(`${kind}: ${msg}`);
   };
   const { expected, invalid } = oracle(files);
-  const rows = await servingRows(ws.data);
+  const rows = pgUrl ? await servingRowsPg(pgUrl, ws.data) : await servingRows(ws.data);
   const byKey = new Map<string, VectorRow[]>();
   for (const r of rows) {
     const k = rowKeyOf(r.id, r.chunk);
@@ -278,49 +283,25 @@ export async function compare(
   for (const [k, l] of byKey)
     if (l.length > 1) note('duplicate', `${l.length} rows for ${JSON.stringify(k)}`);
 
-  const db = openSqlite(path.join(ws.data, 'seamline.db'), { synchronous: 'FULL', busyTimeoutMs: 5000 });
-  let writers: Set<string>;
-  let lanesUsed: Record<string, number> = {};
-  try {
-    const batches = db.prepare('SELECT batch_id, state FROM batches').all() as {
-      batch_id: string;
-      state: string;
-    }[];
-    writers = new Set(batches.filter((b) => b.state === 'committed').map((b) => b.batch_id));
-    for (const r of db.prepare('SELECT replay_id FROM replays').all() as { replay_id: string }[])
-      writers.add(r.replay_id);
-    for (const b of batches) if (b.state !== 'committed') note('ledger', `batch ${b.batch_id} is ${b.state}`);
-    const maxSeq = (db.prepare('SELECT COALESCE(MAX(seq),0) AS s FROM bronze').get() as { s: number }).s;
-    // Two lanes: every published file must be fully committed to the serving table (per-file progress).
-    const serving = (db.prepare('SELECT table_name AS t FROM serving').get() as { t: string } | undefined)?.t;
-    const open = db
-      .prepare(
-        `SELECT f.file_id AS id, f.seq_to AS to_, p.committed_to AS c FROM files f LEFT JOIN file_progress p ON p.file_id = f.file_id AND p.table_name = ?
-         WHERE f.state IN ('verified','unverified') AND f.seq_to IS NOT NULL AND (p.committed_to IS NULL OR p.committed_to < f.seq_to)`,
-      )
-      .all(serving ?? '') as { id: number; to_: number; c: number | null }[];
-    for (const o of open.slice(0, 5))
-      note(
-        'ledger',
-        `file ${o.id} is committed up to seq ${o.c ?? 'none'} of ${o.to_} (bronze max ${maxSeq})`,
-      );
-    if (open.length > 5) note('ledger', `${open.length - 5} more file(s) not fully committed`);
-    const lanes = db
-      .prepare(`SELECT lane, COUNT(*) AS n FROM batches WHERE state = 'committed' GROUP BY lane`)
-      .all() as { lane: string; n: number }[];
-    lanesUsed = Object.fromEntries(lanes.map((l) => [l.lane, l.n]));
-    const q = (db.prepare('SELECT COUNT(*) AS n FROM quarantine').get() as { n: number }).n;
-    if (q !== invalid)
-      note('quarantine', `${q} quarantined record(s), the inputs hold ${invalid} invalid one(s)`);
-    const landing = (
-      db.prepare(`SELECT COUNT(*) AS n FROM files WHERE state NOT IN ('verified','unverified')`).get() as {
-        n: number;
-      }
-    ).n;
-    if (landing > 0) note('ledger', `${landing} file(s) not landed cleanly`);
-  } finally {
-    db.close();
-  }
+  const facts = await ledgerFacts(ws, pgUrl);
+  const writers = new Set(facts.batches.filter((b) => b.state === 'committed').map((b) => b.batch_id));
+  for (const r of facts.replays) writers.add(r);
+  for (const b of facts.batches)
+    if (b.state !== 'committed') note('ledger', `batch ${b.batch_id} is ${b.state}`);
+  for (const o of facts.open.slice(0, 5))
+    note(
+      'ledger',
+      `file ${o.id} is committed up to seq ${o.c ?? 'none'} of ${o.to_} (bronze max ${facts.maxSeq})`,
+    );
+  if (facts.open.length > 5) note('ledger', `${facts.open.length - 5} more file(s) not fully committed`);
+  const lanesUsed = facts.lanes;
+  v.committers = facts.committers;
+  if (facts.quarantined !== invalid)
+    note(
+      'quarantine',
+      `${facts.quarantined} quarantined record(s), the inputs hold ${invalid} invalid one(s)`,
+    );
+  if (facts.notLanded > 0) note('ledger', `${facts.notLanded} file(s) not landed cleanly`);
 
   // Expected chunks, from the model's own tokenizer; expected vectors, from the model.
   const ids = [...expected.keys()].sort();
@@ -378,6 +359,70 @@ export async function compare(
   return v;
 }
 
+/** What the oracle checks in the ledger, read from the store the run used. */
+interface LedgerFacts {
+  batches: { batch_id: string; state: string }[];
+  replays: string[];
+  maxSeq: number;
+  /** Published files not fully committed to the serving table. */
+  open: { id: number; to_: number; c: number | null }[];
+  lanes: Record<string, number>;
+  quarantined: number;
+  notLanded: number;
+  committers: number;
+}
+
+const FACTS_SQL = {
+  batches: 'SELECT batch_id, state FROM batches',
+  replays: 'SELECT replay_id FROM replays',
+  maxSeq: 'SELECT COALESCE(MAX(seq),0) AS s FROM bronze',
+  serving: 'SELECT table_name AS t FROM serving',
+  open: `SELECT f.file_id AS id, f.seq_to AS to_, p.committed_to AS c FROM files f LEFT JOIN file_progress p ON p.file_id = f.file_id AND p.table_name = $1
+         WHERE f.state IN ('verified','unverified') AND f.seq_to IS NOT NULL AND (p.committed_to IS NULL OR p.committed_to < f.seq_to)`,
+  lanes: `SELECT lane, COUNT(*) AS n FROM batches WHERE state = 'committed' GROUP BY lane`,
+  quarantined: 'SELECT COUNT(*) AS n FROM quarantine',
+  notLanded: `SELECT COUNT(*) AS n FROM files WHERE state NOT IN ('verified','unverified')`,
+  committers: `SELECT COUNT(DISTINCT claimed_by) AS n FROM batches WHERE state = 'committed'`,
+};
+
+async function ledgerFacts(ws: Workspace, pgUrl: string | undefined): Promise<LedgerFacts> {
+  type Q = <R>(sql: string, params?: unknown[]) => Promise<R[]>;
+  const read = async (q: Q): Promise<LedgerFacts> => {
+    const serving = (await q<{ t: string }>(FACTS_SQL.serving))[0]?.t ?? '';
+    return {
+      batches: await q<{ batch_id: string; state: string }>(FACTS_SQL.batches),
+      replays: (await q<{ replay_id: string }>(FACTS_SQL.replays)).map((r) => r.replay_id),
+      maxSeq: Number((await q<{ s: number }>(FACTS_SQL.maxSeq))[0]!.s),
+      open: await q<{ id: number; to_: number; c: number | null }>(FACTS_SQL.open, [serving]),
+      lanes: Object.fromEntries(
+        (await q<{ lane: string; n: number }>(FACTS_SQL.lanes)).map((l) => [l.lane, Number(l.n)]),
+      ),
+      quarantined: Number((await q<{ n: number }>(FACTS_SQL.quarantined))[0]!.n),
+      notLanded: Number((await q<{ n: number }>(FACTS_SQL.notLanded))[0]!.n),
+      committers: Number((await q<{ n: number }>(FACTS_SQL.committers))[0]!.n),
+    };
+  };
+  if (pgUrl) {
+    const db = await openPg(pgUrl, { poolMax: 1 });
+    try {
+      return await read(
+        async <R>(sql: string, params: unknown[] = []) =>
+          (await db.query<R & object>(sql, params)).rows as R[],
+      );
+    } finally {
+      await db.close();
+    }
+  }
+  const db = openSqlite(path.join(ws.data, 'seamline.db'), { synchronous: 'FULL', busyTimeoutMs: 5000 });
+  try {
+    return await read(<R>(sql: string, params: unknown[] = []) =>
+      Promise.resolve(db.prepare(sql.replace(/\$\d+/g, '?')).all(...params) as R[]),
+    );
+  } finally {
+    db.close();
+  }
+}
+
 // ---------------------------------------------------------------- runner
 
 export interface HarnessOptions {
@@ -390,6 +435,11 @@ export interface HarnessOptions {
   readonly unsafe?: string;
   /** Only clean runs (no kills): for the unsafe checks. */
   readonly noKills?: boolean;
+  /**
+   * PostgreSQL mode (issue 16): the stores live in this (empty) database and every cycle runs TWO workers
+   * at once on it and on the one shared data folder; a kill hits either of them (the other runs on).
+   */
+  readonly postgresUrl?: string;
   readonly log?: (line: string) => void;
   readonly keep?: boolean;
 }
@@ -409,8 +459,9 @@ export interface HarnessReport {
   readonly dir: string;
 }
 
-function harnessConfig(): Record<string, unknown> {
+function harnessConfig(pgUrl?: string): Record<string, unknown> {
   return {
+    ...(pgUrl ? { db: { kind: 'postgres', url: pgUrl } } : {}),
     log: { level: 'error' },
     chunking: CHUNKING,
     model: { id: MODEL_ID },
@@ -481,12 +532,54 @@ async function runProcess(
   }
 }
 
+/**
+ * PostgreSQL mode: two workers at once (both `ingest --once`, or both daemons). The fault point or the
+ * random kill hits one of them, chosen at random; the other runs on (daemons: it is killed a little later).
+ */
+async function runTwoWorkers(
+  ws: Workspace,
+  mode: CycleMode,
+  rnd: () => number,
+  unsafe: string | undefined,
+): Promise<{ killed: boolean; code: number | null; stderr: string }> {
+  const base: Record<string, string> = unsafe ? { SEAMLINE_UNSAFE: unsafe } : {};
+  const victim = rnd() < 0.5 ? 0 : 1;
+  const fault: Record<string, string> = (NAMED_POINTS as readonly string[]).includes(mode)
+    ? { SEAMLINE_FAULT: `${mode}:${1 + Math.floor(rnd() * 2)}` }
+    : {};
+  const daemon = mode === 'daemon-kill';
+  const procs = [0, 1].map((i) =>
+    startCli(daemon ? ['run'] : ['ingest', '--once'], ws.env({ ...base, ...(i === victim ? fault : {}) })),
+  );
+  const timers: NodeJS.Timeout[] = [];
+  if (mode === 'random-kill' || daemon) {
+    const at = Math.floor((daemon ? 800 : 300) + rnd() * 2500);
+    timers.push(setTimeout(() => procs[victim]!.child.kill('SIGKILL'), at));
+    if (daemon)
+      timers.push(
+        setTimeout(() => procs[1 - victim]!.child.kill('SIGKILL'), at + 300 + Math.floor(rnd() * 1500)),
+      );
+  }
+  timers.push(setTimeout(() => procs.forEach((p) => p.child.kill('SIGKILL')), 120_000));
+  try {
+    const rs = await Promise.all(procs.map((p) => p.exited));
+    const failed = rs.find((r) => r.signal !== 'SIGKILL' && r.code !== 0);
+    return {
+      killed: rs.some((r) => r.signal === 'SIGKILL'),
+      code: failed ? failed.code : 0,
+      stderr: failed ? failed.stderr : '',
+    };
+  } finally {
+    timers.forEach(clearTimeout);
+  }
+}
+
 /** Runs the whole harness in a fresh workspace and returns the report (the workspace is removed unless keep). */
 export async function runHarness(o: HarnessOptions): Promise<HarnessReport> {
   const t0 = Date.now();
   const rnd = prng(o.seed ^ 0x9e3779b9);
   const gen = new StreamGen(o.seed);
-  const ws = workspace(harnessConfig());
+  const ws = workspace(harnessConfig(o.postgresUrl));
   const log = o.log ?? (() => undefined);
   const killsByMode: Record<string, number> = {};
   const cyclesByMode: Record<string, number> = {};
@@ -532,12 +625,16 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessReport> {
         ws.drop(f.name, f.content);
       }
       if (mode === 'mid-reconcile' || (!o.noKills && rnd() < 0.06)) tailLosses += loseTail(ws.data, rnd);
-      const res = await runProcess(ws, mode, rnd, o.unsafe);
+      const res = o.postgresUrl
+        ? await runTwoWorkers(ws, mode, rnd, o.unsafe)
+        : await runProcess(ws, mode, rnd, o.unsafe);
       cyclesByMode[mode] = (cyclesByMode[mode] ?? 0) + 1;
       if (res.killed) {
         kills += 1;
         killsByMode[mode] = (killsByMode[mode] ?? 0) + 1;
-      } else if (res.code !== 0)
+      }
+      // Two workers: the one not killed must still succeed.
+      if ((!res.killed || o.postgresUrl) && res.code !== 0)
         errors.push(
           `cycle ${cycles} (${mode}): exit ${res.code}: ${res.stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 600)}`,
         );
@@ -552,7 +649,7 @@ export async function runHarness(o: HarnessOptions): Promise<HarnessReport> {
       );
     }
     const embedder = await embedderP;
-    const violations = await compare(ws, gen.files, embedder);
+    const violations = await compare(ws, gen.files, embedder, o.postgresUrl);
     const records = gen.files.reduce((a, f) => a + f.records.length, 0);
     return {
       seed: o.seed,

@@ -24,3 +24,26 @@ export async function servingRows(dataDir: string): Promise<VectorRow[]> {
     db.close();
   }
 }
+
+/** Every row of the serving table of a data folder whose stores live in PostgreSQL at `url`. */
+export async function servingRowsPg(url: string, dataDir: string): Promise<VectorRow[]> {
+  const { openPgStores } = await import('../../src/store/postgres/open.js');
+  const { PG_TEST_OPTIONS } = await import('./postgres.js');
+  const s = (await openPgStores({ ...PG_TEST_OPTIONS, url, poolMax: 1, existingOnly: true }))!;
+  try {
+    const serving = await s.tables.serving();
+    if (!serving) return [];
+    const store = await LanceStore.open(path.join(dataDir, 'lance'));
+    try {
+      const t = await store.openTable(serving.tableName);
+      if (!t) return [];
+      const rows: VectorRow[] = [];
+      for await (const b of t.scanAll('all')) rows.push(...b);
+      return rows;
+    } finally {
+      store.close();
+    }
+  } finally {
+    await s.close();
+  }
+}

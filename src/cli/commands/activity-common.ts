@@ -7,7 +7,7 @@ import type { CommandContext } from '../context.js';
  * Opens the stores read-only for the listing commands: no lock, no model, no LanceDB, so they run
  * beside a live daemon. A data folder with no database yet is an empty listing, not an error.
  */
-export function openForListing(ctx: CommandContext): Stores | null {
+export function openForListing(ctx: CommandContext): Promise<Stores | null> {
   return openExistingStores(ctx.config);
 }
 

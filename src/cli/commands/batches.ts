@@ -24,7 +24,7 @@ export const batches: Command = async (ctx) => {
       'USAGE',
       `--state ${JSON.stringify(state)}: expected one of ${STATES.join(', ')}`,
     );
-  const stores = openForListing(ctx);
+  const stores = await openForListing(ctx);
   let list: BatchActivity[] = [];
   try {
     if (stores) list = await stores.readModel.recentBatches({ limit, ...(state ? { state } : {}) });

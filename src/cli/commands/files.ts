@@ -7,7 +7,7 @@ import { iso, limitOf, noPositionals, openForListing, secs, textTable } from './
 export const files: Command = async (ctx) => {
   noPositionals(ctx, 'files');
   const limit = limitOf(ctx);
-  const stores = openForListing(ctx);
+  const stores = await openForListing(ctx);
   let list: FileActivity[] = [];
   try {
     if (stores)

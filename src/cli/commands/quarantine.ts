@@ -16,7 +16,7 @@ export const quarantine: Command = async (ctx) => {
     sinceMs: since === undefined ? undefined : parseSince(since, Date.now()),
     limit: limitOf(ctx),
   };
-  const stores = openForListing(ctx);
+  const stores = await openForListing(ctx);
   let out: QuarantineList;
   try {
     out = stores ? await stores.readModel.listQuarantine(filter) : { total: 0, entries: [] };

@@ -87,7 +87,7 @@ async function writerAlive(config: Config): Promise<boolean> {
   let stores: Stores | null = null;
   try {
     // Read-only: no lock, no migration (beside a live daemon); no database yet means no writer.
-    stores = openExistingStores(config);
+    stores = await openExistingStores(config);
     return stores !== null && (await stores.leases.liveHolder(WRITER_LEASE, Date.now())) !== null;
   } catch {
     return false;

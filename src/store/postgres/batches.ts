@@ -1,6 +1,8 @@
 import { SeamlineError } from '../../errors/errors.js';
+import { WORKER_LEASE_PREFIX } from '../../ports/leases.js';
 import {
   batchIdFor,
+  type BatchClaim,
   type BatchCounts,
   type BatchRow,
   type CommitIncidents,
@@ -16,7 +18,7 @@ import { closeIncidentsIn } from './incidents.js';
 import { batchFrom, progressFrom, type DbBatch, type DbProgress } from '../rows.js';
 
 /** Serializes the commits of one table (its commit numbers), whichever worker commits. */
-const lockTableCommits = (q: PgQueryable, tableName: string) =>
+export const lockTableCommits = (q: PgQueryable, tableName: string) =>
   q.query(`SELECT pg_advisory_xact_lock(hashtextextended('seamline.commit:' || $1, 0))`, [tableName]);
 
 const conflict = (e: unknown): boolean => (e as { code?: unknown } | null)?.code === '23505';
@@ -32,10 +34,13 @@ const conflict = (e: unknown): boolean => (e as { code?: unknown } | null)?.code
  */
 export class PgBatches
   implements
-    Pick<Ledger, 'pendingBatch' | 'plan' | 'batch' | 'markAttempt' | 'commit' | 'fail'>,
+    Pick<Ledger, 'pendingBatch' | 'claimPending' | 'plan' | 'batch' | 'markAttempt' | 'commit' | 'fail'>,
     Pick<Lanes, 'segments' | 'progress'>
 {
-  constructor(private readonly db: PgDatabase) {}
+  constructor(
+    private readonly db: PgDatabase,
+    private readonly holderDead: (holder: string) => boolean = () => false,
+  ) {}
 
   async pendingBatch(tableName: string, lane?: Lane): Promise<BatchRow | null> {
     const r = await this.db.query<DbBatch>(
@@ -53,6 +58,7 @@ export class PgBatches
     modelId: string,
     pipelineVersion: string,
     nowMs: number,
+    claim?: BatchClaim,
   ): Promise<BatchRow> {
     if (segments.length === 0) throw new SeamlineError('INTERNAL', 'a batch needs at least one segment');
     const nonEmpty = segments.filter((g) => g.records > 0);
@@ -63,9 +69,20 @@ export class PgBatches
     try {
       return await this.db.tx(async (q) => {
         const b = await q.query<DbBatch>(
-          `INSERT INTO batches (batch_id, table_name, seq_from, seq_to, lane, state, planned_at_ms, model_id, pipeline_version)
-           VALUES ($1, $2, $3, $4, $5, 'planned', $6, $7, $8) RETURNING *`,
-          [id, tableName, from, to, lane, nowMs, modelId, pipelineVersion],
+          `INSERT INTO batches (batch_id, table_name, seq_from, seq_to, lane, state, planned_at_ms, model_id, pipeline_version, claimed_by, claim_expires_at_ms)
+           VALUES ($1, $2, $3, $4, $5, 'planned', $6, $7, $8, $9, $10) RETURNING *`,
+          [
+            id,
+            tableName,
+            from,
+            to,
+            lane,
+            nowMs,
+            modelId,
+            pipelineVersion,
+            claim?.owner ?? null,
+            claim ? nowMs + claim.ttlMs : null,
+          ],
         );
         // File order: two planners touching the same files lock them in the same order (no deadlock).
         for (const g of [...segments].sort((x, y) => x.fileId - y.fileId)) {
@@ -95,6 +112,35 @@ export class PgBatches
         });
       throw e;
     }
+  }
+
+  /**
+   * Claims the lane's lowest pending batch no live worker holds: candidates are locked FOR UPDATE SKIP
+   * LOCKED (a batch another worker is claiming right now is skipped, never waited for), then the first
+   * free one gets the claim, in the same transaction.
+   */
+  claimPending(tableName: string, lane: Lane, claim: BatchClaim, nowMs: number): Promise<BatchRow | null> {
+    return this.db.tx(async (q) => {
+      const rows = (
+        await q.query<DbBatch & { claimed_by: string | null; live: boolean }>(
+          `SELECT b.*, (b.claim_expires_at_ms > $4 AND EXISTS (
+                   SELECT 1 FROM leases l WHERE l.name = $3 || b.claimed_by AND l.expires_at_ms > $4)) AS live
+             FROM batches b WHERE b.table_name = $1 AND b.lane = $2 AND b.state IN ('planned','failed')
+            ORDER BY b.seq_from LIMIT 32 FOR UPDATE SKIP LOCKED`,
+          [tableName, lane, WORKER_LEASE_PREFIX, nowMs],
+        )
+      ).rows;
+      const free = rows.find(
+        (r) =>
+          r.claimed_by === null || r.claimed_by === claim.owner || !r.live || this.holderDead(r.claimed_by),
+      );
+      if (!free) return null;
+      const r = await q.query<DbBatch>(
+        'UPDATE batches SET claimed_by = $1, claim_expires_at_ms = $2 WHERE batch_id = $3 RETURNING *',
+        [claim.owner, nowMs + claim.ttlMs, free.batch_id],
+      );
+      return batchFrom(r.rows[0]!);
+    });
   }
 
   async batch(batchId: string): Promise<BatchRow | null> {
@@ -192,7 +238,7 @@ export class PgBatches
 
   async segments(batchId: string): Promise<Segment[]> {
     const r = await this.db.query<{ file_id: number; seq_from: number; seq_to: number; records: number }>(
-      'SELECT file_id, seq_from, seq_to, records FROM batch_segments WHERE batch_id = $1 ORDER BY seq_from',
+      'SELECT file_id, seq_from, seq_to, records FROM batch_segments WHERE batch_id = $1 ORDER BY seq_from, file_id',
       [batchId],
     );
     return r.rows.map((x) => ({

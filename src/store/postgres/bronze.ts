@@ -13,6 +13,7 @@ import type {
   QuarantineEntry,
   SliceRecord,
 } from '../../ports/bronze.js';
+import { WORKER_LEASE_PREFIX } from '../../ports/leases.js';
 import type { PgDatabase } from './connect.js';
 import { eventFrom, fileFrom, type DbEvent, type DbFile } from '../rows.js';
 
@@ -23,6 +24,12 @@ import { eventFrom, fileFrom, type DbEvent, type DbFile } from '../rows.js';
  * at commit, in any order), and publishedUpTo / the lane watermark depend on it (docs/scale-out.md).
  */
 export const BRONZE_APPEND_LOCK = 5_372_911_017;
+
+/**
+ * Held exclusively while a landing's catalog row is inserted (its file id allocated and committed), and
+ * shared by lane discovery: discovery's one snapshot then holds every file id allocated so far.
+ */
+export const CATALOG_LOCK = 5_372_911_019;
 
 const EVENT_COLS = `b.seq, b.file_id, f.path, b.line, b.byte_offset, b.record_id, b.version, b.event_time, b.event_time_ms, b.op, b.text, b.metadata_json, b.landed_at_ms`;
 
@@ -74,6 +81,10 @@ export interface PgBronzeOptions {
   readonly flushEvery?: number;
   /** Test-only: runs inside each slice's transaction after its records are inserted (widens races). */
   readonly afterAppend?: () => Promise<void>;
+  /** This process as the owner of the files it lands (several workers); default none (NULL). */
+  readonly owner?: string;
+  /** Whether an owner is a dead process of this host (its landings are removed at once). Default never. */
+  readonly holderDead?: (holder: string) => boolean;
 }
 
 export class PgBronze implements Bronze {
@@ -86,17 +97,26 @@ export class PgBronze implements Bronze {
   ) {
     this.flushEvery = opts.flushEvery ?? 5000;
     this.afterAppend = opts.afterAppend;
+    this.owner = opts.owner ?? null;
+    this.holderDead = opts.holderDead ?? (() => false);
   }
 
-  async recoverLanding(): Promise<string[]> {
-    // Several workers: this removes every landing in progress, a live worker's too (NOTES-pg.md item 2);
-    // run it only where one writer lands (the same contract as SQLite's) until landings carry an owner.
+  private readonly owner: string | null;
+  private readonly holderDead: (holder: string) => boolean;
+
+  async recoverLanding(nowMs: number = Date.now()): Promise<string[]> {
+    // Only landings no live worker owns (NOTES-pg.md item 2): owner NULL (a single writer), this process
+    // (a previous life of the same pid cannot be running), or an owner whose worker lease expired or
+    // who is a dead process of this host. A live worker's landing in progress is left alone.
     return this.db.tx(async (q) => {
       const rows = (
-        await q.query<{ file_id: number; path: string }>(
-          `SELECT file_id, path FROM files WHERE state = 'landing' ORDER BY file_id FOR UPDATE`,
+        await q.query<{ file_id: number; path: string; owner: string | null; live: boolean }>(
+          `SELECT f.file_id, f.path, f.owner,
+                  EXISTS (SELECT 1 FROM leases l WHERE l.name = $1 || f.owner AND l.expires_at_ms > $2) AS live
+             FROM files f WHERE f.state = 'landing' ORDER BY f.file_id FOR UPDATE`,
+          [WORKER_LEASE_PREFIX, nowMs],
         )
-      ).rows;
+      ).rows.filter((r) => r.owner === null || r.owner === this.owner || !r.live || this.holderDead(r.owner));
       if (rows.length === 0) return [];
       const ids = rows.map((r) => r.file_id);
       await q.query('DELETE FROM bronze WHERE file_id = ANY($1::bigint[])', [ids]);
@@ -107,11 +127,17 @@ export class PgBronze implements Bronze {
   }
 
   async beginFile(info: NewFileInfo, nowMs: number): Promise<FileLanding> {
-    const r = await this.db.query<{ file_id: number }>(
-      `INSERT INTO files (${INSERT_FILE_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING file_id`,
-      fileValues(info, 'landing', null, 0, nowMs),
-    );
-    return new LandingWriter(this, r.rows[0]!.file_id, nowMs, this.flushEvery);
+    // File ids are allocated and committed under CATALOG_LOCK: lane discovery (shared) then never sees a
+    // file id above one still uncommitted (it would move its cursor over that file for good).
+    const fileId = await this.db.tx(async (q) => {
+      await q.query('SELECT pg_advisory_xact_lock($1::bigint)', [CATALOG_LOCK]);
+      const r = await q.query<{ file_id: number }>(
+        `INSERT INTO files (${INSERT_FILE_COLS}, owner) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) RETURNING file_id`,
+        [...fileValues(info, 'landing', null, 0, nowMs), this.owner],
+      );
+      return r.rows[0]!.file_id;
+    });
+    return new LandingWriter(this, fileId, nowMs, this.flushEvery);
   }
 
   async landSlice(

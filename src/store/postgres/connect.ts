@@ -63,6 +63,9 @@ function typeOverrides(): pg.CustomTypesConfig {
   return types;
 }
 
+/** The shortest lock wait setLockWait sets (PostgreSQL waits asynchronously; see setLockWait). */
+export const MIN_LOCK_WAIT_MS = 5_000;
+
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -74,6 +77,7 @@ export class PgDatabase {
   /** The URL with its password redacted: for messages and logs. */
   readonly target: string;
   private closed: Promise<void> | null = null;
+  private lockWaitMs: number | null = null;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -121,6 +125,10 @@ export class PgDatabase {
       }
     });
     const db = new PgDatabase(pool, target, opts.sleep ?? defaultSleep);
+    // setLockWait applies to connections opened later (transactions also set it themselves, SET LOCAL).
+    pool.on('connect', (client) => {
+      if (db.lockWaitMs !== null) client.query(`SET lock_timeout = ${db.lockWaitMs}`).catch(() => undefined);
+    });
     try {
       await db.query('SELECT 1');
     } catch (e) {
@@ -180,6 +188,16 @@ export class PgDatabase {
     }
   }
 
+  /**
+   * From here on, how long a statement waits for a lock (row lock, advisory lock) before failing with
+   * DB_CONFLICT (55P03, retryable; a transaction re-runs). The wait is asynchronous (the event loop stays
+   * free), so unlike SQLite's busy_timeout it need not be short: never below `MIN_LOCK_WAIT_MS`, because
+   * workers queue on the short advisory locks (bronze append, per-table commit) as a matter of course.
+   */
+  setLockWait(ms: number): void {
+    this.lockWaitMs = Math.max(MIN_LOCK_WAIT_MS, Math.trunc(ms));
+  }
+
   /** Ends the pool (idempotent); waits for checked-out connections to be released. */
   close(): Promise<void> {
     this.closed ??= this.pool.end().catch(() => undefined);
@@ -198,7 +216,12 @@ export class PgDatabase {
     const q = this.wrap(client);
     try {
       const mode = `ISOLATION LEVEL ${(opts.isolation ?? 'read committed').toUpperCase()}${opts.readOnly ? ' READ ONLY' : ''}`;
-      await q.query(`BEGIN ${mode}`);
+      // One round trip: the lock wait rides on BEGIN.
+      await q.query(
+        this.lockWaitMs === null
+          ? `BEGIN ${mode}`
+          : `BEGIN ${mode}; SET LOCAL lock_timeout = ${this.lockWaitMs}`,
+      );
       let out: T;
       try {
         out = await fn(q);

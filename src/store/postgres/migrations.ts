@@ -305,6 +305,14 @@ export const PG_MIGRATIONS: readonly { readonly name: string; readonly sql: stri
   );
   `,
   },
+  {
+    name: 'several workers: landing owner, batch claims',
+    sql: `
+  ALTER TABLE files ADD COLUMN owner TEXT;
+  ALTER TABLE batches ADD COLUMN claimed_by TEXT;
+  ALTER TABLE batches ADD COLUMN claim_expires_at_ms BIGINT;
+  `,
+  },
 ];
 
 /** pg_advisory_xact_lock key of the migrator: any fixed number no other seamline lock uses. */

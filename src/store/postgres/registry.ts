@@ -10,7 +10,7 @@ import { tableFrom, type DbTable } from '../rows.js';
  */
 export const SERVING_LOCK = 5_372_911_018;
 
-async function servingIn(q: PgQueryable): Promise<ServingTable | null> {
+export async function servingIn(q: PgQueryable): Promise<ServingTable | null> {
   const r = await q.query<DbTable & { previous_table_name: string | null }>(
     `SELECT t.*, s.previous_table_name FROM serving s JOIN vector_tables t ON t.table_name = s.table_name WHERE s.slot = 'current'`,
   );
@@ -18,7 +18,7 @@ async function servingIn(q: PgQueryable): Promise<ServingTable | null> {
   return row ? { ...tableFrom(row), previous: row.previous_table_name } : null;
 }
 
-async function swapIn(q: PgQueryable, name: string, nowMs: number): Promise<void> {
+export async function swapIn(q: PgQueryable, name: string, nowMs: number): Promise<void> {
   const cur = await servingIn(q);
   if (cur && cur.tableName === name) return;
   if (cur)
@@ -36,7 +36,8 @@ async function swapIn(q: PgQueryable, name: string, nowMs: number): Promise<void
   );
 }
 
-const lockServing = (q: PgQueryable) => q.query('SELECT pg_advisory_xact_lock($1::bigint)', [SERVING_LOCK]);
+export const lockServing = (q: PgQueryable) =>
+  q.query('SELECT pg_advisory_xact_lock($1::bigint)', [SERVING_LOCK]);
 
 /** The table registry and serving pointer over PostgreSQL: each move one transaction under SERVING_LOCK. */
 export class PgTableRegistry implements TableRegistry {

@@ -322,6 +322,13 @@ const MIGRATIONS: readonly string[] = [
       (SELECT COALESCE(MAX(file_id), 0) FROM files)) FROM batches;
   UPDATE reindex_jobs SET base_seq = 0, caught_up_seq = 0 WHERE state IN ('building','catching_up','gating');
   `,
+  // 7: several workers (issue 16; PostgreSQL migration 7 is the same): who is landing a file (recovery
+  // removes only landings of workers that are gone) and who runs a planned batch, until when.
+  `
+  ALTER TABLE files ADD COLUMN owner TEXT;
+  ALTER TABLE batches ADD COLUMN claimed_by TEXT;
+  ALTER TABLE batches ADD COLUMN claim_expires_at_ms INTEGER;
+  `,
 ];
 
 /** Opens (creating if needed) the seamline SQLite database: WAL, explicit synchronous, migrations. */

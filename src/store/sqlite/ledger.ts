@@ -1,7 +1,10 @@
 import type { BronzeEvent } from '../../ports/bronze.js';
 import { SeamlineError } from '../../errors/errors.js';
+import { WORKER_LEASE_PREFIX } from '../../ports/leases.js';
+import { holderDead } from '../../runtime/holder.js';
 import {
   batchIdFor,
+  type BatchClaim,
   type BatchCounts,
   type BatchRow,
   type BatchTotals,
@@ -65,6 +68,7 @@ export class LedgerSql {
     modelId: string,
     pipelineVersion: string,
     nowMs: number,
+    claim?: BatchClaim,
   ): BatchRow {
     if (segments.length === 0) throw new SeamlineError('INTERNAL', 'a batch needs at least one segment');
     const nonEmpty = segments.filter((g) => g.records > 0);
@@ -75,9 +79,20 @@ export class LedgerSql {
     return this.inTransaction(() => {
       this.db
         .prepare(
-          `INSERT INTO batches (batch_id, table_name, seq_from, seq_to, lane, state, planned_at_ms, model_id, pipeline_version) VALUES (?, ?, ?, ?, ?, 'planned', ?, ?, ?)`,
+          `INSERT INTO batches (batch_id, table_name, seq_from, seq_to, lane, state, planned_at_ms, model_id, pipeline_version, claimed_by, claim_expires_at_ms) VALUES (?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?, ?)`,
         )
-        .run(id, tableName, from, to, lane, nowMs, modelId, pipelineVersion);
+        .run(
+          id,
+          tableName,
+          from,
+          to,
+          lane,
+          nowMs,
+          modelId,
+          pipelineVersion,
+          claim?.owner ?? null,
+          claim ? nowMs + claim.ttlMs : null,
+        );
       const seg = this.db.prepare(
         'INSERT INTO batch_segments (batch_id, file_id, seq_from, seq_to, records) VALUES (?, ?, ?, ?, ?)',
       );
@@ -94,6 +109,32 @@ export class LedgerSql {
           );
       }
       return this.batch(id)!;
+    });
+  }
+
+  /** The lane's lowest pending batch no live worker holds, claimed for `claim.owner` (one immediate transaction). */
+  claimPending(tableName: string, lane: Lane, claim: BatchClaim, nowMs: number): BatchRow | null {
+    return this.inTransaction(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT b.batch_id, b.claimed_by, (COALESCE(b.claim_expires_at_ms, 0) > ? AND EXISTS (
+             SELECT 1 FROM leases l WHERE l.name = ? || b.claimed_by AND l.expires_at_ms > ?)) AS live
+           FROM batches b WHERE b.table_name = ? AND b.lane = ? AND b.state IN ('planned','failed') ORDER BY b.seq_from LIMIT 32`,
+        )
+        .all(nowMs, WORKER_LEASE_PREFIX, nowMs, tableName, lane) as {
+        batch_id: string;
+        claimed_by: string | null;
+        live: number;
+      }[];
+      const free = rows.find(
+        (r) =>
+          r.claimed_by === null || r.claimed_by === claim.owner || r.live === 0 || holderDead(r.claimed_by),
+      );
+      if (!free) return null;
+      this.db
+        .prepare('UPDATE batches SET claimed_by = ?, claim_expires_at_ms = ? WHERE batch_id = ?')
+        .run(claim.owner, nowMs + claim.ttlMs, free.batch_id);
+      return this.batch(free.batch_id);
     });
   }
 
@@ -399,8 +440,12 @@ export class SqliteLedger implements Ledger {
     modelId: string,
     pipelineVersion: string,
     nowMs: number,
+    claim?: BatchClaim,
   ): Promise<BatchRow> {
-    return run(() => this.sql.plan(tableName, lane, segments, modelId, pipelineVersion, nowMs));
+    return run(() => this.sql.plan(tableName, lane, segments, modelId, pipelineVersion, nowMs, claim));
+  }
+  claimPending(tableName: string, lane: Lane, claim: BatchClaim, nowMs: number): Promise<BatchRow | null> {
+    return run(() => this.sql.claimPending(tableName, lane, claim, nowMs));
   }
   batch(batchId: string): Promise<BatchRow | null> {
     return run(() => this.sql.batch(batchId));

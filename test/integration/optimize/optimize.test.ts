@@ -8,7 +8,7 @@ import { optimizerDepsOf } from '../../../src/runtime/wiring.js';
 import type { VectorRow, VectorTable } from '../../../src/ports/vector-store.js';
 import { noFaults } from '../../../src/runtime/fault.js';
 import { openRuntime, type Runtime } from '../../../src/runtime/runtime.js';
-import { openStores } from '../../../src/store/open.js';
+import { openSqliteStoresFor } from '../../../src/store/open.js';
 import type { Sqlite } from '../../../src/store/sqlite/db.js';
 import { jsonl, waitFor, workspace, type Workspace } from '../../helpers/cli.js';
 
@@ -80,7 +80,7 @@ describe('optimize job against real LanceDB tables', () => {
     });
     workspaces.push(ws);
     const config = loadConfig({ file: ws.configFile, env: {} });
-    const stores = openStores(config);
+    const stores = openSqliteStoresFor(config);
     const db: Sqlite = stores.db;
     const rt = await openRuntime(config, silent, { stores });
     try {

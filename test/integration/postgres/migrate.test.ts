@@ -71,13 +71,13 @@ describe('PostgreSQL migrations (real server)', () => {
     const db = await openPg(scratch.url);
     try {
       const first = await migratePostgres(db);
-      assert.deepEqual(first, { from: 0, to: PG_MIGRATIONS.length, applied: [1, 2, 3, 4, 5, 6] });
+      assert.deepEqual(first, { from: 0, to: PG_MIGRATIONS.length, applied: [1, 2, 3, 4, 5, 6, 7] });
       const again = await migratePostgres(db);
-      assert.deepEqual(again, { from: 6, to: 6, applied: [] });
+      assert.deepEqual(again, { from: 7, to: 7, applied: [] });
     } finally {
       await db.close();
     }
-    assert.deepEqual(await versions(scratch.url), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(await versions(scratch.url), [1, 2, 3, 4, 5, 6, 7]);
   });
 
   it('give the same tables and columns as the SQLite migrations 1–6 (same logical schema)', async () => {
@@ -119,12 +119,12 @@ describe('PostgreSQL migrations (real server)', () => {
         const results = await Promise.all(dbs.map((d) => migratePostgres(d)));
         const appliers = results.filter((r) => r.applied.length > 0);
         assert.equal(appliers.length, 1, JSON.stringify(results));
-        assert.deepEqual(appliers[0]!.applied, [1, 2, 3, 4, 5, 6]);
-        for (const r of results) assert.equal(r.to, 6);
+        assert.deepEqual(appliers[0]!.applied, [1, 2, 3, 4, 5, 6, 7]);
+        for (const r of results) assert.equal(r.to, 7);
       } finally {
         await Promise.all(dbs.map((d) => d.close()));
       }
-      assert.deepEqual(await versions(fresh.url), [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(await versions(fresh.url), [1, 2, 3, 4, 5, 6, 7]);
     } finally {
       await fresh.drop();
     }
@@ -144,7 +144,7 @@ describe('PostgreSQL migrations (real server)', () => {
           `SELECT 1 FROM information_schema.tables WHERE table_name IN ('files', 'half_done')`,
         );
         assert.equal(t.rowCount, 0, 'the whole run rolled back');
-        assert.deepEqual(await migratePostgres(db), { from: 0, to: 6, applied: [1, 2, 3, 4, 5, 6] });
+        assert.deepEqual(await migratePostgres(db), { from: 0, to: 7, applied: [1, 2, 3, 4, 5, 6, 7] });
       } finally {
         await db.close();
       }

@@ -10,7 +10,7 @@ import { contentHash, normalizeText, rowKeyOf } from '../../../src/processor/mat
 import type { VectorRow, VectorTable } from '../../../src/ports/vector-store.js';
 import { noFaults } from '../../../src/runtime/fault.js';
 import { openRuntime, type Runtime } from '../../../src/runtime/runtime.js';
-import { openStores } from '../../../src/store/open.js';
+import { openSqliteStoresFor } from '../../../src/store/open.js';
 import type { Sqlite } from '../../../src/store/sqlite/db.js';
 import { workspace, type Workspace } from '../../helpers/cli.js';
 
@@ -78,7 +78,7 @@ describe('processor on real SQLite + LanceDB + model (in process)', () => {
       gates: { quarantineMinRecords: 4, maxQuarantineRatio: 0.5 },
     });
     const config = loadConfig({ file: ws.configFile, env: {} });
-    const stores = openStores(config);
+    const stores = openSqliteStoresFor(config);
     db = stores.db;
     rt = await openRuntime(config, createLogger('silent', 'itest', 'test'), { stores });
     table = (await rt.servingTable(true))!;

@@ -6,7 +6,7 @@ import { createLogger } from '../../../src/observability/logger.js';
 import { runReindex, type ReindexOptions } from '../../../src/reindex/reindex.js';
 import type { FaultPoint } from '../../../src/runtime/fault.js';
 import { openRuntime, type Runtime } from '../../../src/runtime/runtime.js';
-import { openStores } from '../../../src/store/open.js';
+import { openSqliteStoresFor } from '../../../src/store/open.js';
 import type { Sqlite } from '../../../src/store/sqlite/db.js';
 import { reindexDepsOf } from '../../../src/runtime/wiring.js';
 import { RegistrySql } from '../../../src/store/sqlite/registry.js';
@@ -39,7 +39,7 @@ describe('reindex job lifecycle (in process): conflicts, abandoned jobs, lost ta
 
   async function withRuntime<T>(env: Record<string, string>, f: (rt: Runtime) => Promise<T>): Promise<T> {
     const config = loadConfig({ file: ws.configFile, env: { ...env } });
-    const stores = openStores(config);
+    const stores = openSqliteStoresFor(config);
     const rt = await openRuntime(config, createLogger('silent', 'test', 'test'), { stores });
     dbOf.set(rt, stores.db);
     try {
