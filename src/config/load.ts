@@ -176,6 +176,11 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
         ? path.resolve(base, c.model.modelsDir)
         : path.join(packageRoot(), 'models'),
     },
+    // A folder is resolved like dataDir; an object-store URI (s3://…) is LanceDB's to read.
+    store:
+      c.store.uri !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(c.store.uri)
+        ? { ...c.store, uri: path.resolve(base, c.store.uri) }
+        : c.store,
   };
   return deepFreeze(normalized);
 }

@@ -378,7 +378,7 @@ export const ConfigSchema = z
           .enum(['sqlite', 'postgres'])
           .default('sqlite')
           .describe(
-            'Where bronze, ledger, key state, leases and the table registry live: sqlite (embedded, one machine: dataDir/seamline.db) or postgres (shared by several workers; docs/scale-out.md). The LanceDB tables stay under dataDir/lance: with several workers, point dataDir at a folder every worker reaches.',
+            'Where bronze, ledger, key state, leases and the table registry live: sqlite (embedded, one machine: dataDir/seamline.db) or postgres (shared by several workers; docs/scale-out.md). The LanceDB tables live at store.uri (default dataDir/lance): with several workers, a place every worker reaches.',
           ),
         url: z
           .string()
@@ -457,6 +457,19 @@ export const ConfigSchema = z
           .regex(/^[A-Za-z][A-Za-z0-9_]*$/)
           .default('records')
           .describe('Base name of LanceDB tables; versioned tables are named BASE_vN.'),
+        uri: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'Where the LanceDB tables live. Default: dataDir/lance. A folder (relative paths resolve like dataDir) or an object-store URI LanceDB understands (s3://bucket/prefix, gs://…, az://…); with several workers (db.kind postgres), a place every worker reaches. docs/scale-out.md says what object-store commits need.',
+          ),
+        storageOptions: z
+          .record(z.string(), z.string())
+          .default({})
+          .describe(
+            "Passed unchanged to LanceDB's connect as storageOptions: credentials, region, endpoint for an object store (e.g. aws_region, aws_endpoint, aws_access_key_id). Prefer the store's own environment variables for secrets.",
+          ),
       })
       .strict()
       .prefault({}),

@@ -26,6 +26,11 @@ import { SQLITE_DB_FILE } from '../store/open.js';
 export const DB_FILE = SQLITE_DB_FILE;
 export const LANCE_DIR = 'lance';
 
+/** Where the LanceDB tables live: store.uri (a folder or an object-store URI), else dataDir/lance. */
+export function lanceUriOf(config: Pick<Config, 'dataDir' | 'store'>): string {
+  return config.store.uri ?? path.join(config.dataDir, LANCE_DIR);
+}
+
 /** The one place concrete adapters are wired. Everything else receives ports. */
 export interface Runtime {
   readonly config: Config;
@@ -66,8 +71,9 @@ export async function openRuntime(
   const stores = opts.stores ?? (await openStores(config));
   let store: VectorStore;
   try {
-    store = await LanceStore.open(path.join(config.dataDir, LANCE_DIR), {
+    store = await LanceStore.open(lanceUriOf(config), {
       metadata: config.contract.metadata,
+      storageOptions: config.store.storageOptions,
     });
   } catch (e) {
     await stores.close();
@@ -109,7 +115,7 @@ export async function openRuntime(
       if (!t)
         throw new SeamlineError(
           'STORE_FAILED',
-          `serving table ${cur.tableName} is registered but missing from ${path.join(config.dataDir, LANCE_DIR)}; run seamline reindex or rollback`,
+          `serving table ${cur.tableName} is registered but missing from ${lanceUriOf(config)}; run seamline reindex or rollback`,
         );
       return t;
     }

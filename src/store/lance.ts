@@ -595,6 +595,8 @@ class LanceMaintenance implements MaintainableTable {
 export interface LanceStoreOptions {
   /** Typed contract metadata: new tables get a column per filterable field (default: none). */
   readonly metadata?: Readonly<Record<string, MetadataFieldType>>;
+  /** Passed unchanged to LanceDB's connect (object-store credentials, region, endpoint). */
+  readonly storageOptions?: Readonly<Record<string, string>>;
 }
 
 export class LanceStore implements VectorStore {
@@ -611,7 +613,13 @@ export class LanceStore implements VectorStore {
   static async open(dir: string, opts: LanceStoreOptions = {}): Promise<LanceStore> {
     try {
       // readConsistencyInterval 0: every read sees the latest commit made by another process.
-      const store = new LanceStore(await lancedb.connect(dir, { readConsistencyInterval: 0 }), dir, opts);
+      const conn = await lancedb.connect(dir, {
+        readConsistencyInterval: 0,
+        ...(opts.storageOptions && Object.keys(opts.storageOptions).length
+          ? { storageOptions: { ...opts.storageOptions } }
+          : {}),
+      });
+      const store = new LanceStore(conn, dir, opts);
       // Every method of the store and of the tables it opens classifies its errors (lance-errors.ts).
       return guardStoreObject(store, `LanceDB ${dir}`, ['openTable', 'createTable', 'openMaintenance']);
     } catch (e) {
