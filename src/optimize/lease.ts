@@ -1,5 +1,6 @@
 import type { Clock } from '../ports/clock.js';
 import type { LeaseStore } from '../ports/leases.js';
+import { TABLE_WRITER_PREFIX } from '../processor/workers.js';
 import { MAINTENANCE_ACK, MAINTENANCE_LEASE, WRITER_LEASE, selfHolder } from '../runtime/lock.js';
 
 export interface MaintenanceLeaseOptions {
@@ -85,13 +86,20 @@ export class MaintenanceLease {
   /**
    * Waits until the writer has paused between batches (its ack is present) or no live writer exists,
    * at most drainWaitMs. After that the caller proceeds anyway: conflicts are retried with a budget.
+   *
+   * Several workers (PostgreSQL) hold no single `writer` lease: each merges into a table under its
+   * short `table-writer:<table>` lease and asks the maintenance window before a rewrite while holding
+   * it. Once the window is open (this lease held), seeing that table lease free once means no rewrite
+   * that started before the window is still in flight; every later one waits for the window.
    */
-  async waitForWriterPause(signal?: AbortSignal): Promise<WriterPause> {
+  async waitForWriterPause(signal?: AbortSignal, tableName?: string): Promise<WriterPause> {
     const started = this.clock.nowMs();
     const poll = this.opts.pollMs ?? 50;
     for (;;) {
       const now = this.clock.nowMs();
-      const writer = await this.leases.liveHolder(WRITER_LEASE, now);
+      const writer =
+        (await this.leases.liveHolder(WRITER_LEASE, now)) ??
+        (tableName === undefined ? null : await this.leases.liveHolder(TABLE_WRITER_PREFIX + tableName, now));
       const ack = await this.leases.liveHolder(MAINTENANCE_ACK, now);
       if (writer === null || (ack !== null && ack.holder === writer.holder))
         return { quiet: true, writer: writer?.holder ?? null, waitedMs: now - started };

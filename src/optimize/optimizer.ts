@@ -224,7 +224,7 @@ async function maintainServing(
   });
   if (!lease) return { status: 'skipped', error: 'another optimizer holds the maintenance lease' };
   try {
-    pass.pause = await lease.waitForWriterPause(pass.signal);
+    pass.pause = await lease.waitForWriterPause(pass.signal, pass.table.name);
     if (!pass.pause.quiet)
       pass.log.warn(
         { event: 'optimize.writer_busy', writer: pass.pause.writer, waited_ms: pass.pause.waitedMs },

@@ -8,6 +8,7 @@ import { openSqlite } from '../../../src/store/sqlite/db.js';
 import { SqliteLeases } from '../../../src/store/sqlite/leases.js';
 import { MaintenanceGate } from '../../../src/optimize/gate.js';
 import { MaintenanceLease } from '../../../src/optimize/lease.js';
+import { TABLE_WRITER_PREFIX } from '../../../src/processor/workers.js';
 import { MAINTENANCE_ACK, MAINTENANCE_LEASE, WRITER_LEASE } from '../../../src/runtime/lock.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 
@@ -95,6 +96,35 @@ describe('maintenance lease and gate (fake clock)', () => {
     const p = await clock.run(lease.waitForWriterPause(), 5);
     assert.equal(p.quiet, false);
     assert.equal(p.waitedMs, 200);
+    await lease.release();
+    db.close();
+  });
+
+  it('several workers (no single writer): the optimizer waits for the table-writer lease of the table it maintains to be free, at most drainWaitMs', async () => {
+    const { db, leases, clock } = fresh();
+    const lease = (await MaintenanceLease.acquire(leases, clock, {
+      ttlMs: 10_000,
+      drainWaitMs: 1000,
+      pollMs: 20,
+      holder: OPT,
+    }))!;
+    // A worker merging into another table does not hold this one up.
+    await leases.tryAcquire(`${TABLE_WRITER_PREFIX}other_v1`, 'w1:1', 30_000, clock.nowMs());
+    assert.equal((await lease.waitForWriterPause(undefined, 'records_v1')).quiet, true);
+    // A worker mid-merge on this table: wait for it (its rewrite, begun before the window, must land first).
+    await leases.tryAcquire(`${TABLE_WRITER_PREFIX}records_v1`, 'w2:2', 30_000, clock.nowMs());
+    const waiting = lease.waitForWriterPause(undefined, 'records_v1');
+    await clock.advance(100);
+    await leases.release(`${TABLE_WRITER_PREFIX}records_v1`, 'w2:2');
+    const p = await clock.run(waiting, 20);
+    assert.equal(p.quiet, true);
+    assert.ok(p.waitedMs >= 100 && p.waitedMs < 1000, `waited ${p.waitedMs} ms`);
+    // A worker that keeps the table lease: bounded by drainWaitMs, then not quiet.
+    await leases.tryAcquire(`${TABLE_WRITER_PREFIX}records_v1`, 'w3:3', 30_000, clock.nowMs());
+    const stuck = await clock.run(lease.waitForWriterPause(undefined, 'records_v1'), 20);
+    assert.equal(stuck.quiet, false);
+    assert.equal(stuck.writer, 'w3:3');
+    assert.equal(stuck.waitedMs, 1000);
     await lease.release();
     db.close();
   });
