@@ -138,7 +138,10 @@ export async function openRuntime(
     } catch (e) {
       // Several workers starting on an empty shared store: another one created the first table; use it.
       if (!(e instanceof SeamlineError && e.code === 'LEDGER_CONFLICT')) throw e;
-      await store.dropTable(name).catch(() => undefined);
+      // Both picked the same next name, so the winner's table is this very table (one folder, one
+      // name): dropping it would leave the pointer at a missing table. Drop only a table of our own.
+      const winner = await tables.serving();
+      if (winner && winner.tableName !== name) await store.dropTable(name).catch(() => undefined);
       return servingTable(false);
     }
     logger.info(
