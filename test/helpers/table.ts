@@ -9,19 +9,23 @@ export async function servingRows(dataDir: string): Promise<VectorRow[]> {
   const db = openSqlite(path.join(dataDir, 'seamline.db'), { synchronous: 'FULL', busyTimeoutMs: 5000 });
   try {
     const serving = new TableRegistry(db).serving();
-    if (!serving) return [];
-    const store = await LanceStore.open(path.join(dataDir, 'lance'));
-    try {
-      const t = await store.openTable(serving.tableName);
-      if (!t) return [];
-      const rows: VectorRow[] = [];
-      for await (const b of t.scanAll('all')) rows.push(...b);
-      return rows;
-    } finally {
-      store.close();
-    }
+    return serving ? await tableRows(dataDir, serving.tableName) : [];
   } finally {
     db.close();
+  }
+}
+
+/** Every row of one table under dataDir/lance ([] when it does not exist). */
+async function tableRows(dataDir: string, tableName: string): Promise<VectorRow[]> {
+  const store = await LanceStore.open(path.join(dataDir, 'lance'));
+  try {
+    const t = await store.openTable(tableName);
+    if (!t) return [];
+    const rows: VectorRow[] = [];
+    for await (const b of t.scanAll('all')) rows.push(...b);
+    return rows;
+  } finally {
+    store.close();
   }
 }
 
@@ -32,17 +36,7 @@ export async function servingRowsPg(url: string, dataDir: string): Promise<Vecto
   const s = (await openPgStores({ ...PG_TEST_OPTIONS, url, poolMax: 1, existingOnly: true }))!;
   try {
     const serving = await s.tables.serving();
-    if (!serving) return [];
-    const store = await LanceStore.open(path.join(dataDir, 'lance'));
-    try {
-      const t = await store.openTable(serving.tableName);
-      if (!t) return [];
-      const rows: VectorRow[] = [];
-      for await (const b of t.scanAll('all')) rows.push(...b);
-      return rows;
-    } finally {
-      store.close();
-    }
+    return serving ? await tableRows(dataDir, serving.tableName) : [];
   } finally {
     await s.close();
   }
