@@ -13,7 +13,7 @@ export function renderErrorReference(): string {
     'Every failure seamline reports carries a stable code, an actionable message and whether a retry can help.',
     'The CLI prints `seamline: CODE: message` on stderr (and `{"error": {...}}` on stdout with `--json`) and exits',
     'with the code below. Exit 0 is success; `verify` exits 9 when it finds inconsistencies. Besides the codes below,',
-    '`run` exits 130 on a second SIGTERM/SIGINT and 1 when draining outlives `shutdownDeadlineMs`; an uncaught',
+    'a second SIGTERM/SIGINT, or draining past `shutdownDeadlineMs`, ends the process by that signal (a shell reports 130 for SIGINT, 143 for SIGTERM); an uncaught',
     'exception in the daemon is logged (`process.uncaught_exception`) and exits 70 (`INTERNAL`). Retryable codes',
     'inside the daemon are retried with backoff and shown as stalls (docs/operations.md), not exits.',
     '',

@@ -81,6 +81,9 @@ export interface BacklogRules {
   readonly maxWaitMs: number;
 }
 
+/** Shortest embedding time taken at face value by the sizer (ms). */
+const MIN_MEASURABLE_MS = 5;
+
 /**
  * Sizes backlog batches from the measured embedding throughput (records per embedding-ms, smoothed),
  * so that one batch embeds for about timeBoxMs: the embedder is held no longer, and a live file waits
@@ -105,11 +108,16 @@ export class BatchSizer {
     return this.last;
   }
 
-  /** Feeds one batch's figures (any lane): records in and milliseconds spent embedding. */
-  observe(records: number, embedMs: number): void {
-    // Below a few ms the figure is noise (everything reused); it says nothing about the embedder.
-    if (records <= 0 || embedMs < 5) return;
-    const rate = records / embedMs;
+  /**
+   * Feeds one batch's figures (any lane): records in, texts actually embedded, and milliseconds spent
+   * embedding. A batch that embedded nothing (every vector reused) says nothing about the embedder.
+   * Below 5 ms a timer reading is noise, so a faster batch counts as if it took 5 ms: a lower bound on
+   * the rate, never an overestimate. Ignoring fast batches instead (as before) left a fast model stuck
+   * at initialRecords for as long as its batches stayed under 5 ms.
+   */
+  observe(records: number, embedded: number, embedMs: number): void {
+    if (records <= 0 || embedded <= 0) return;
+    const rate = records / Math.max(embedMs, MIN_MEASURABLE_MS);
     this.perMs = this.perMs === null ? rate : 0.7 * this.perMs + 0.3 * rate;
   }
 

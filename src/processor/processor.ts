@@ -342,7 +342,7 @@ export class Processor {
       fault('after-commit');
       const durationMs = clock.nowMs() - started;
       // The time box sizes on embedding time: no backlog batch holds the embedder longer than the box.
-      this.sizer.observe(events.length, result.embedMs + prefetchMs);
+      this.sizer.observe(events.length, result.embedded, result.embedMs + prefetchMs);
       log.info(
         {
           event: 'batch.committed',

@@ -61,23 +61,43 @@ describe('lanes: the backlog time box (pure)', () => {
   it('starts at initialRecords, then sizes batches to embed for about timeBoxMs', () => {
     const s = new BatchSizer(box);
     assert.equal(s.next(), 32);
-    s.observe(32, 100); // 0.32 records/ms → 80 records in 250 ms, but at most 2× the last batch
+    s.observe(32, 32, 100); // 0.32 records/ms → 80 records in 250 ms, but at most 2× the last batch
     assert.equal(s.next(), 64);
     assert.equal(s.next(), 80);
-    s.observe(80, 500); // slower texts: 0.16/ms; smoothed 0.7·0.32 + 0.3·0.16 = 0.272 → 68
+    s.observe(80, 80, 500); // slower texts: 0.16/ms; smoothed 0.7·0.32 + 0.3·0.16 = 0.272 → 68
     assert.equal(s.next(), 68);
     assert.equal(Math.round(s.recordsPerSecond()!), 272);
   });
 
-  it('ignores batches that embedded (almost) nothing and clamps to [minRecords, maxRecords]', () => {
+  it('ignores batches that embedded nothing and clamps to [minRecords, maxRecords]', () => {
     const s = new BatchSizer({ ...box, maxRecords: 50 });
-    s.observe(1000, 1);
-    assert.equal(s.next(), 32, 'a 1 ms batch says nothing about the embedder');
-    s.observe(10, 1000); // 0.01/ms → 2.5 records → minRecords
+    s.observe(1000, 0, 1);
+    assert.equal(s.next(), 32, 'a batch of reused vectors says nothing about the embedder');
+    s.observe(10, 10, 1000); // 0.01/ms → 2.5 records → minRecords
     assert.equal(s.next(), 8);
-    for (let i = 0; i < 20; i++) s.observe(100, 10);
+    for (let i = 0; i < 20; i++) s.observe(100, 100, 10);
     for (let i = 0; i < 10; i++) s.next();
     assert.equal(s.next(), 50);
+  });
+
+  it('a fast model whose batches embed in under 5 ms still grows its batches (5 ms is a lower bound on the rate)', () => {
+    // The CI failure: glove batches of 32 records embedded in 1-4 ms were all ignored, so a one-shot
+    // ingest of 1200 records ran 14 batches of 32 instead of growing 32, 64, 128, ...
+    const s = new BatchSizer({ ...box, timeBoxMs: 5000 });
+    const sizes: number[] = [];
+    for (let left = 1200; left > 0; ) {
+      const n = Math.min(s.next(), left);
+      sizes.push(n);
+      s.observe(n, n, 1); // every batch well under 5 ms
+      left -= n;
+    }
+    assert.deepEqual(sizes, [32, 64, 128, 256, 512, 208]);
+    // The same fast batches under a 1 ms box: at most records/5 per ms → the batch stays at minRecords.
+    const d = new BatchSizer({ ...box, timeBoxMs: 1 });
+    d.observe(32, 32, 1);
+    assert.equal(d.next(), 8);
+    d.observe(8, 8, 0);
+    assert.equal(d.next(), 8);
   });
 });
 

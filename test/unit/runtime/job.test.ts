@@ -8,7 +8,7 @@ import { FakeClock, flush } from '../../helpers/fake-clock.js';
 /** Signals from an EventEmitter, exits recorded instead of ending the test process. */
 const harness = (over: Partial<JobHarnessOptions> = {}) => {
   const signals = new EventEmitter();
-  const exits: number[] = [];
+  const exits: [NodeJS.Signals, number][] = [];
   const logs: Record<string, unknown>[] = [];
   const clock = new FakeClock();
   const opts: JobHarnessOptions = {
@@ -21,7 +21,7 @@ const harness = (over: Partial<JobHarnessOptions> = {}) => {
     drainMessage: 'draining',
     clock,
     signals: signals,
-    exit: (code) => void exits.push(code),
+    exit: (sig, code) => void exits.push([sig, code]),
     ...over,
   };
   const send = (sig: NodeJS.Signals) => signals.emit(sig, sig);
@@ -57,7 +57,7 @@ describe('job harness (fake clock, fake signals)', () => {
     assert.equal(h.clock.pending(), 0);
   });
 
-  it('a second signal exits 130 at once', async () => {
+  it('a second signal ends the process at once by that signal (fallback exit 130)', async () => {
     const h = harness();
     let release!: () => void;
     const p = runJob(h.opts, () => new Promise<number>((r) => (release = () => r(0))));
@@ -65,13 +65,13 @@ describe('job harness (fake clock, fake signals)', () => {
     h.send('SIGINT');
     assert.deepEqual(h.exits, []);
     h.send('SIGTERM');
-    assert.deepEqual(h.exits, [130]);
+    assert.deepEqual(h.exits, [['SIGTERM', 130]]);
     assert.ok(h.logs.some((l) => l.event === 'job.forced_exit'));
     release();
     await p;
   });
 
-  it('a drain that outlives the deadline exits 1 exactly at the deadline', async () => {
+  it('a drain that outlives the deadline ends the process by the first signal exactly at the deadline (fallback exit 1)', async () => {
     const h = harness({ deadlineMs: 5000 });
     let release!: () => void;
     const p = runJob(h.opts, () => new Promise<number>((r) => (release = () => r(0))));
@@ -80,7 +80,7 @@ describe('job harness (fake clock, fake signals)', () => {
     await h.clock.advance(4999);
     assert.deepEqual(h.exits, []);
     await h.clock.advance(1);
-    assert.deepEqual(h.exits, [1]);
+    assert.deepEqual(h.exits, [['SIGTERM', 1]]);
     assert.ok(h.logs.some((l) => l.event === 'job.deadline' && l.deadline_ms === 5000));
     release();
     await p;
