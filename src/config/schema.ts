@@ -475,6 +475,15 @@ export const ConfigSchema = z
       .prefault({}),
     optimize: z
       .object({
+        nice: z
+          .number()
+          .int()
+          .min(0)
+          .max(19)
+          .default(10)
+          .describe(
+            'CPU priority of the optimize job (Unix nice, 0 = unchanged): compaction and index builds yield the cores to the daemon, so a live file does not wait behind them (docs/optimize.md#priority). Every thread is reniced at start.',
+          ),
         intervalMs: pos(
           60_000,
           'How often the optimize job (jobs/optimize, `seamline optimize` without --once) runs a pass.',

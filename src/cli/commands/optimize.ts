@@ -1,6 +1,7 @@
 import { runOptimizeJob } from '../../optimize/job.js';
 import { runOptimizePass } from '../../optimize/optimizer.js';
 import { runJob } from '../../runtime/job.js';
+import { lowerPriority } from '../../runtime/priority.js';
 import { openRuntime } from '../../runtime/runtime.js';
 import { optimizerDepsOf } from '../../runtime/wiring.js';
 import type { Command } from '../context.js';
@@ -8,6 +9,8 @@ import { printOut } from '../output.js';
 
 /** optimize [--once]: one maintenance pass and exit, or the optimize job until SIGTERM/SIGINT. */
 export const optimize: Command = async (ctx) => {
+  // Before the stores open: LanceDB's threads, started later by this thread, inherit the priority.
+  lowerPriority(ctx.config.optimize.nice, ctx.logger);
   const rt = await openRuntime(ctx.config, ctx.logger);
   const deps = optimizerDepsOf(rt);
   try {

@@ -85,7 +85,7 @@ describe('lanes: the backlog time box (pure)', () => {
     // ingest of 1200 records ran 14 batches of 32 instead of growing 32, 64, 128, ...
     const s = new BatchSizer({ ...box, timeBoxMs: 5000 });
     const sizes: number[] = [];
-    for (let left = 1200; left > 0; ) {
+    for (let left = 1200; left > 0;) {
       const n = Math.min(s.next(), left);
       sizes.push(n);
       s.observe(n, n, 1); // every batch well under 5 ms
