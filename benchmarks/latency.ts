@@ -10,7 +10,7 @@
 //                 plain --heavy-mb file of records with --heavy plain)
 // Usage: node dist/benchmarks/latency.js [--quick] [--model ID] [--rate FILES_PER_S] [--records-per-file N]
 // [--duration S] [--backfill-records N] [--heavy gzip|plain] [--heavy-mb N] [--threads N] [--max-records N]
-// [--trigger-ms N] [--stable-window-ms N] [--scenarios a,b,…] [--no-optimize] [--optimize-interval-ms N] [--daemon-log FILE] [--optimize-log FILE] [--out DIR]
+// [--trigger-ms N] [--stable-window-ms N] [--scenarios a,b,…] [--no-optimize] [--optimize-interval-ms N] [--optimize-nice N] [--daemon-log FILE] [--optimize-log FILE] [--out DIR]
 import { spawn } from 'node:child_process';
 import { createWriteStream, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -343,6 +343,7 @@ async function main(): Promise<void> {
     scenarios: { type: 'string' },
     'no-optimize': { type: 'boolean', default: false },
     'optimize-interval-ms': { type: 'string' },
+    'optimize-nice': { type: 'string' },
     'daemon-log': { type: 'string' },
     'optimize-log': { type: 'string' },
   });
@@ -369,6 +370,13 @@ async function main(): Promise<void> {
   // As in production, the optimize job runs next to the daemon (compaction keeps merges fast under the
   // many small backlog batches); --no-optimize leaves it out.
   const optimizeIntervalMs = num(f['optimize-interval-ms'], quick ? 5000 : 30_000, 'optimize-interval-ms');
+  // The optimize job's CPU priority (optimize.nice); unset = the config default.
+  const optimizeNice =
+    f['optimize-nice'] === undefined ? undefined : num(f['optimize-nice'], 10, 'optimize-nice');
+  const optimize = {
+    intervalMs: optimizeIntervalMs,
+    ...(optimizeNice === undefined ? {} : { nice: optimizeNice }),
+  };
   const ws = workspace({
     model: { id: model, threads },
     processor,
@@ -376,7 +384,7 @@ async function main(): Promise<void> {
     http: { enabled: false },
     landing: { afterLanding: 'delete' },
     completeness,
-    optimize: { intervalMs: optimizeIntervalMs },
+    optimize,
   });
   const daemon = startCli(['run'], ws.env());
   // The control: an idle Node process logging its own event-loop delay the way the daemon does.
@@ -657,7 +665,7 @@ async function main(): Promise<void> {
       overrides: {
         processor,
         completeness,
-        optimize: optimizer ? { intervalMs: optimizeIntervalMs } : 'off',
+        optimize: optimizer ? optimize : 'off',
       },
       pollMs: POLL_MS,
       scenarios: results,
