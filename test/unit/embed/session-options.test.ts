@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { loadConfig } from '../../../src/config/load.js';
 import { sessionOptions } from '../../../src/embed/session-options.js';
 
 describe('sessionOptions (pure)', () => {
@@ -17,5 +18,10 @@ describe('sessionOptions (pure)', () => {
       interOpNumThreads: 1,
       logSeverityLevel: 0,
     });
+  });
+
+  it('model.spinning defaults to false and can be turned on (file or SEAMLINE_MODEL__SPINNING)', () => {
+    assert.equal(loadConfig({ env: {} }).model.spinning, false);
+    assert.equal(loadConfig({ env: { SEAMLINE_MODEL__SPINNING: 'true' } }).model.spinning, true);
   });
 });
