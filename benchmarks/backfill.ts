@@ -4,7 +4,7 @@
 // transformers.js, LanceDB add). Each of the three runs in its own child process, one after the other,
 // so that each one's peak RSS is its own. Reports records/s and embedded texts/s, ratios, peak RSS with
 // a breakdown by stage, the plain loop's silent truncation, max event-loop lag, and the targets.
-// Usage: node dist/benchmarks/backfill.js [--quick] [--records N] [--neural-records N] [--threads N|auto] [--models a,b] [--time-box-ms N] [--reps N] [--out DIR]
+// Usage: node dist/benchmarks/backfill.js [--quick] [--records N] [--neural-records N] [--threads N|auto] [--models a,b] [--time-box-ms N] [--spinning true|false] [--reps N] [--out DIR]
 import { spawnSync } from 'node:child_process';
 import {
   createReadStream,
@@ -182,6 +182,7 @@ async function pipelinePhase(
   model: string,
   threads: number | 'auto',
   timeBoxMs: number | null,
+  spinning: boolean | null,
 ): Promise<PipelineOut> {
   const stages: MemPoint[] = [mem('start (node + imports)')];
   const configFile = path.join(dir, 'seamline.json');
@@ -190,7 +191,8 @@ async function pipelinePhase(
     JSON.stringify({
       dataDir: path.join(dir, 'data'),
       landingDir: path.join(dir, 'landing'),
-      model: { id: model, threads },
+      // --spinning sets model.spinning (ORT's intra-op spinning; absent: the config default).
+      model: { id: model, threads, ...(spinning !== null ? { spinning } : {}) },
       log: { level: 'warn' },
       landing: { afterLanding: 'keep' },
       http: { enabled: false },
@@ -463,7 +465,8 @@ async function runPhase(f: Record<string, string | boolean | undefined>): Promis
   const resolved = threads === 'auto' ? availableParallelism() : threads;
   let out: unknown;
   const timeBox = f['time-box-ms'] === undefined ? null : num(f['time-box-ms'], 250, 'time-box-ms');
-  if (f.phase === 'pipeline') out = await pipelinePhase(dir, model, threads, timeBox);
+  const spinning = f.spinning === undefined ? null : f.spinning === 'true';
+  if (f.phase === 'pipeline') out = await pipelinePhase(dir, model, threads, timeBox, spinning);
   else if (f.phase === 'ceiling')
     out = await ceilingPhase(
       dir,
@@ -556,6 +559,7 @@ async function main(): Promise<void> {
     'max-tokens': { type: 'string' },
     'max-texts': { type: 'string' },
     'time-box-ms': { type: 'string' },
+    spinning: { type: 'string' },
     reps: { type: 'string' },
   });
   if (f.phase) return runPhase({ ...f });
@@ -587,6 +591,7 @@ async function main(): Promise<void> {
           model,
           threads,
           ...(f['time-box-ms'] !== undefined ? { 'time-box-ms': String(f['time-box-ms']) } : {}),
+          ...(f.spinning !== undefined ? { spinning: String(f.spinning) } : {}),
         });
         process.stderr.write(`  ceiling on the same ${p.textsEmbedded} texts (${p.threads} threads)…\n`);
         const c = child<{ seconds: number; cpuSeconds: number; peakRssMiB: number; calls: number }>(

@@ -205,6 +205,7 @@ export function startWorkerEmbedder(
   threads: number,
   maxBatchTexts: number,
   maxBatchTokens: number,
+  spinning?: boolean,
 ): Promise<WorkerEmbedder> {
   return WorkerEmbedder.start({
     modelId,
@@ -214,6 +215,7 @@ export function startWorkerEmbedder(
     threads,
     maxBatchTexts,
     maxBatchTokens,
+    ...(spinning !== undefined ? { spinning } : {}),
   });
 }
 

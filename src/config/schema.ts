@@ -153,6 +153,12 @@ export const ConfigSchema = z
           .describe(
             "ONNX Runtime intra-op threads in the embedding worker. 'auto' = the machine's cores (os.availableParallelism): a backfill uses the whole machine when it is free. Set a number to leave cores to other work; `npm run bench:recommend` prints the measured best.",
           ),
+        spinning: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Let ONNX Runtime's intra-op threads busy-wait for work between parallel sections (ORT's own default). Off: they sleep, leaving the core to the daemon's other lanes, landing and other processes while a call runs (a quarter faster when another process holds a core; on an idle machine the raw session's calls are 3-13% slower and the embedder's within noise; docs/decisions/embed-no-spinning.md). Turn on for a machine dedicated to a backfill.",
+          ),
       })
       .strict()
       .prefault({}),

@@ -6,6 +6,10 @@ export interface WorkerInit {
   readonly allowRemote: boolean;
   /** ONNX Runtime intra-op threads (already resolved: `auto` = the machine's cores). */
   readonly threads: number;
+  /** Let ONNX Runtime's intra-op threads spin while waiting for work (default false: see session-options.ts). */
+  readonly spinning?: boolean;
+  /** ONNX Runtime's log severity for the session (0 = verbose, to stderr); for diagnosis and tests. */
+  readonly ortLogSeverity?: number;
 }
 
 export type WorkerRequest =

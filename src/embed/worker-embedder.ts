@@ -77,6 +77,8 @@ export class WorkerEmbedder implements Embedder {
         dtype: opts.dtype,
         allowRemote: opts.allowRemote,
         threads: resolveThreads(opts.threads),
+        ...(opts.spinning !== undefined ? { spinning: opts.spinning } : {}),
+        ...(opts.ortLogSeverity !== undefined ? { ortLogSeverity: opts.ortLogSeverity } : {}),
       } satisfies WorkerInit,
     });
     const first = await new Promise<WorkerResponse>((resolve, reject) => {

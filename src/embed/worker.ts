@@ -10,6 +10,7 @@ import {
 } from '@huggingface/transformers';
 import type { WorkerInit, WorkerRequest, WorkerResponse } from './protocol.js';
 import { meanPoolNormalize } from './pool.js';
+import { sessionOptions } from './session-options.js';
 import { TokenEncoder, type PackedBatch } from './token-encoder.js';
 
 const init = workerData as WorkerInit;
@@ -80,7 +81,11 @@ async function main(): Promise<void> {
   let extractor: FeatureExtractionPipeline;
   try {
     const opts: Record<string, unknown> = {
-      session_options: { intraOpNumThreads: init.threads, interOpNumThreads: 1 },
+      session_options: sessionOptions({
+        threads: init.threads,
+        spinning: init.spinning ?? false,
+        ...(init.ortLogSeverity !== undefined ? { logSeverity: init.ortLogSeverity } : {}),
+      }),
     };
     if (init.dtype !== 'auto') opts.dtype = init.dtype;
     extractor = await pipeline('feature-extraction', init.modelId, opts);

@@ -93,6 +93,7 @@ export async function openRuntime(
         dtype: config.model.dtype,
         allowRemote: config.model.allowRemote,
         threads: config.model.threads,
+        spinning: config.model.spinning,
         maxBatchTokens: config.embed.maxBatchTokens,
         maxBatchTexts: config.embed.maxBatchTexts,
       }).then((x) => {
