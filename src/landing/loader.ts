@@ -52,6 +52,8 @@ export interface Completion {
  * unverified, incomplete); 'unchanged' means path, size, mtime and manifest match what was already
  * decided, so the file was not even hashed again.
  */
+const GONE = Symbol('gone');
+
 export type LandOutcome =
   | { readonly kind: 'landed'; readonly file: FileRow }
   | { readonly kind: 'duplicate'; readonly of: FileRow }
@@ -60,6 +62,12 @@ export type LandOutcome =
   | { readonly kind: 'failed'; readonly detail: string; readonly error?: unknown }
   /** Same bytes are being landed under another name right now: try again on the next pass. */
   | { readonly kind: 'busy'; readonly detail: string }
+  /**
+   * The file left the landing folder between the scan and its landing (deleted or moved by its client, or
+   * archived by a landing of the same path a moment before): nothing was read, so nothing is lost or
+   * landed; not a refusal.
+   */
+  | { readonly kind: 'gone' }
   | { readonly kind: 'refused'; readonly reason: string };
 
 export async function sha256File(abs: string): Promise<string> {
@@ -223,6 +231,10 @@ export class Loader {
     const { bronze } = this.deps;
     const log = this.deps.logger.child({ file: c.rel });
     const refusal = await this.refusal(c);
+    if (refusal === GONE) {
+      log.debug({ event: 'file.gone' }, `${c.rel} left the landing folder before it was read`);
+      return { kind: 'gone' };
+    }
     if (refusal !== null) {
       log.warn({ event: 'file.refused', reason: refusal }, `refused ${c.rel}: ${refusal}`);
       return { kind: 'refused', reason: refusal };
@@ -681,7 +693,7 @@ export class Loader {
   }
 
   /** Why a candidate must not be read (symlink, not a regular file, resolves outside the landing folder), or null. */
-  private async refusal(c: Candidate): Promise<string | null> {
+  private async refusal(c: Candidate): Promise<string | typeof GONE | null> {
     const root = c.abs.slice(0, c.abs.length - c.rel.length).replace(/[\\/]+$/, '') || path.sep;
     try {
       const st = await lstat(c.abs);
@@ -690,6 +702,7 @@ export class Loader {
       const real = await realpath(c.abs);
       if (!isInside(await realpath(root), real)) return `resolves outside the landing folder (to ${real})`;
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return GONE;
       return `cannot be inspected: ${(e as Error).message}`;
     }
     return null;

@@ -278,7 +278,7 @@ export class LandingService {
     now: number,
     waiting: WaitingFile[] | null,
   ): void {
-    if (out.kind === 'refused' || out.kind === 'busy') return;
+    if (out.kind === 'refused' || out.kind === 'busy' || out.kind === 'gone') return;
     this.finished.push(out);
     if (out.kind === 'failed') {
       const delayMs = Math.min(RETRY_MAX_MS, (r0?.delayMs ?? RETRY_MIN_MS / 2) * 2);

@@ -5,7 +5,8 @@ import { after, describe, it } from 'node:test';
 import { MAINTENANCE_ACK, MAINTENANCE_LEASE } from '../../src/runtime/lock.js';
 import { openSqlite } from '../../src/store/sqlite/db.js';
 import { SqliteLeases } from '../../src/store/sqlite/leases.js';
-import { jsonl, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
+import { jsonl, waitFor } from '../helpers/cli.js';
+import { E2eFixture } from '../helpers/daemon.js';
 import { servingRows } from '../helpers/table.js';
 
 // The land-stage stall of run L7 (docs/decisions/processor-merge-window.md): while the optimize job
@@ -24,30 +25,23 @@ const recs = (prefix: string, n: number, version = 1) =>
   }));
 
 describe('maintenance window in the daemon (subprocess)', () => {
-  let ws: Workspace;
-  let d: ReturnType<typeof startCli> | null = null;
-  after(async () => {
-    if (d && d.child.exitCode === null && d.child.signalCode === null) {
-      d.child.kill('SIGKILL');
-      await d.exited;
-    }
-    ws?.cleanup();
-  });
+  const fx = new E2eFixture();
+  after(() => fx.cleanup());
 
   it(
     'appends are merged while the optimize job holds the lease; a rewrite waits for its release',
     { timeout: 240_000 },
     async () => {
-      ws = workspace({
+      const ws = fx.workspace({
         model: { id: 'local/glove-sif-100d' },
         processor: { triggerIntervalMs: 100, maxFiles: 1 },
         optimize: { maxWriterPauseMs: 3_600_000 },
         completeness: { stableWindowMs: 100 },
         log: { level: 'info' },
       });
-      d = startCli(['run'], ws.env());
+      const d = fx.start(['run'], ws.env());
       await waitFor(
-        () => d!.output().stderr.includes('"event":"daemon.running"'),
+        () => d.output().stderr.includes('"event":"daemon.running"'),
         60_000,
         'the daemon to run',
       );
@@ -88,7 +82,7 @@ describe('maintenance window in the daemon (subprocess)', () => {
 
         ws.drop('update.jsonl', jsonl(recs('a', 1, 2)));
         await waitFor(
-          () => d!.output().stderr.includes('"event":"maintenance.merge_wait"'),
+          () => d.output().stderr.includes('"event":"maintenance.merge_wait"'),
           60_000,
           'the update (a rewrite) to wait for the window',
           50,

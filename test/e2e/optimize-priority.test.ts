@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { jsonl, runJson, startCli, waitFor, workspace, type Workspace } from '../helpers/cli.js';
+import { jsonl, runJson, waitFor } from '../helpers/cli.js';
+import { E2eFixture } from '../helpers/daemon.js';
 
 /** Nice value of each thread of a process (Linux: field 19 of /proc/PID/task/TID/stat). */
 function threadNices(pid: number): Map<number, number> {
@@ -32,24 +33,18 @@ const records = Array.from({ length: 60 }, (_, i) => ({
  * LanceDB starts later inherit it. Checked from outside, on the real process's /proc entries.
  */
 describe('optimize job priority (subprocess, /proc)', () => {
-  const ws: Workspace[] = [];
-  const kids: ReturnType<typeof startCli>[] = [];
-  after(() => {
-    for (const k of kids) if (k.child.exitCode === null) k.child.kill('SIGKILL');
-    for (const w of ws) w.cleanup();
-  });
+  const fx = new E2eFixture();
+  after(() => fx.cleanup());
 
   const runOptimizer = async (nice?: number) => {
-    const w = workspace({
+    const w = fx.workspace({
       log: { level: 'info' },
       optimize: { intervalMs: 200, compactMinSmallFragments: 2, ...(nice === undefined ? {} : { nice }) },
       processor: { maxRecords: 10 },
     });
-    ws.push(w);
     w.drop('a.jsonl', jsonl(records));
     await runJson(['ingest', '--once'], w.env());
-    const job = startCli(['optimize'], w.env());
-    kids.push(job);
+    const job = fx.start(['optimize'], w.env());
     // Two passes done: LanceDB has opened the table and compacted, so its threads exist.
     await waitFor(
       () => (job.output().stderr.match(/"event":"optimize.run"/g) ?? []).length >= 2,

@@ -1,74 +1,11 @@
 import type { RegistryTable } from '../../optimize/policy.js';
-import type { OptimizeRunRecord, OptimizeRunStore, RunFields, RunStatus } from '../../ports/optimize-runs.js';
+import type { OptimizeRunRecord, OptimizeRunStore, RunFields } from '../../ports/optimize-runs.js';
+import {
+  OPTIMIZE_RUN_COLUMNS as COLUMNS,
+  type Row,
+  optimizeRunFrom as fromRow,
+} from '../rows-maintenance.js';
 import type { PgDatabase } from './connect.js';
-
-type Row = Record<string, unknown>;
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const arr = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
-
-function fromRow(r: Row): OptimizeRunRecord {
-  return {
-    runId: String(r.run_id),
-    tableName: (r.table_name as string | null) ?? null,
-    startedAtMs: Number(r.started_at_ms),
-    finishedAtMs: num(r.finished_at_ms),
-    status: r.status as RunStatus,
-    actions: arr<string>(r.actions_json),
-    reasons: arr<unknown>(r.reasons_json),
-    rowsBefore: num(r.rows_before),
-    rowsAfter: num(r.rows_after),
-    fragmentsBefore: num(r.fragments_before),
-    fragmentsAfter: num(r.fragments_after),
-    smallFragmentsBefore: num(r.small_fragments_before),
-    smallFragmentsAfter: num(r.small_fragments_after),
-    versionsBefore: num(r.versions_before),
-    versionsAfter: num(r.versions_after),
-    diskBytesBefore: num(r.disk_bytes_before),
-    diskBytesAfter: num(r.disk_bytes_after),
-    bytesReclaimed: num(r.bytes_reclaimed),
-    conflicts: Number(r.conflicts ?? 0),
-    retries: Number(r.retries ?? 0),
-    writerQuiet: r.writer_quiet === null || r.writer_quiet === undefined ? null : r.writer_quiet === true,
-    writerWaitMs: num(r.writer_wait_ms),
-    criticalMs: num(r.critical_ms),
-    indexedRows: num(r.indexed_rows),
-    unindexedRows: num(r.unindexed_rows),
-    indexes: arr<unknown>(r.indexes_json),
-    tablesDropped: arr<string>(r.tables_dropped_json),
-    durationMs: num(r.duration_ms),
-    error: (r.error as string | null) ?? null,
-  };
-}
-
-const COLUMNS: Record<Exclude<keyof OptimizeRunRecord, 'runId' | 'startedAtMs'>, string> = {
-  tableName: 'table_name',
-  finishedAtMs: 'finished_at_ms',
-  status: 'status',
-  actions: 'actions_json',
-  reasons: 'reasons_json',
-  rowsBefore: 'rows_before',
-  rowsAfter: 'rows_after',
-  fragmentsBefore: 'fragments_before',
-  fragmentsAfter: 'fragments_after',
-  smallFragmentsBefore: 'small_fragments_before',
-  smallFragmentsAfter: 'small_fragments_after',
-  versionsBefore: 'versions_before',
-  versionsAfter: 'versions_after',
-  diskBytesBefore: 'disk_bytes_before',
-  diskBytesAfter: 'disk_bytes_after',
-  bytesReclaimed: 'bytes_reclaimed',
-  conflicts: 'conflicts',
-  retries: 'retries',
-  writerQuiet: 'writer_quiet',
-  writerWaitMs: 'writer_wait_ms',
-  criticalMs: 'critical_ms',
-  indexedRows: 'indexed_rows',
-  unindexedRows: 'unindexed_rows',
-  indexes: 'indexes_json',
-  tablesDropped: 'tables_dropped_json',
-  durationMs: 'duration_ms',
-  error: 'error',
-};
 
 const JSON_COLUMNS = new Set(['actions_json', 'reasons_json', 'indexes_json', 'tables_dropped_json']);
 

@@ -1,4 +1,4 @@
-import { clampLimit, EXCERPT_CHARS, RECORD_CHARS, safeExcerpt } from '../../observability/activity.js';
+import { clampLimit, EXCERPT_CHARS, RECORD_CHARS } from '../../observability/activity.js';
 import type {
   BatchActivity,
   CommittedBatchActivity,
@@ -9,22 +9,20 @@ import type {
   QuarantineListEntry,
   ReadModel,
 } from '../../ports/read-model.js';
+import {
+  batchActivityFrom,
+  type DbBatchActivity,
+  type DbBatchCounters,
+  type DbFileActivity,
+  type DbQuarantine,
+  fileActivityFrom,
+  ledgerCountersFrom,
+  quarantineEntryFrom,
+} from '../rows-activity.js';
 import type { PgDatabase } from './connect.js';
 import { backlogIn, undiscoveredIn, watermarkIn } from './lanes.js';
 
-interface QRow {
-  q_id: number;
-  file_id: number;
-  path: string;
-  line: number;
-  byte_offset: number;
-  code: string;
-  field: string | null;
-  message: string;
-  raw: Buffer;
-  at_ms: number;
-  len: number;
-}
+type QRow = Omit<DbQuarantine, 'raw'> & { raw: Buffer };
 
 /**
  * Characters of a quarantined line: raw is BYTEA (valid UTF-8 written from a JS string, possibly with NUL,
@@ -35,26 +33,17 @@ const RAW_CHARS = `CASE WHEN position('\\x00'::bytea IN q.raw) = 0 THEN length(c
 /** A bounded prefix of raw: up to 4 bytes a character, so `chars` whole characters fit (cut in JS). */
 const rawPrefix = (chars: number) => `substring(q.raw FROM 1 FOR ${(chars + 1) * 4})`;
 
-const toEntry = (r: QRow, max: number): QuarantineListEntry => {
-  const raw = Array.from(r.raw.toString('utf8'))
-    .slice(0, max + 1)
-    .join('');
-  const e = safeExcerpt(raw, max);
-  return {
-    qId: r.q_id,
-    fileId: r.file_id,
-    file: r.path,
-    line: r.line,
-    byteOffset: r.byte_offset,
-    code: r.code,
-    field: r.field,
-    reason: r.message,
-    atMs: r.at_ms,
-    excerpt: e.text,
-    rawChars: r.len,
-    truncated: e.truncated,
-  };
-};
+/** The prefix decoded and cut at `max + 1` whole characters, so the excerpt knows it was cut. */
+const toEntry = (r: QRow, max: number): QuarantineListEntry =>
+  quarantineEntryFrom(
+    {
+      ...r,
+      raw: Array.from(r.raw.toString('utf8'))
+        .slice(0, max + 1)
+        .join(''),
+    },
+    max,
+  );
 
 /**
  * The read models over PostgreSQL: read-only SQL, every list bounded. Single-statement reads are one
@@ -67,21 +56,9 @@ export class PgReadModel implements ReadModel {
   async recentFiles(
     opts: { limit?: number | undefined; table?: string | null } = {},
   ): Promise<FileActivity[]> {
-    const r = await this.db.query<{
-      file_id: number;
-      path: string;
-      format: string;
-      state: string;
-      detail: string | null;
-      records_read: number;
-      records_landed: number;
-      records_quarantined: number;
-      landed_at_ms: number;
-      lane: string | null;
-      n: number | null;
-      at: number | null;
-      last: number | null;
-    }>(
+    const r = await this.db.query<
+      DbFileActivity & { lane: string | null; n: number | null; at: number | null; last: number | null }
+    >(
       `SELECT f.file_id, f.path, f.format, f.state, f.detail, f.records_read, f.records_landed, f.records_quarantined,
               f.landed_at_ms, p.lane, p.committed_records AS n, p.searchable_at_ms AS at,
               (SELECT MAX(t.committed_at_ms) FROM batch_segments s JOIN batches t ON t.batch_id = s.batch_id
@@ -90,81 +67,22 @@ export class PgReadModel implements ReadModel {
         ORDER BY f.file_id DESC LIMIT $2`,
       [opts.table ?? null, clampLimit(opts.limit)],
     );
-    return r.rows.map((x) => {
-      const has = x.lane !== null;
-      const published = has ? Math.min(x.n ?? 0, x.records_landed) : 0;
-      const searchableAt = has ? x.at : null;
-      const complete = x.records_landed > 0 && published >= x.records_landed && searchableAt !== null;
-      return {
-        fileId: x.file_id,
-        path: x.path,
-        format: x.format,
-        state: x.state,
-        detail: x.detail,
-        read: x.records_read,
-        landed: x.records_landed,
-        quarantined: x.records_quarantined,
-        withheld: Math.max(0, x.records_read - x.records_landed - x.records_quarantined),
-        landedAtMs: x.landed_at_ms,
-        published,
-        publishedAtMs: has ? (x.last ?? x.at) : null,
-        landToSearchableMs:
-          complete && searchableAt !== null ? Math.max(0, searchableAt - x.landed_at_ms) : null,
-        lane: has ? x.lane : null,
-      };
-    });
+    return r.rows.map((x) =>
+      fileActivityFrom(x, x.lane === null ? null : { lane: x.lane, n: x.n, at: x.at, last: x.last }),
+    );
   }
 
   async recentBatches(
     opts: { limit?: number | undefined; table?: string | null | undefined; state?: string | undefined } = {},
   ): Promise<BatchActivity[]> {
-    const r = await this.db.query<{
-      batch_id: string;
-      table_name: string;
-      state: string;
-      lane: string | null;
-      seq_from: number;
-      seq_to: number;
-      records_in: number | null;
-      ids_touched: number | null;
-      rows_inserted: number | null;
-      rows_updated: number | null;
-      rows_deleted: number | null;
-      texts_embedded: number | null;
-      texts_reused: number | null;
-      attempts: number;
-      error: string | null;
-      model_id: string;
-      planned_at_ms: number;
-      committed_at_ms: number | null;
-    }>(
+    const r = await this.db.query<DbBatchActivity>(
       `SELECT batch_id, table_name, state, lane, seq_from, seq_to, records_in, ids_touched, rows_inserted, rows_updated,
               rows_deleted, texts_embedded, texts_reused, attempts, error, model_id, planned_at_ms, committed_at_ms
          FROM batches WHERE ($1::text IS NULL OR table_name = $1) AND ($2::text IS NULL OR state = $2)
         ORDER BY planned_at_ms DESC, ctid DESC LIMIT $3`,
       [opts.table || null, opts.state || null, clampLimit(opts.limit)],
     );
-    return r.rows.map((x) => ({
-      batchId: x.batch_id,
-      table: x.table_name,
-      state: x.state,
-      lane: x.lane === null ? null : String(x.lane),
-      seqFrom: x.seq_from,
-      seqTo: x.seq_to,
-      records: x.records_in,
-      idsTouched: x.ids_touched,
-      rowsInserted: x.rows_inserted,
-      rowsUpdated: x.rows_updated,
-      rowsDeleted: x.rows_deleted,
-      textsEmbedded: x.texts_embedded,
-      textsReused: x.texts_reused,
-      attempts: x.attempts,
-      error: x.error,
-      modelId: x.model_id,
-      plannedAtMs: x.planned_at_ms,
-      committedAtMs: x.committed_at_ms,
-      durationMs: x.committed_at_ms === null ? null : Math.max(0, x.committed_at_ms - x.planned_at_ms),
-    }));
+    return r.rows.map(batchActivityFrom);
   }
 
   async listQuarantine(f: QuarantineFilter = {}): Promise<QuarantineList> {
@@ -222,19 +140,7 @@ export class PgReadModel implements ReadModel {
     return this.db.tx(
       async (q) => {
         const b = (
-          await q.query<{
-            committed: number;
-            failed_attempts: number;
-            pending: number;
-            published: number;
-            ins: number;
-            upd: number;
-            del: number;
-            emb: number;
-            reu: number;
-            gate: number;
-            committed_to: number;
-          }>(
+          await q.query<DbBatchCounters>(
             `SELECT
                COUNT(*) FILTER (WHERE state = 'committed') AS committed,
                COALESCE(SUM(CASE WHEN state = 'failed' THEN attempts ELSE attempts - 1 END), 0) AS failed_attempts,
@@ -267,23 +173,7 @@ export class PgReadModel implements ReadModel {
             'SELECT COUNT(*) AS n, COALESCE(SUM(conflicts), 0) AS c FROM optimize_runs',
           )
         ).rows[0]!;
-        return {
-          batchesCommitted: b.committed,
-          batchesFailedAttempts: b.failed_attempts,
-          batchesPending: b.pending,
-          recordsPublished: b.published,
-          rowsInserted: b.ins,
-          rowsUpdated: b.upd,
-          rowsDeleted: b.del,
-          textsEmbedded: b.emb,
-          textsReused: b.reu,
-          gateFailures: b.gate,
-          backlogRecords: backlog,
-          newestPublishedEventTimeMs: newest,
-          optimizeRuns: opt.n,
-          optimizeConflicts: opt.c,
-          incidents,
-        };
+        return ledgerCountersFrom(b, { backlog, newest, incidents, optimize: opt });
       },
       { isolation: 'repeatable read', readOnly: true },
     );

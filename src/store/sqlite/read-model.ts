@@ -1,4 +1,4 @@
-import { clampLimit, EXCERPT_CHARS, RECORD_CHARS, safeExcerpt } from '../../observability/activity.js';
+import { clampLimit, EXCERPT_CHARS, RECORD_CHARS } from '../../observability/activity.js';
 import type {
   BatchActivity,
   CommittedBatchActivity,
@@ -9,6 +9,17 @@ import type {
   QuarantineListEntry,
   ReadModel,
 } from '../../ports/read-model.js';
+import {
+  batchActivityFrom,
+  type DbBatchActivity,
+  type DbBatchCounters,
+  type DbFileActivity,
+  type DbFileProgress,
+  type DbQuarantine,
+  fileActivityFrom,
+  ledgerCountersFrom,
+  quarantineEntryFrom,
+} from '../rows-activity.js';
 import type { Sqlite } from './db.js';
 import { LanesSql } from './lanes.js';
 import { run } from './rows.js';
@@ -48,19 +59,7 @@ export class SqliteReadModel implements ReadModel {
                 seq_from, seq_to, landed_at_ms
            FROM files ORDER BY file_id DESC LIMIT ?`,
       )
-      .all(clampLimit(opts.limit)) as {
-      file_id: number;
-      path: string;
-      format: string;
-      state: string;
-      detail: string | null;
-      records_read: number;
-      records_landed: number;
-      records_quarantined: number;
-      seq_from: number | null;
-      seq_to: number | null;
-      landed_at_ms: number;
-    }[];
+      .all(clampLimit(opts.limit)) as DbFileActivity[];
     // Per-file progress of the serving table (the lanes ledger): files landing at the same time interleave
     // their seqs, so a batch's seq range says nothing about one file; file_progress does.
     const progress = this.db.prepare(
@@ -69,40 +68,12 @@ export class SqliteReadModel implements ReadModel {
                 WHERE s.file_id = p.file_id AND t.table_name = p.table_name AND t.state = 'committed') AS last
          FROM file_progress p WHERE table_name = ? AND file_id = ?`,
     );
-    return rows.map((r) => {
-      let published = 0;
-      let at: number | null = null;
-      let lane: string | null = null;
-      let searchableAt: number | null = null;
-      if (opts.table) {
-        const c = progress.get(opts.table, r.file_id) as
-          { lane: string; n: number; at: number | null; last: number | null } | undefined;
-        if (c) {
-          published = Math.min(c.n, r.records_landed);
-          at = c.last ?? c.at;
-          lane = c.lane;
-          searchableAt = c.at;
-        }
-      }
-      const complete = r.records_landed > 0 && published >= r.records_landed && searchableAt !== null;
-      return {
-        fileId: r.file_id,
-        path: r.path,
-        format: r.format,
-        state: r.state,
-        detail: r.detail,
-        read: r.records_read,
-        landed: r.records_landed,
-        quarantined: r.records_quarantined,
-        withheld: Math.max(0, r.records_read - r.records_landed - r.records_quarantined),
-        landedAtMs: r.landed_at_ms,
-        published,
-        publishedAtMs: at,
-        landToSearchableMs:
-          complete && searchableAt !== null ? Math.max(0, searchableAt - r.landed_at_ms) : null,
-        lane,
-      };
-    });
+    return rows.map((r) =>
+      fileActivityFrom(
+        r,
+        opts.table ? ((progress.get(opts.table, r.file_id) as DbFileProgress | undefined) ?? null) : null,
+      ),
+    );
   }
 
   recentBatches(
@@ -128,47 +99,8 @@ export class SqliteReadModel implements ReadModel {
              FROM batches ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
             ORDER BY planned_at_ms DESC, rowid DESC LIMIT ?`,
         )
-        .all(...params, clampLimit(opts.limit)) as {
-        batch_id: string;
-        table_name: string;
-        state: string;
-        lane: string | null;
-        seq_from: number;
-        seq_to: number;
-        records_in: number | null;
-        ids_touched: number | null;
-        rows_inserted: number | null;
-        rows_updated: number | null;
-        rows_deleted: number | null;
-        texts_embedded: number | null;
-        texts_reused: number | null;
-        attempts: number;
-        error: string | null;
-        model_id: string;
-        planned_at_ms: number;
-        committed_at_ms: number | null;
-      }[];
-      return rows.map((r) => ({
-        batchId: r.batch_id,
-        table: r.table_name,
-        state: r.state,
-        lane: r.lane === null ? null : String(r.lane),
-        seqFrom: r.seq_from,
-        seqTo: r.seq_to,
-        records: r.records_in,
-        idsTouched: r.ids_touched,
-        rowsInserted: r.rows_inserted,
-        rowsUpdated: r.rows_updated,
-        rowsDeleted: r.rows_deleted,
-        textsEmbedded: r.texts_embedded,
-        textsReused: r.texts_reused,
-        attempts: r.attempts,
-        error: r.error,
-        modelId: r.model_id,
-        plannedAtMs: r.planned_at_ms,
-        committedAtMs: r.committed_at_ms,
-        durationMs: r.committed_at_ms === null ? null : Math.max(0, r.committed_at_ms - r.planned_at_ms),
-      }));
+        .all(...params, clampLimit(opts.limit)) as DbBatchActivity[];
+      return rows.map(batchActivityFrom);
     });
   }
 
@@ -198,14 +130,13 @@ export class SqliteReadModel implements ReadModel {
                   substr(q.raw, 1, ${EXCERPT_CHARS + 1}) AS raw, q.at_ms
              ${from} ${w} ORDER BY q.q_id DESC LIMIT ?`,
         )
-        .all(...params, clampLimit(f.limit)) as QRow[];
+        .all(...params, clampLimit(f.limit)) as Omit<DbQuarantine, 'len'>[];
       const lengths = this.db.prepare('SELECT length(raw) AS n FROM quarantine WHERE q_id = ?');
       return {
         total,
-        entries: rows.map((r) => ({
-          ...toEntry(r, EXCERPT_CHARS),
-          rawChars: (lengths.get(r.q_id) as { n: number }).n,
-        })),
+        entries: rows.map((r) =>
+          quarantineEntryFrom({ ...r, len: (lengths.get(r.q_id) as { n: number }).n }, EXCERPT_CHARS),
+        ),
       };
     });
   }
@@ -218,8 +149,8 @@ export class SqliteReadModel implements ReadModel {
                   substr(q.raw, 1, ${RECORD_CHARS + 1}) AS raw, q.at_ms, length(q.raw) AS len
              FROM quarantine q JOIN files f ON f.file_id = q.file_id WHERE q.q_id = ?`,
         )
-        .get(qId) as (QRow & { len: number }) | undefined;
-      return r ? { ...toEntry(r, RECORD_CHARS), rawChars: r.len } : null;
+        .get(qId) as DbQuarantine | undefined;
+      return r ? quarantineEntryFrom(r, RECORD_CHARS) : null;
     });
   }
 
@@ -253,19 +184,7 @@ export class SqliteReadModel implements ReadModel {
            COALESCE(MAX(CASE WHEN state = 'committed' THEN seq_to END), 0) AS committed_to
          FROM batches WHERE table_name = ?`,
       )
-      .get(tableName) as {
-      committed: number;
-      failed_attempts: number;
-      pending: number;
-      published: number;
-      ins: number;
-      upd: number;
-      del: number;
-      emb: number;
-      reu: number;
-      gate: number;
-      committed_to: number;
-    };
+      .get(tableName) as DbBatchCounters;
     // Two lanes commit out of seq order: the backlog is what the per-file progress has not committed.
     const lb = this.lanes.backlog(tableName);
     const backlog = lb.live.records + lb.backlog.records + this.lanes.undiscovered(tableName).records;
@@ -289,23 +208,7 @@ export class SqliteReadModel implements ReadModel {
           c: number;
         })
       : { n: 0, c: 0 };
-    return {
-      batchesCommitted: b.committed,
-      batchesFailedAttempts: b.failed_attempts,
-      batchesPending: b.pending,
-      recordsPublished: b.published,
-      rowsInserted: b.ins,
-      rowsUpdated: b.upd,
-      rowsDeleted: b.del,
-      textsEmbedded: b.emb,
-      textsReused: b.reu,
-      gateFailures: b.gate,
-      backlogRecords: backlog,
-      newestPublishedEventTimeMs: newest,
-      optimizeRuns: opt.n,
-      optimizeConflicts: opt.c,
-      incidents,
-    };
+    return ledgerCountersFrom(b, { backlog, newest, incidents, optimize: opt });
   }
 
   committedActivity(
@@ -375,34 +278,3 @@ export class SqliteReadModel implements ReadModel {
     });
   }
 }
-
-interface QRow {
-  q_id: number;
-  file_id: number;
-  path: string;
-  line: number;
-  byte_offset: number;
-  code: string;
-  field: string | null;
-  message: string;
-  raw: string;
-  at_ms: number;
-}
-
-const toEntry = (r: QRow, max: number): QuarantineListEntry => {
-  const e = safeExcerpt(r.raw, max);
-  return {
-    qId: r.q_id,
-    fileId: r.file_id,
-    file: r.path,
-    line: r.line,
-    byteOffset: r.byte_offset,
-    code: r.code,
-    field: r.field,
-    reason: r.message,
-    atMs: r.at_ms,
-    excerpt: e.text,
-    rawChars: r.raw.length,
-    truncated: e.truncated,
-  };
-};

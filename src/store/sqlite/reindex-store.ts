@@ -1,6 +1,5 @@
 import type {
   JobProgress,
-  JobState,
   KeyRow,
   NewJob,
   ReindexJob,
@@ -9,76 +8,11 @@ import type {
   SwapOutcome,
   SwapRequest,
 } from '../../ports/reindex-store.js';
+import { type DbJob, JOB_PROGRESS_COLUMNS as PROGRESS_COLUMNS, jobFrom } from '../rows-maintenance.js';
 import type { Sqlite } from './db.js';
 import { LanesSql } from './lanes.js';
 import { RegistrySql } from './registry.js';
 import { settle } from './leases.js';
-
-type DbJob = {
-  job_id: number;
-  table_name: string;
-  source_table: string;
-  model_id: string;
-  dim: number;
-  settings_key: string;
-  state: JobState;
-  base_seq: number;
-  caught_up_seq: number;
-  cursor_id: string;
-  records_total: number;
-  records_done: number;
-  rows_written: number;
-  texts_embedded: number;
-  texts_reused: number;
-  rate_rps: number | null;
-  eta_ms: number | null;
-  gates_json: string | null;
-  error: string | null;
-  pid: number | null;
-  attempts: number;
-  started_at_ms: number;
-  updated_at_ms: number;
-  finished_at_ms: number | null;
-};
-
-const jobFrom = (r: DbJob): ReindexJob => ({
-  jobId: r.job_id,
-  tableName: r.table_name,
-  sourceTable: r.source_table,
-  modelId: r.model_id,
-  dim: r.dim,
-  settingsKey: r.settings_key,
-  state: r.state,
-  baseSeq: r.base_seq,
-  caughtUpSeq: r.caught_up_seq,
-  cursorId: r.cursor_id,
-  recordsTotal: r.records_total,
-  recordsDone: r.records_done,
-  rowsWritten: r.rows_written,
-  textsEmbedded: r.texts_embedded,
-  textsReused: r.texts_reused,
-  rateRps: r.rate_rps,
-  etaMs: r.eta_ms,
-  gates: r.gates_json === null ? null : (JSON.parse(r.gates_json) as unknown),
-  error: r.error,
-  pid: r.pid,
-  attempts: r.attempts,
-  startedAtMs: r.started_at_ms,
-  updatedAtMs: r.updated_at_ms,
-  finishedAtMs: r.finished_at_ms,
-});
-
-const PROGRESS_COLUMNS: Record<keyof JobProgress, string> = {
-  cursorId: 'cursor_id',
-  recordsDone: 'records_done',
-  rowsWritten: 'rows_written',
-  textsEmbedded: 'texts_embedded',
-  textsReused: 'texts_reused',
-  caughtUpSeq: 'caught_up_seq',
-  rateRps: 'rate_rps',
-  etaMs: 'eta_ms',
-  state: 'state',
-};
 
 /** The reindex_jobs table, the key state and the serving pointer as the reindex job sees them. */
 export class SqliteReindexStore implements ReindexStore {

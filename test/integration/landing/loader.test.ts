@@ -22,6 +22,7 @@ import { buildContract } from '../../../src/contract/contract.js';
 import { openSqlite, type Sqlite } from '../../../src/store/sqlite/db.js';
 import { Loader } from '../../../src/landing/loader.js';
 import { LandingService } from '../../../src/landing/service.js';
+import { scanLanding } from '../../../src/landing/scan.js';
 import { noFaults } from '../../../src/runtime/fault.js';
 import { systemClock } from '../../../src/ports/clock.js';
 
@@ -30,6 +31,7 @@ interface Stack {
   landing: string;
   db: Sqlite;
   bronze: SqliteBronze;
+  loader: Loader;
   service: LandingService;
   clock: { t: number; nowMs(): number };
   logs: Record<string, unknown>[];
@@ -90,6 +92,7 @@ function stack(
     landing,
     db,
     bronze,
+    loader,
     service,
     clock,
     logs,
@@ -518,6 +521,38 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
     } finally {
       s.close();
       rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('a file that left the folder between the scan and its landing is gone, not refused (run L13 saw warnings)', async () => {
+    const s = stack();
+    try {
+      put(s, 'a.jsonl', jl([rec('a')]));
+      // A scan that saw the file, then a landing of the same path that archives it (concurrent landing
+      // can hold such a stale candidate), then the stale candidate lands.
+      const stale = (await scanLanding(s.landing, ['jsonl'])).candidates.find((c) => c.rel === 'a.jsonl')!;
+      await s.service.tick();
+      assert.deepEqual(bronzeIds(s), ['a']);
+      assert.equal(existsSync(path.join(s.landing, 'a.jsonl')), false, 'archived');
+      const out = await s.loader.land(stale, null, null, null);
+      assert.deepEqual(out, { kind: 'gone' });
+      // A client that deletes its file before landing reads it: the same, and nothing is recorded.
+      put(s, 'b.jsonl', jl([rec('b')]));
+      const b = (await scanLanding(s.landing, ['jsonl'])).candidates.find((c) => c.rel === 'b.jsonl')!;
+      rmSync(b.abs);
+      assert.deepEqual(await s.loader.land(b, null, null, null), { kind: 'gone' });
+      assert.deepEqual(
+        s.logs.filter((l) => l.event === 'file.refused'),
+        [],
+        'no refusal warning for a file that is simply gone',
+      );
+      assert.deepEqual(bronzeIds(s), ['a']);
+      assert.deepEqual(
+        (await s.bronze.files()).map((f) => f.path),
+        ['a.jsonl'],
+      );
+    } finally {
+      s.close();
     }
   });
 });
