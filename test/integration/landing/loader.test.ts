@@ -555,4 +555,37 @@ describe('loader: manifests, versions, duplicates, ignored names, symlinks', () 
       s.close();
     }
   });
+
+  it('a manifest written before its data file waits at info level; only an orphan is a warning', async () => {
+    const s = stack();
+    try {
+      put(s, 'm.manifest.json', JSON.stringify({ records: 1 }));
+      s.clock.t = Date.now();
+      await s.service.tick();
+      const waiting = s.logs.filter((l) => l.event === 'manifest.waiting');
+      assert.deepEqual(
+        waiting.map((l) => l.level),
+        [30],
+        'one info line while the client writes its data file',
+      );
+      assert.deepEqual(
+        s.logs.filter((l) => (l.level as number) >= 40),
+        [],
+        'no warning for a normal write order',
+      );
+      s.clock.t = Date.now() + 120_000; // past landing.orphanManifestMs (60 s)
+      await s.service.tick();
+      assert.deepEqual(
+        s.logs.filter((l) => l.event === 'manifest.orphan').map((l) => l.level),
+        [40],
+      );
+      // The data file arrives after all: it lands, verified by the manifest.
+      put(s, 'm.jsonl', jl([rec('m')]));
+      await s.service.tick();
+      assert.deepEqual(bronzeIds(s), ['m']);
+      assert.equal((await fileByPath(s, 'm.jsonl'))[0]!.state, 'verified');
+    } finally {
+      s.close();
+    }
+  });
 });
