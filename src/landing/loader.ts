@@ -52,8 +52,6 @@ export interface Completion {
  * unverified, incomplete); 'unchanged' means path, size, mtime and manifest match what was already
  * decided, so the file was not even hashed again.
  */
-const GONE = Symbol('gone');
-
 export type LandOutcome =
   | { readonly kind: 'landed'; readonly file: FileRow }
   | { readonly kind: 'duplicate'; readonly of: FileRow }
@@ -69,6 +67,9 @@ export type LandOutcome =
    */
   | { readonly kind: 'gone' }
   | { readonly kind: 'refused'; readonly reason: string };
+
+/** What `refusal()` answers for a candidate that no longer exists (LandOutcome 'gone'). */
+const GONE = Symbol('gone');
 
 export async function sha256File(abs: string): Promise<string> {
   const h = createHash('sha256');

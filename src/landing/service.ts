@@ -357,12 +357,10 @@ export class LandingService {
         this.manifestLogged.set(mf.rel, state);
         // A manifest written before its data file is a normal client order: info while it waits, a
         // warning only once it is an orphan (landing.orphanManifestMs).
-        const fields = {
-          event: state === 'orphan' ? 'manifest.orphan' : 'manifest.waiting',
-          manifest: mf.rel,
-        };
-        if (state === 'orphan') this.logger.warn(fields, `manifest ${mf.rel}: ${detail}`);
-        else this.logger.info(fields, `manifest ${mf.rel}: ${detail}`);
+        this.logger[state === 'orphan' ? 'warn' : 'info'](
+          { event: `manifest.${state}`, manifest: mf.rel },
+          `manifest ${mf.rel}: ${detail}`,
+        );
       }
     }
     for (const k of [...this.manifestLogged.keys()]) if (!present.has(k)) this.manifestLogged.delete(k);

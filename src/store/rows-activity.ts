@@ -5,6 +5,7 @@ import type {
   LedgerCounters,
   QuarantineListEntry,
 } from '../ports/read-model.js';
+import type { DbWriteCounts } from './rows.js';
 
 /**
  * The read models' rows (the same columns in SQLite and PostgreSQL) and how they become what the ports
@@ -58,7 +59,7 @@ export function fileActivityFrom(r: DbFileActivity, p: DbFileProgress | null): F
   };
 }
 
-export interface DbBatchActivity {
+export interface DbBatchActivity extends DbWriteCounts {
   batch_id: string;
   table_name: string;
   state: string;
@@ -66,12 +67,6 @@ export interface DbBatchActivity {
   seq_from: number;
   seq_to: number;
   records_in: number | null;
-  ids_touched: number | null;
-  rows_inserted: number | null;
-  rows_updated: number | null;
-  rows_deleted: number | null;
-  texts_embedded: number | null;
-  texts_reused: number | null;
   attempts: number;
   error: string | null;
   model_id: string;

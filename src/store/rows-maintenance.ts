@@ -1,5 +1,6 @@
 import type { OptimizeRunRecord, RunStatus } from '../ports/optimize-runs.js';
 import type { JobProgress, JobState, ReindexJob } from '../ports/reindex-store.js';
+import { jsonOf } from './rows.js';
 
 /**
  * Row types and mappings of the maintenance tables (reindex_jobs, optimize_runs), the same columns in
@@ -150,9 +151,3 @@ export const OPTIMIZE_RUN_COLUMNS: Record<
   durationMs: 'duration_ms',
   error: 'error',
 };
-
-/** A JSON column: SQLite gives its text, PostgreSQL's jsonb arrives parsed. */
-function jsonOf<T>(v: string | object | null): T | null {
-  if (v === null) return null;
-  return (typeof v === 'string' ? JSON.parse(v) : v) as T;
-}

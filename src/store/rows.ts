@@ -214,6 +214,16 @@ export const tableFrom = (r: DbTable): TableInfo => ({
   createdAtMs: r.created_at_ms,
 });
 
+/** What a batch or a replay wrote (the same six columns on batches and replays). */
+export type DbWriteCounts = {
+  ids_touched: number | null;
+  rows_inserted: number | null;
+  rows_updated: number | null;
+  rows_deleted: number | null;
+  texts_embedded: number | null;
+  texts_reused: number | null;
+};
+
 export type DbReplay = {
   replay_id: string;
   table_name: string;
@@ -225,13 +235,7 @@ export type DbReplay = {
   planned_at_ms: number;
   committed_at_ms: number | null;
   table_version: number | null;
-  ids_touched: number | null;
-  rows_inserted: number | null;
-  rows_updated: number | null;
-  rows_deleted: number | null;
-  texts_embedded: number | null;
-  texts_reused: number | null;
-};
+} & DbWriteCounts;
 
 export const replayFrom = (r: DbReplay): ReplayRow => ({
   replayId: r.replay_id,
@@ -253,7 +257,7 @@ export const replayFrom = (r: DbReplay): ReplayRow => ({
 });
 
 /** A JSON column: SQLite gives its text, PostgreSQL's jsonb arrives parsed. */
-function jsonOf<T>(v: string | object | null): T | null {
+export function jsonOf<T>(v: string | object | null): T | null {
   if (v === null) return null;
   return (typeof v === 'string' ? JSON.parse(v) : v) as T;
 }

@@ -127,17 +127,11 @@ export class SqliteReadModel implements ReadModel {
       const rows = this.db
         .prepare(
           `SELECT q.q_id, q.file_id, f.path, q.line, q.byte_offset, q.code, q.field, q.message,
-                  substr(q.raw, 1, ${EXCERPT_CHARS + 1}) AS raw, q.at_ms
+                  substr(q.raw, 1, ${EXCERPT_CHARS + 1}) AS raw, q.at_ms, length(q.raw) AS len
              ${from} ${w} ORDER BY q.q_id DESC LIMIT ?`,
         )
-        .all(...params, clampLimit(f.limit)) as Omit<DbQuarantine, 'len'>[];
-      const lengths = this.db.prepare('SELECT length(raw) AS n FROM quarantine WHERE q_id = ?');
-      return {
-        total,
-        entries: rows.map((r) =>
-          quarantineEntryFrom({ ...r, len: (lengths.get(r.q_id) as { n: number }).n }, EXCERPT_CHARS),
-        ),
-      };
+        .all(...params, clampLimit(f.limit)) as DbQuarantine[];
+      return { total, entries: rows.map((r) => quarantineEntryFrom(r, EXCERPT_CHARS)) };
     });
   }
 
