@@ -5,7 +5,7 @@ import type {
   LedgerCounters,
   QuarantineListEntry,
 } from '../ports/read-model.js';
-import type { DbWriteCounts } from './rows.js';
+import { type DbWriteCounts, writeCountsFrom } from './rows.js';
 
 /**
  * The read models' rows (the same columns in SQLite and PostgreSQL) and how they become what the ports
@@ -82,12 +82,7 @@ export const batchActivityFrom = (r: DbBatchActivity): BatchActivity => ({
   seqFrom: r.seq_from,
   seqTo: r.seq_to,
   records: r.records_in,
-  idsTouched: r.ids_touched,
-  rowsInserted: r.rows_inserted,
-  rowsUpdated: r.rows_updated,
-  rowsDeleted: r.rows_deleted,
-  textsEmbedded: r.texts_embedded,
-  textsReused: r.texts_reused,
+  ...writeCountsFrom(r),
   attempts: r.attempts,
   error: r.error,
   modelId: r.model_id,

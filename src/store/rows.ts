@@ -224,6 +224,15 @@ export type DbWriteCounts = {
   texts_reused: number | null;
 };
 
+export const writeCountsFrom = (r: DbWriteCounts) => ({
+  idsTouched: r.ids_touched,
+  rowsInserted: r.rows_inserted,
+  rowsUpdated: r.rows_updated,
+  rowsDeleted: r.rows_deleted,
+  textsEmbedded: r.texts_embedded,
+  textsReused: r.texts_reused,
+});
+
 export type DbReplay = {
   replay_id: string;
   table_name: string;
@@ -248,12 +257,7 @@ export const replayFrom = (r: DbReplay): ReplayRow => ({
   plannedAtMs: r.planned_at_ms,
   committedAtMs: r.committed_at_ms,
   tableVersion: r.table_version,
-  idsTouched: r.ids_touched,
-  rowsInserted: r.rows_inserted,
-  rowsUpdated: r.rows_updated,
-  rowsDeleted: r.rows_deleted,
-  textsEmbedded: r.texts_embedded,
-  textsReused: r.texts_reused,
+  ...writeCountsFrom(r),
 });
 
 /** A JSON column: SQLite gives its text, PostgreSQL's jsonb arrives parsed. */
